@@ -1,0 +1,78 @@
+"""Crawl components: discovery's seen-set (deltafetch) and the offline host map."""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import scrapy_deltafetch
+from scrapy import Request, signals
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import NotConfigured
+
+from newsdiff.store import data_dir
+
+logger = logging.getLogger(__name__)
+
+
+class DeltaFetch(scrapy_deltafetch.DeltaFetch):
+    """scrapy-deltafetch 2.1.0 on Scrapy >= 2.16, for discovery only.
+
+    Its synchronous process_spider_output no longer loads; this one is asynchronous. A page is
+    marked seen only once its item has passed every pipeline (item_scraped), so an article whose
+    store write failed is fetched again by the next discovery. Keys are canonical URLs (set by the
+    spider in meta["deltafetch_key"]), which survive redirects. DELTAFETCH_DIR defaults to an
+    absolute NEWSDIFF_DATA_DIR/deltafetch, which works under Scrapyd (no scrapy.cfg there).
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        if not settings.getbool("DELTAFETCH_ENABLED"):
+            raise NotConfigured("DELTAFETCH_ENABLED is off")
+        directory = settings.get("DELTAFETCH_DIR") or data_dir(settings) / "deltafetch"
+        mw = cls(str(directory), settings.getbool("DELTAFETCH_RESET"), crawler.stats)
+        mw.fingerprint = crawler.request_fingerprinter.fingerprint
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
+        return mw
+
+    async def process_spider_output(self, response, result):
+        async for request in result:
+            if (
+                isinstance(request, Request)
+                and self._is_enabled_for_request(request)
+                and self._get_key(request) in self.db
+            ):
+                self.stats.inc_value("deltafetch/skipped")
+                continue
+            yield request
+
+    def item_scraped(self, item, response):
+        request = getattr(response, "request", None)
+        if request is not None and request.meta.get("deltafetch_key"):
+            self.db[self._get_key(request)] = str(time.time())
+            self.stats.inc_value("deltafetch/stored")
+
+
+class HostMapDownloadHandler(HTTP11DownloadHandler):
+    """Downloads a mapped host's URLs from a local server (NEWSDIFF_HOST_MAP), keeping the
+    real URL everywhere above the downloader: redirects, robots.txt, stored data."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.host_map: dict[str, str] = dict(crawler.settings.getdict("NEWSDIFF_HOST_MAP"))
+
+    async def download_request(self, request):
+        parts = urlsplit(request.url)
+        target = self.host_map.get(parts.netloc) or self.host_map.get(parts.hostname or "")
+        if not target:
+            return await super().download_request(request)
+        local = request.replace(
+            url=urlunsplit(("http", target, parts.path, parts.query, "")),
+            headers={**request.headers.to_unicode_dict(), "Host": parts.netloc},
+        )
+        response = await super().download_request(local)
+        return response.replace(url=request.url)

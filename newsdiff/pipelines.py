@@ -1,0 +1,219 @@
+"""Item pipelines, in order: validate -> normalise -> hash -> store (decide + write).
+
+Stats (all under newsdiff/): extract/empty/<field>, status/<status>, versions/new,
+versions/<label>, checks/unchanged, versions/conflicts, store/errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from datetime import datetime
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import CloseSpider
+
+from newsdiff import schedule, text
+from newsdiff.store import ArticleState, Store, StoreError, VersionConflict, open_store
+
+logger = logging.getLogger(__name__)
+
+_stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def store_for(crawler) -> Store:
+    """The crawl's one Store, shared by the spider (due re-checks) and the pipelines."""
+    if crawler not in _stores:
+        _stores[crawler] = open_store(crawler.settings)
+    return _stores[crawler]
+
+
+class _Pipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+
+class ValidatePipeline(_Pipeline):
+    """An article without a body or a title is a failed extraction, not a version."""
+
+    def process_item(self, item):
+        a = ItemAdapter(item)
+        if a["status"] != "ok":
+            return item
+        for name in ("title", "byline", "body"):
+            if not a.get(name):
+                self.stats.inc_value(f"newsdiff/extract/empty/{name}")
+        missing = [name for name in ("title", "body") if not a.get(name)]
+        if missing:
+            a["status"] = "failing"
+            a["reason"] = f"extraction found no {' and no '.join(missing)}"
+        return item
+
+
+class NormalisePipeline(_Pipeline):
+    def process_item(self, item):
+        a = ItemAdapter(item)
+        if a["status"] == "ok":
+            a["title"] = text.normalise(a["title"])
+            a["section"] = text.normalise(a["section"]) if a.get("section") else None
+            for name in ("byline", "body", "corrections"):
+                a[name] = text.normalise_list(a.get(name) or [])
+        return item
+
+
+class HashPipeline(_Pipeline):
+    def process_item(self, item):
+        a = ItemAdapter(item)
+        if a["status"] == "ok":
+            a["hashes"] = text.field_hashes(a.asdict())
+            a["loose_hashes"] = text.loose_hashes(a.asdict())
+        return item
+
+
+class StorePipeline(_Pipeline):
+    """Decides whether a fetch is a new version and writes it atomically.
+
+    Settings: NEWSDIFF_MONGO_URI / NEWSDIFF_MONGO_DB, the NEWSDIFF_RECHECK_* schedule,
+    NEWSDIFF_SHRINK_RATIO and NEWSDIFF_SHRINK_MIN_CHARS.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.policy = schedule.Policy.from_settings(settings)
+        self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO", 0.5)
+        self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS", 800)
+        self.store: Store | None = None
+
+    def open_spider(self):
+        try:
+            self.store = store_for(self.crawler)
+            self.store.ping()
+            self.store.ensure_indexes()
+        except Exception as exc:
+            where = "the embedded store" if not self.crawler.settings.get(
+                "NEWSDIFF_MONGO_URI"
+            ) else self.crawler.settings.get("NEWSDIFF_MONGO_URI").split("@")[-1]
+            logger.error("MongoDB is unreachable (%s): %s", where, exc)
+            raise CloseSpider(f"mongodb_unreachable: {exc}") from exc
+
+    def close_spider(self):
+        if self.store is not None:
+            self.store.close()
+            _stores.pop(self.crawler, None)
+
+    def process_item(self, item):
+        a = ItemAdapter(item)
+        try:
+            self._store(a)
+        except StoreError:
+            self.stats.inc_value("newsdiff/store/errors")
+            raise
+        finally:
+            a["html"] = None  # stored as a snapshot; keep it out of logs and feed exports
+            a["known"] = None
+        return item
+
+    def _store(self, a: ItemAdapter) -> None:
+        now = datetime.fromisoformat(a["fetched_at"])
+        state: ArticleState | None = a.get("known")
+        if state is None:
+            state = self.store.find_article([a["url"], *a["aliases"]])
+        if state is None:
+            state = self.store.ensure_article(a["outlet"], a["url"], a["aliases"], now)
+        elif a["aliases"] and not set(a["aliases"]) <= set(state.get("aliases", [])):
+            self.store.ensure_article(a["outlet"], state["url"], a["aliases"], now)
+        status, reason = a["status"], a.get("reason")
+        if status == "ok" and self._shrunk(state, a["body"]):
+            status = "failing"
+            before, after = state["body_chars"], sum(map(len, a["body"]))
+            reason = f"body shrank from {before} to {after} characters; not stored as a version"
+        if status != "ok":
+            self._check(a, state, status, reason, now)
+            return
+        repaired = None
+        while True:
+            label = text.label(
+                previous=state.get("hashes"),
+                previous_loose=state.get("loose_hashes"),
+                new=a["hashes"],
+                new_loose=a["loose_hashes"],
+                earlier_combined=state.get("seen_hashes") or (),
+            )
+            if label is None:
+                self._check(a, state, "unchanged", None, now, repair=repaired)
+                return
+            try:
+                number = self._add_version(a, state, label, now)
+            except VersionConflict as conflict:
+                self.stats.inc_value("newsdiff/versions/conflicts")
+                state = repaired = conflict.latest
+                continue
+            self.stats.inc_value("newsdiff/versions/new")
+            self.stats.inc_value(f"newsdiff/versions/{label}")
+            logger.info("Stored version %d (%s) of %s", number, label, a["url"])
+            return
+
+    def _shrunk(self, state: ArticleState, body: list[str]) -> bool:
+        before = state.get("body_chars") or 0
+        return before >= self.shrink_min and sum(map(len, body)) < self.shrink_ratio * before
+
+    def _check(self, a, state, status, reason, now, repair=None) -> None:
+        stat = "checks/unchanged" if status == "unchanged" else f"status/{status}"
+        self.stats.inc_value(f"newsdiff/{stat}")
+        if status != "unchanged":
+            logger.warning("%s: %s (%s)", a["url"], status, reason or "no detail")
+        stopped = status == "not-article"
+        last_changed = state.get("last_changed") or state.get("first_seen") or now
+        self.store.record_check(
+            state["_id"],
+            now=now,
+            status="live" if status == "unchanged" else status,
+            reason=reason,
+            next_check=None if stopped else schedule.next_check(self.policy, now, last_changed),
+            validators=a.get("validators") or None,
+            repair=repair,
+        )
+
+    def _add_version(self, a: ItemAdapter, state: ArticleState, label: str, now) -> int:
+        hashes = a["hashes"]
+        html = a.get("html")
+        version = {
+            "outlet": a["outlet"],
+            "url": state["url"],
+            "fetched_at": now,
+            "label": label,
+            "changed": text.changed_fields(state.get("hashes"), hashes),
+            "title": a["title"],
+            "byline": a["byline"],
+            "published": a.get("published"),
+            "modified": a.get("modified"),
+            "section": a.get("section"),
+            "body": a["body"],
+            "corrections": a["corrections"],
+            "hashes": hashes,
+            "loose_hashes": a["loose_hashes"],
+            "hash": text.combined_hash(hashes),
+            "extractor": a.get("extractor"),
+            "extractor_version": a.get("extractor_version"),
+            "normaliser_version": text.NORMALISER_VERSION,
+            "snapshot": self.store.save_snapshot(html, now) if html else None,
+        }
+        article_fields = {
+            "title": a["title"],
+            "section": a.get("section"),
+            "published": a.get("published"),
+            "modified": a.get("modified"),
+            "validators": a.get("validators") or {},
+        }
+        return self.store.add_version(
+            state,
+            version,
+            article_fields=article_fields,
+            next_check=schedule.next_check(self.policy, now, now),
+        )

@@ -1,0 +1,65 @@
+"""newsdiff settings. Deployment values come from the environment (NEWSDIFF_*), never the repo."""
+
+import json
+import os
+
+BOT_NAME = "newsdiff"
+SPIDER_MODULES = ["newsdiff.spiders"]
+NEWSPIDER_MODULE = "newsdiff.spiders"
+COMMANDS_MODULE = "newsdiff.commands"
+
+# --- storage -----------------------------------------------------------------------------
+# Unset URI: the embedded default server under NEWSDIFF_DATA_DIR (default ~/.local/share/newsdiff).
+NEWSDIFF_MONGO_URI = os.environ.get("NEWSDIFF_MONGO_URI", "")
+NEWSDIFF_MONGO_DB = os.environ.get("NEWSDIFF_MONGO_DB", "newsdiff")
+NEWSDIFF_DATA_DIR = os.environ.get("NEWSDIFF_DATA_DIR", "")
+
+# --- re-check schedule (newsdiff.schedule.Policy) -------------------------------------------
+NEWSDIFF_RECHECK_FACTOR = 0.2  # next check after ~a fifth of the time since the last change
+NEWSDIFF_RECHECK_MIN_MINUTES = 15
+NEWSDIFF_RECHECK_HORIZON_DAYS = 40  # stop after this long without a change
+NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue first
+# A body shorter than this share of the previous version's is a broken page, not an edit.
+NEWSDIFF_SHRINK_RATIO = 0.5
+NEWSDIFF_SHRINK_MIN_CHARS = 800
+
+# Offline runs: {"www.nytimes.com": "127.0.0.1:8800"} sends a host's requests to a local server
+# while URLs and stored data stay the outlet's own.
+NEWSDIFF_HOST_MAP = json.loads(os.environ.get("NEWSDIFF_HOST_MAP") or "{}")
+
+# --- politeness and safety ---------------------------------------------------------------
+USER_AGENT = "newsdiff/0.1 (+https://github.com/newsdiff/newsdiff; tracks changes to news articles)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0  # default 5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # default 1
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8
+DOWNLOAD_TIMEOUT = 30  # default 180
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # default 1 GiB; the largest NYT page we know is ~2 MB
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 2
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # 2.19 turns on an HTTP console that runs Python in the crawl
+HTTPCACHE_ENABLED = False  # a cache would hide the very changes we track
+COOKIES_ENABLED = False  # metered paywalls count visits by cookie
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+CLOSESPIDER_TIMEOUT = 3 * 3600  # a stuck scheduled run must not block the next one
+
+# --- components ----------------------------------------------------------------------------
+DOWNLOAD_HANDLERS = {  # HTTP/1.1 as usual, plus NEWSDIFF_HOST_MAP for offline replays
+    "http": "newsdiff.middlewares.HostMapDownloadHandler",
+    "https": "newsdiff.middlewares.HostMapDownloadHandler",
+}
+SPIDER_MIDDLEWARES = {
+    "newsdiff.middlewares.DeltaFetch": 100,
+}
+DELTAFETCH_ENABLED = True
+DELTAFETCH_DIR = ""  # empty: NEWSDIFF_DATA_DIR/deltafetch (absolute, so Scrapyd jobs keep it)
+
+ITEM_PIPELINES = {
+    "newsdiff.pipelines.ValidatePipeline": 100,
+    "newsdiff.pipelines.NormalisePipeline": 200,
+    "newsdiff.pipelines.HashPipeline": 300,
+    "newsdiff.pipelines.StorePipeline": 800,
+}

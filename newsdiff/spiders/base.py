@@ -1,0 +1,226 @@
+"""OutletSpider: the crawling every outlet shares.
+
+start() yields discovery requests (RSS feeds, news sitemaps) and the re-checks that are due.
+Outlet spiders only declare where to look and which URLs are articles.
+
+Spider arguments: mode = all (default) | discover | recheck; force=1 re-checks every tracked
+article of the outlet now, whatever the schedule says.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import feedparser
+from scrapy import Request, Spider
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+
+from newsdiff import pages
+from newsdiff.items import Article
+from newsdiff.pipelines import store_for
+from newsdiff.text import canonical_url
+
+logger = logging.getLogger(__name__)
+
+MODES = ("all", "discover", "recheck")
+# What a page class's NotArticle reason means for the article's status.
+NOT_ARTICLE_STATUS = {"paywall": "paywalled", "interstitial": "paywalled", "empty": "failing"}
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument (from the command line or Scrapyd's schedule.json) is invalid."""
+
+
+class OutletSpider(Spider):
+    feeds: ClassVar[tuple[str, ...]] = ()
+    sitemaps: ClassVar[tuple[str, ...]] = ()
+    article_path: ClassVar[re.Pattern]  # matched against the canonical URL's path
+    keep_query: ClassVar[bool] = False  # most outlets' article URLs need no query
+    url_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()  # (regex, replacement) on the URL
+
+    custom_settings: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, mode: str = "all", force: str = "0", **kwargs: Any):
+        super().__init__(**kwargs)
+        if mode not in MODES:
+            raise SpiderArgumentError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if str(force) not in ("0", "1", "true", "false", ""):
+            raise SpiderArgumentError(f"force must be 0 or 1, not {force!r}")
+        self.mode = mode
+        self.force = str(force) in ("1", "true")
+
+    # --- URLs -----------------------------------------------------------------------------
+
+    def canonical(self, url: str) -> str:
+        url = canonical_url(url, keep_query=self.keep_query)
+        for pattern, replacement in self.url_rewrites:
+            url = re.sub(pattern, replacement, url)
+        return url
+
+    def is_article_url(self, url: str) -> bool:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        on_site = any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        return on_site and bool(self.article_path.search(parts.path))
+
+    # --- start ----------------------------------------------------------------------------
+
+    async def start(self):
+        if self.mode in ("all", "discover"):
+            for url in self.feeds:
+                yield Request(url, self.parse_feed, dont_filter=True, errback=self.listing_failed)
+            for url in self.sitemaps:
+                yield Request(url, self.parse_sitemap, dont_filter=True, errback=self.listing_failed)
+        if self.mode in ("all", "recheck") or self.force:
+            for request in self.recheck_requests():
+                yield request
+
+    def recheck_requests(self):
+        settings = self.crawler.settings
+        budget = settings.getint("NEWSDIFF_RECHECK_BUDGET", 500)
+        due = store_for(self.crawler).due(self.name, datetime.now(UTC), budget, force=self.force)
+        self.crawler.stats.set_value("newsdiff/recheck/due", len(due))
+        for state in due:
+            headers = {}
+            validators = state.get("validators") or {}
+            if validators.get("etag"):
+                headers["If-None-Match"] = validators["etag"]
+            if validators.get("last_modified"):
+                headers["If-Modified-Since"] = validators["last_modified"]
+            yield self.article_request(state["url"], known=state, headers=headers)
+
+    def article_request(self, url: str, *, known=None, headers=None) -> Request:
+        meta = {
+            "newsdiff_url": url,
+            "newsdiff_known": known,
+            "handle_httpstatus_list": [304, 404, 410],
+        }
+        if known is None:
+            meta["deltafetch_key"] = url  # discovery: skip URLs whose item was stored before
+        else:
+            meta["deltafetch_enabled"] = False
+        return Request(
+            url,
+            self.parse_article,
+            headers=headers,
+            meta=meta,
+            dont_filter=known is not None,
+            errback=self.article_failed,
+        )
+
+    # --- discovery ------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response):
+        feed = feedparser.parse(response.body)
+        if feed.bozo:
+            self.crawler.stats.inc_value("newsdiff/discovery/malformed_feeds")
+            logger.warning(
+                "Feed %s is not well-formed (%s); using the %d entries that could be read",
+                response.url, feed.bozo_exception, len(feed.entries),
+            )
+        links = [e.get("link") for e in feed.entries]
+        yield from self.discovered(response, [link for link in links if link])
+
+    def parse_sitemap(self, response: Response):
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises several types on garbage
+            self.crawler.stats.inc_value("newsdiff/discovery/malformed_sitemaps")
+            logger.warning("Sitemap %s could not be parsed: %s", response.url, exc)
+            return
+        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        if sitemap.type == "sitemapindex":
+            for loc in locs:
+                yield Request(loc, self.parse_sitemap, errback=self.listing_failed)
+        else:
+            yield from self.discovered(response, locs)
+
+    def discovered(self, response: Response, urls: list[str]):
+        stats = self.crawler.stats
+        articles = {self.canonical(u) for u in urls}
+        articles = {u for u in articles if self.is_article_url(u)}
+        stats.inc_value("newsdiff/discovery/urls", len(articles))
+        if not articles:
+            stats.inc_value("newsdiff/discovery/empty_listings")
+            logger.warning("Listing %s gave no article URLs", response.url)
+        for url in sorted(articles):
+            yield self.article_request(url)
+
+    def listing_failed(self, failure):
+        self.crawler.stats.inc_value("newsdiff/discovery/failed_listings")
+        logger.warning("Listing %s failed: %s", failure.request.url, failure.getErrorMessage())
+
+    # --- articles -------------------------------------------------------------------------
+
+    def _item(self, response_or_request, **fields) -> Article:
+        meta = response_or_request.meta
+        return Article(
+            outlet=self.name,
+            url=meta["newsdiff_url"],
+            fetched_at=datetime.now(UTC).isoformat(),
+            known=meta.get("newsdiff_known"),
+            **fields,
+        )
+
+    def parse_article(self, response: Response):
+        if response.status == 304:
+            yield self._item(response, status="unchanged", http_status=304)
+            return
+        if response.status in (404, 410):
+            reason = f"HTTP {response.status}: the page is gone"
+            yield self._item(response, status="gone", reason=reason, http_status=response.status)
+            return
+        url = response.meta["newsdiff_url"]
+        aliases = {url, self.canonical(response.url)}
+        canonical_link = None
+        if hasattr(response, "css"):  # TextResponse; binary bodies are left to pages.extract
+            canonical_link = response.css('link[rel="canonical"]::attr(href)').get()
+        if canonical_link:
+            candidate = self.canonical(response.urljoin(canonical_link))
+            if self.is_article_url(candidate):
+                url = candidate
+        try:
+            extraction = pages.extract(response.body, url, outlet=self.name)
+        except pages.NotArticle as exc:
+            status = NOT_ARTICLE_STATUS.get(exc.reason, "not-article")
+            item = self._item(response, status=status, reason=str(exc), http_status=response.status)
+            item.url = url
+            yield item
+            return
+        headers = response.headers
+        validators = {
+            key: headers.get(name).decode("latin-1")
+            for key, name in (("etag", "ETag"), ("last_modified", "Last-Modified"))
+            if headers.get(name)
+        }
+        item = self._item(
+            response,
+            http_status=response.status,
+            aliases=sorted(aliases - {url}),
+            validators=validators,
+            html=response.body,
+            extractor_version=pages.EXTRACTOR_VERSION,
+            **extraction.to_dict(),
+        )
+        item.url = url
+        yield item
+
+    def article_failed(self, failure):
+        request = failure.request
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status} after retries"
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self.crawler.stats.inc_value("newsdiff/fetch/failed")
+        logger.warning("Fetching %s failed: %s", request.url, reason)
+        yield self._item(request, status="failing", reason=reason)

@@ -1,0 +1,254 @@
+"""The only place that speaks pymongo: connection, indexes, atomic writes and the crawler's queries.
+
+Collections (see DESIGN.md, "Data model"): `articles` (one per canonical URL), `versions`
+(unique on article + number, numbered from 0, the source of truth for the latest content) and
+`snapshots` (zlib-compressed raw HTML, keyed by its SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pymongo
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.write_concern import WriteConcern
+
+from newsdiff.store.embedded import EmbeddedServerError, ensure_server
+
+__all__ = [
+    "ArticleState",
+    "EmbeddedServerError",
+    "Store",
+    "StoreError",
+    "VersionConflict",
+    "data_dir",
+    "open_store",
+]
+
+StoreError = PyMongoError
+
+# What a re-check needs to decide on a new version without another read (the due query carries it).
+STATE_FIELDS = {
+    "url": 1, "outlet": 1, "version_count": 1, "hashes": 1, "loose_hashes": 1, "seen_hashes": 1,
+    "last_changed": 1, "first_seen": 1, "body_chars": 1, "validators": 1, "status": 1,
+    "aliases": 1,
+}
+ArticleState = dict[str, Any]
+
+
+class VersionConflict(Exception):
+    """Another writer stored this version number first; `latest` is the article state now."""
+
+    def __init__(self, latest: ArticleState):
+        super().__init__("version number taken by a concurrent writer")
+        self.latest = latest
+
+
+def data_dir(settings: Mapping[str, Any] | None = None) -> Path:
+    """Absolute directory for local state (embedded database, deltafetch); never cwd-relative,
+    so Scrapyd jobs find it too."""
+    configured = (settings or {}).get("NEWSDIFF_DATA_DIR") or os.environ.get("NEWSDIFF_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser().absolute()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("newsdiff", appauthor=False))
+
+
+def open_store(settings: Mapping[str, Any] | None = None, *, timeout_ms: int = 5000) -> Store:
+    """Connect to NEWSDIFF_MONGO_URI, or to the embedded default when it is unset."""
+    settings = settings or {}
+    uri = settings.get("NEWSDIFF_MONGO_URI") or os.environ.get("NEWSDIFF_MONGO_URI")
+    if not uri:
+        uri = ensure_server(data_dir(settings))
+    db = settings.get("NEWSDIFF_MONGO_DB") or os.environ.get("NEWSDIFF_MONGO_DB") or "newsdiff"
+    return Store(uri, db, timeout_ms=timeout_ms)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, uri: str, db_name: str = "newsdiff", *, timeout_ms: int = 5000):
+        self.uri = uri
+        self.client: pymongo.MongoClient = pymongo.MongoClient(
+            uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True, appname="newsdiff"
+        )
+        self.db = self.client[db_name]
+        self.articles = self.db["articles"]
+        # j=True: an acknowledged version survives a crash of the server process.
+        self.versions = self.db.get_collection("versions", write_concern=WriteConcern(j=True))
+        self.snapshots = self.db["snapshots"]
+
+    def ping(self) -> None:
+        self.client.admin.command("ping")
+
+    def close(self) -> None:
+        self.client.close()
+
+    def ensure_indexes(self) -> None:
+        a, v = self.articles, self.versions
+        a.create_index("url", unique=True)
+        a.create_index("aliases")
+        a.create_index([("outlet", 1), ("next_check", 1)])  # due re-checks, most overdue first
+        a.create_index([("last_changed", -1)])  # recently changed, all outlets
+        a.create_index([("outlet", 1), ("last_changed", -1)])
+        v.create_index([("article_id", 1), ("number", 1)], unique=True)
+        v.create_index([("fetched_at", -1)])  # feeds of changes
+        v.create_index([("outlet", 1), ("fetched_at", -1)])
+
+    # --- queries the crawler runs -------------------------------------------------------
+
+    def due(
+        self, outlet: str, now: datetime, limit: int, *, force: bool = False
+    ) -> list[ArticleState]:
+        """Articles of an outlet to re-check now, most overdue first."""
+        if force:
+            query = {"outlet": outlet, "status": {"$ne": "not-article"}}
+            return list(self.articles.find(query, STATE_FIELDS).sort("first_seen", 1))
+        query = {"outlet": outlet, "next_check": {"$lte": now}}
+        return list(self.articles.find(query, STATE_FIELDS).sort("next_check", 1).limit(limit))
+
+    def find_article(self, urls: list[str]) -> ArticleState | None:
+        """The article known under any of these URLs (canonical or alias)."""
+        return self.articles.find_one(
+            {"$or": [{"url": {"$in": urls}}, {"aliases": {"$in": urls}}]}, STATE_FIELDS
+        )
+
+    def article(self, url: str) -> dict[str, Any] | None:
+        return self.articles.find_one({"$or": [{"url": url}, {"aliases": url}]})
+
+    def versions_of(self, article_id: ObjectId, fields: dict | None = None) -> list[dict]:
+        return list(self.versions.find({"article_id": article_id}, fields).sort("number", 1))
+
+    def snapshot(self, digest: str) -> bytes | None:
+        doc = self.snapshots.find_one({"_id": digest})
+        return zlib.decompress(doc["data"]) if doc else None
+
+    # --- writes -------------------------------------------------------------------------
+
+    def ensure_article(
+        self, outlet: str, url: str, aliases: list[str], now: datetime
+    ) -> ArticleState:
+        """The article for url, created on first sight; aliases are remembered either way."""
+        update: dict[str, Any] = {
+            "$setOnInsert": {
+                "outlet": outlet, "first_seen": now, "version_count": 0, "status": "new",
+                "checks": 0,
+            },
+        }
+        if aliases:
+            update["$addToSet"] = {"aliases": {"$each": aliases}}
+        for _ in range(3):
+            try:
+                return self.articles.find_one_and_update(
+                    {"url": url}, update, projection=STATE_FIELDS, upsert=True,
+                    return_document=pymongo.ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:  # a concurrent crawl created it first: read theirs
+                continue
+        raise RuntimeError(f"could not create or read article {url}")
+
+    def record_check(
+        self,
+        article_id: ObjectId,
+        *,
+        now: datetime,
+        status: str,
+        reason: str | None,
+        next_check: datetime | None,
+        validators: Mapping[str, str] | None = None,
+        repair: ArticleState | None = None,
+    ) -> None:
+        """A check that stored no version: one small write."""
+        fields: dict[str, Any] = {"last_checked": now, "status": status, "reason": reason}
+        if validators is not None:
+            fields["validators"] = dict(validators)
+        if repair:  # the article document lagged behind its versions after a crash: catch up
+            fields.update({k: repair[k] for k in ("hashes", "loose_hashes", "body_chars")})
+        update: dict[str, Any] = {"$set": fields, "$inc": {"checks": 1}}
+        if next_check is None:
+            update["$unset"] = {"next_check": ""}
+        else:
+            fields["next_check"] = next_check
+        if repair:
+            update["$max"] = {"version_count": repair["version_count"]}
+        self.articles.update_one({"_id": article_id}, update)
+
+    def save_snapshot(self, html: bytes, now: datetime) -> str:
+        digest = hashlib.sha256(html).hexdigest()
+        self.snapshots.update_one(
+            {"_id": digest},
+            {"$setOnInsert": {"data": zlib.compress(html, 6), "size": len(html), "created": now}},
+            upsert=True,
+        )
+        return digest
+
+    def latest_state(self, article_id: ObjectId) -> ArticleState:
+        """The article's decision state rebuilt from its newest stored version."""
+        latest = self.versions.find_one(
+            {"article_id": article_id},
+            {"number": 1, "hashes": 1, "loose_hashes": 1, "hash": 1, "body": 1, "fetched_at": 1},
+            sort=[("number", -1)],
+        )
+        state = self.articles.find_one({"_id": article_id}, STATE_FIELDS)
+        if latest is None:
+            return state
+        seen = [
+            d["hash"] for d in self.versions.find({"article_id": article_id}, {"hash": 1})
+        ]
+        return state | {
+            "version_count": latest["number"] + 1,
+            "hashes": latest["hashes"],
+            "loose_hashes": latest["loose_hashes"],
+            "seen_hashes": seen,
+            "body_chars": sum(map(len, latest["body"])),
+        }
+
+    def add_version(
+        self,
+        state: ArticleState,
+        version: dict[str, Any],
+        *,
+        article_fields: Mapping[str, Any],
+        next_check: datetime | None,
+    ) -> int:
+        """Store version number state["version_count"] atomically; raises VersionConflict when
+        a concurrent writer got that number first (the caller decides again on `latest`)."""
+        number = state.get("version_count", 0)
+        doc = {"article_id": state["_id"], "number": number, **version}
+        try:
+            self.versions.insert_one(doc)
+        except DuplicateKeyError:
+            raise VersionConflict(self.latest_state(state["_id"])) from None
+        fields = {
+            **article_fields,
+            "hashes": version["hashes"],
+            "loose_hashes": version["loose_hashes"],
+            "body_chars": sum(map(len, version["body"])),
+            "last_changed": version["fetched_at"],
+            "last_checked": version["fetched_at"],
+            "status": "live",
+            "reason": None,
+        }
+        update: dict[str, Any] = {
+            "$set": fields,
+            "$max": {"version_count": number + 1},
+            "$addToSet": {"seen_hashes": version["hash"]},
+            "$inc": {"checks": 1},
+        }
+        if next_check is None:
+            update["$unset"] = {"next_check": ""}
+        else:
+            fields["next_check"] = next_check
+        # Only the writer of the newest version may set the latest hashes.
+        self.articles.update_one({"_id": state["_id"], "version_count": {"$lte": number}}, update)
+        return number

@@ -1,0 +1,131 @@
+"""Canonical URLs, text normalisation, field hashes and change labels (pure functions)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Bump when normalise() or fingerprint() change: stored hashes are only comparable within a version.
+NORMALISER_VERSION = "1"
+
+HASHED_FIELDS = ("title", "byline", "body", "corrections")
+
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ref|ref_src|smid|smtyp|partner|emc"
+    r"|cmpid|icid|ito|ocid|_ga|_gl|igshid|s_cid|mtrref)$",
+    re.IGNORECASE,
+)
+
+
+def canonical_url(url: str, *, keep_query: bool = True) -> str:
+    """https, lower-case host without default port, no fragment, no tracking parameters.
+
+    keep_query=False drops the whole query, for outlets whose article URLs never need one.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = ""
+    if keep_query and parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = urlencode(sorted((k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)))
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    return urlunsplit(("https", host, path, query, ""))
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def normalise(text: str) -> str:
+    """The strict form that decides whether a version is new: Unicode NFKC, no invisible
+    characters, whitespace collapsed. Quotes and punctuation are kept (those edits are
+    labelled trivial, not hidden)."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def normalise_list(items: Iterable[str]) -> list[str]:
+    """Normalise each entry and drop the ones that end up empty."""
+    return [n for n in (normalise(i) for i in items) if n]
+
+
+_QUOTES = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"} | {
+    c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
+})
+_PUNCT = re.compile(r"[^\w\s]+")
+_TIMESTAMP_LINE = re.compile(
+    r"^(updated|published|posted|last updated|first published)\b.{0,60}"
+    r"(\d{1,2}:\d{2}|\d{4}|ago|a\.m\.|p\.m\.|\bam\b|\bpm\b)",
+    re.IGNORECASE,
+)
+
+
+def fingerprint(text: str) -> str:
+    """A loose form, blind to punctuation, quote style, case and timestamp lines: two texts
+    with equal fingerprints but different normal forms differ only trivially."""
+    lines = [ln for ln in normalise(text).split("\n") if not _TIMESTAMP_LINE.match(ln)]
+    loose = _PUNCT.sub(" ", "\n".join(lines).translate(_QUOTES)).casefold()
+    return " ".join(loose.split())
+
+
+def _digest(value: object) -> str:
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def field_hashes(fields: Mapping[str, object]) -> dict[str, str]:
+    """Hash of each normalised field (strings or lists of strings), stable across processes."""
+    return {name: _digest(fields.get(name) or "") for name in HASHED_FIELDS}
+
+
+def loose_hashes(fields: Mapping[str, object]) -> dict[str, str]:
+    """Hashes of the fingerprints, used to tell a trivial edit from a real one."""
+    out = {}
+    for name in HASHED_FIELDS:
+        value = fields.get(name) or ""
+        items = value if isinstance(value, list) else [value]
+        out[name] = _digest([f for f in map(fingerprint, items) if f])
+    return out
+
+
+def combined_hash(hashes: Mapping[str, str]) -> str:
+    """One hash for the whole version, used to spot flip-flops."""
+    return _digest([hashes[name] for name in HASHED_FIELDS])
+
+
+def changed_fields(old: Mapping[str, str] | None, new: Mapping[str, str]) -> list[str]:
+    if not old:
+        return list(HASHED_FIELDS)
+    return [name for name in HASHED_FIELDS if old.get(name) != new.get(name)]
+
+
+def label(
+    *,
+    previous: Mapping[str, str] | None,
+    previous_loose: Mapping[str, str] | None,
+    new: Mapping[str, str],
+    new_loose: Mapping[str, str],
+    earlier_combined: Iterable[str] = (),
+) -> str | None:
+    """The label of a candidate version, or None when nothing changed.
+
+    first: no earlier version; flip-flop: back to the content of an earlier version;
+    trivial: only punctuation, quote style, case or a timestamp line changed; change: the rest.
+    """
+    if previous is None:
+        return "first"
+    if not changed_fields(previous, new):
+        return None
+    if combined_hash(new) in set(earlier_combined):
+        return "flip-flop"
+    if previous_loose is not None and dict(previous_loose) == dict(new_loose):
+        return "trivial"
+    return "change"

@@ -1,0 +1,135 @@
+"""Shared fixtures: a real MongoDB-protocol server, a replay server for outlet pages, crawls."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.test import get_crawler
+
+from newsdiff.replay import ReplayServer, default_corpus
+from newsdiff.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = default_corpus()
+
+
+def secantusd() -> str:
+    beside = Path(sys.executable).parent / "secantusd-py"
+    return str(beside) if beside.exists() else (shutil.which("secantusd-py") or "secantusd-py")
+
+
+def start_secantus(directory: Path) -> tuple[subprocess.Popen, int]:
+    """A SecantusDB server on a free 127.0.0.1 port, as its own process."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "secantusd.toml").touch()
+    log = directory / "secantusd.log"
+    proc = subprocess.Popen(
+        [secantusd(), "--host", "127.0.0.1", "--port", "0", "--storage-path",
+         str(directory / "db"), "--config", str(directory / "secantusd.toml"),
+         "--cache-size", "256M", "--oplog-max-entries", "10000", "--sync-on-commit",
+         "--log-level", "INFO"],
+        stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
+        if match:
+            return proc, int(match.group(1))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"secantusd-py did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    """NEWSDIFF_TEST_MONGO_URI (e.g. a real mongod), else a SecantusDB server for the session."""
+    if os.environ.get("NEWSDIFF_TEST_MONGO_URI"):
+        yield os.environ["NEWSDIFF_TEST_MONGO_URI"]
+        return
+    proc, port = start_secantus(tmp_path_factory.mktemp("secantus"))
+    yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture
+def db_name():
+    return f"test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def store(mongo_uri, db_name):
+    s = Store(mongo_uri, db_name)
+    s.ensure_indexes()
+    yield s
+    s.client.drop_database(db_name)
+    s.close()
+
+
+@pytest.fixture
+def site(tmp_path):
+    """An empty replay root (tmp/site/<host>/<path>) served on 127.0.0.1."""
+    root = tmp_path / "site"
+    root.mkdir()
+    server = ReplayServer(root).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def crawl_settings(mongo_uri, db_name, tmp_path, site, store):
+    """Project settings pointed at the test database and the replay server (no throttling)."""
+
+    def make(**overrides):
+        settings = Settings()
+        settings.setmodule("newsdiff.settings", priority="project")
+        settings.setdict(
+            {
+                "NEWSDIFF_MONGO_URI": mongo_uri,
+                "NEWSDIFF_MONGO_DB": db_name,
+                "NEWSDIFF_DATA_DIR": str(tmp_path / "data"),
+                "NEWSDIFF_HOST_MAP": site.host_map(),
+                "AUTOTHROTTLE_ENABLED": False,
+                "DOWNLOAD_DELAY": 0,
+                "RETRY_TIMES": 0,
+                "LOG_LEVEL": "INFO",
+                **overrides,
+            },
+            priority="cmdline",
+        )
+        return settings.copy_to_dict()
+
+    return make
+
+
+def coroutine_test(f):
+    """Run an async test on the Twisted asyncio reactor that pytest-twisted installs."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return deferred_from_coro(f(*args, **kwargs))
+
+    return wrapper
+
+
+async def run_crawl(settings: dict, spider: str = "nytimes", **args):
+    """One in-process crawl with Scrapy's real downloader; returns the finished crawler."""
+    from scrapy.spiderloader import SpiderLoader
+
+    spidercls = SpiderLoader.from_settings(Settings(settings)).load(spider)
+    crawler = get_crawler(spidercls, settings)
+    await crawler.crawl_async(**args)
+    return crawler

@@ -1,0 +1,172 @@
+"""The version decision and atomic writes, through the real pipelines and a real server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from newsdiff.items import Article
+from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+
+URL = "https://www.nytimes.com/2020/01/02/us/example.html"
+BODY = [
+    "The city council voted on Tuesday to approve the new budget after months of debate.",
+    "“We finally have a plan,” the mayor said, adding that the vote was close.",
+    "Critics said the plan would raise taxes on small businesses across the region. " * 12,
+]
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def pipeline(crawl_settings):
+    crawler = get_crawler(Spider, crawl_settings())
+    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
+    store_stage = StorePipeline(crawler)
+    store_stage.open_spider()
+
+    def run(minutes: int = 0, **fields):
+        item = Article(
+            outlet="nytimes",
+            url=fields.pop("url", URL),
+            fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
+            title=fields.pop("title", "Council Approves Budget"),
+            byline=fields.pop("byline", ["Jane Doe"]),
+            body=list(fields.pop("body", BODY)),
+            corrections=fields.pop("corrections", []),
+            html=b"<html>raw</html>",
+            extractor="nytimes",
+            **fields,
+        )
+        for stage in [*stages, store_stage]:
+            item = stage.process_item(item)
+        return item
+
+    run.crawler = crawler
+    run.stage = store_stage
+    yield run
+    store_stage.close_spider()
+
+
+def labels(store):
+    return [v["label"] for v in store.versions.find({}, sort=[("number", 1)])]
+
+
+def test_first_version_then_unchanged(pipeline, store):
+    pipeline()
+    pipeline(minutes=30)
+    assert labels(store) == ["first"]
+    article = store.articles.find_one({"url": URL})
+    assert article["version_count"] == 1
+    assert article["checks"] == 2
+    assert article["next_check"] == T0 + timedelta(minutes=30) + timedelta(minutes=15)
+    assert pipeline.crawler.stats.get_value("newsdiff/checks/unchanged") == 1
+
+
+def test_whitespace_only_edit_is_not_a_version(pipeline, store):
+    pipeline()
+    pipeline(minutes=20, body=[p.replace(" ", "  ") + "\u200b " for p in BODY],
+             title="  Council Approves\u00a0Budget ")
+    assert labels(store) == ["first"]
+
+
+def test_labels_change_trivial_flipflop(pipeline, store):
+    pipeline()
+    pipeline(minutes=20, title="Council Narrowly Approves Budget")  # change
+    pipeline(minutes=40, body=[BODY[0], BODY[1].replace("“", '"').replace("”", '"'), BODY[2]],
+             title="Council Narrowly Approves Budget")  # quote style only: trivial
+    pipeline(minutes=60)  # back to version 0 exactly: flip-flop
+    assert labels(store) == ["first", "change", "trivial", "flip-flop"]
+    numbers = [v["number"] for v in store.versions.find({}, sort=[("number", 1)])]
+    assert numbers == [0, 1, 2, 3]
+    changed = [v["changed"] for v in store.versions.find({}, sort=[("number", 1)])]
+    assert changed[1] == ["title"]
+    assert changed[2] == ["body"]
+
+
+def test_timestamp_line_is_trivial(pipeline, store):
+    pipeline(body=["Updated Jan. 2, 2020, 3:45 p.m. ET", *BODY])
+    pipeline(minutes=20, body=["Updated Jan. 2, 2020, 5:10 p.m. ET", *BODY])
+    assert labels(store) == ["first", "trivial"]
+
+
+def test_correction_appended_is_a_change(pipeline, store):
+    pipeline()
+    pipeline(minutes=20, corrections=["Correction: An earlier version misstated the vote."])
+    versions = list(store.versions.find({}, sort=[("number", 1)]))
+    assert [v["label"] for v in versions] == ["first", "change"]
+    assert versions[1]["changed"] == ["corrections"]
+    assert versions[1]["corrections"] == ["Correction: An earlier version misstated the vote."]
+
+
+def test_shrunken_body_is_a_status_not_a_version(pipeline, store):
+    pipeline()
+    pipeline(minutes=20, body=[BODY[0]])
+    assert labels(store) == ["first"]
+    article = store.articles.find_one({"url": URL})
+    assert article["status"] == "failing"
+    assert "shrank" in article["reason"]
+    assert pipeline.crawler.stats.get_value("newsdiff/status/failing") == 1
+
+
+def test_empty_extraction_is_a_status(pipeline, store):
+    pipeline(body=[])
+    assert labels(store) == []
+    article = store.articles.find_one({"url": URL})
+    assert article["status"] == "failing"
+    assert article["version_count"] == 0
+    assert pipeline.crawler.stats.get_value("newsdiff/extract/empty/body") == 1
+
+
+def test_gone_keeps_versions(pipeline, store):
+    pipeline()
+    pipeline(minutes=20, status="gone", reason="HTTP 410", body=[])
+    assert labels(store) == ["first"]
+    assert store.articles.find_one({"url": URL})["status"] == "gone"
+
+
+def test_concurrent_writer_gets_next_number(pipeline, store):
+    """A writer whose article state is stale (another crawl stored a version meanwhile)
+    re-decides on the stored latest version instead of duplicating a number."""
+    pipeline()
+    stale = store.find_article([URL])
+    pipeline(minutes=10, title="Second Title")
+    item = pipeline(minutes=11, title="Third Title", known=stale)
+    assert item.url == URL
+    assert labels(store) == ["first", "change", "change"]
+    assert [v["title"] for v in store.versions.find({}, sort=[("number", 1)])][2] == "Third Title"
+    assert pipeline.crawler.stats.get_value("newsdiff/versions/conflicts") == 1
+
+
+def test_stale_writer_with_same_content_stores_nothing(pipeline, store):
+    pipeline()
+    stale = store.find_article([URL])
+    pipeline(minutes=10, title="Second Title")
+    pipeline(minutes=11, title="Second Title", known=stale)
+    assert labels(store) == ["first", "change"]
+
+
+def test_crash_between_version_and_article_write_is_repaired(pipeline, store):
+    """A version whose article update never happened (crash) is neither duplicated nor lost."""
+    pipeline()
+    article = store.articles.find_one({"url": URL})
+    orphan = store.versions.find_one({"number": 0}, {"_id": 0})
+    orphan.update(number=1, title="Crash Title", label="change")
+    orphan["hashes"] = {**orphan["hashes"], "title": "x" * 32}
+    orphan["hash"] = "orphan"
+    store.versions.insert_one(orphan)  # as if the crawl died before updating the article
+    assert store.articles.find_one({"_id": article["_id"]})["version_count"] == 1
+    pipeline(minutes=30, title="Another Title")
+    numbers = [v["number"] for v in store.versions.find({}, sort=[("number", 1)])]
+    assert numbers == [0, 1, 2]
+    assert store.articles.find_one({"_id": article["_id"]})["version_count"] == 3
+
+
+def test_snapshot_is_stored_compressed_once(pipeline, store):
+    pipeline()
+    pipeline(minutes=20, title="Second Title")
+    assert store.snapshots.count_documents({}) == 1  # same raw bytes, one snapshot
+    version = store.versions.find_one({"number": 1})
+    assert store.snapshot(version["snapshot"]) == b"<html>raw</html>"
