@@ -94,23 +94,19 @@ def crawl_settings(mongo_uri, db_name, tmp_path, site, store):
     """Project settings pointed at the test database and the replay server (no throttling)."""
 
     def make(**overrides):
-        settings = Settings()
-        settings.setmodule("newsdiff.settings", priority="project")
-        settings.setdict(
-            {
-                "NEWSDIFF_MONGO_URI": mongo_uri,
-                "NEWSDIFF_MONGO_DB": db_name,
-                "NEWSDIFF_DATA_DIR": str(tmp_path / "data"),
-                "NEWSDIFF_HOST_MAP": site.host_map(),
-                "AUTOTHROTTLE_ENABLED": False,
-                "DOWNLOAD_DELAY": 0,
-                "RETRY_TIMES": 0,
-                "LOG_LEVEL": "INFO",
-                **overrides,
-            },
-            priority="cmdline",
-        )
-        return settings.copy_to_dict()
+        import newsdiff.settings as project
+
+        return {
+            **{k: getattr(project, k) for k in dir(project) if k.isupper()},
+            "NEWSDIFF_MONGO_URI": mongo_uri,
+            "NEWSDIFF_MONGO_DB": db_name,
+            "NEWSDIFF_DATA_DIR": str(tmp_path / "data"),
+            "NEWSDIFF_HOST_MAP": site.host_map(),
+            "AUTOTHROTTLE_ENABLED": False,
+            "DOWNLOAD_DELAY": 0,
+            "RETRY_TIMES": 0,
+            **overrides,
+        }
 
     return make
 

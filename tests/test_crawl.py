@@ -1,0 +1,146 @@
+"""End to end: replay a real NYT feed and articles, crawl, edit the pages, crawl again."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
+from tests.conftest import coroutine_test, run_crawl
+
+RAHAMI = "https://www.nytimes.com/2016/09/20/nyregion/nyc-nj-explosions-ahmad-khan-rahami.html"
+GREECE = "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html"
+MUELLER = "https://www.nytimes.com/2018/05/16/us/politics/mueller-trump-indictment.html"
+SANTA_FE = "https://www.nytimes.com/2018/05/18/us/school-shooting-santa-fe-texas.html"
+BLACKOUTS = "https://www.nytimes.com/2020/08/16/business/california-blackouts.html"
+SUDAN = "https://www.nytimes.com/2017/01/13/world/africa/sudan-sanctions.html"
+
+
+def edit(root, url, old: bytes, new: bytes, count: int = -1) -> bytes:
+    """Replace text in a replayed page; returns the original bytes."""
+    path = site_path(root, url)
+    original = path.read_bytes()
+    assert old in original, f"{old!r} not in {url}"
+    path.write_bytes(original.replace(old, new, count))
+    return original
+
+
+def add_paragraph_after(root, url, snippet: bytes, text: bytes) -> None:
+    """Insert a paragraph with the same tag and class as the one containing snippet."""
+    path = site_path(root, url)
+    html = path.read_bytes()
+    at = html.index(snippet)
+    start = html.rindex(b"<p", 0, at)
+    opening = html[start : html.index(b">", start) + 1]
+    end = html.index(b"</p>", at) + 4
+    path.write_bytes(html[:end] + opening + text + b"</p>" + html[end:])
+
+
+def versions(store, url):
+    article = store.articles.find_one({"url": url})
+    return [(v["number"], v["label"], v["changed"]) for v in store.versions_of(article["_id"])]
+
+
+@coroutine_test
+async def test_crawl_edit_recrawl(site, store, crawl_settings):
+    root = site.root
+    urls = build_nytimes_site(root)
+    settings = crawl_settings()
+
+    crawler = await run_crawl(settings)
+    stats = crawler.stats.get_stats()
+    articles = {a["url"]: a for a in store.articles.find()}
+    article_urls = {u for u in urls if "/es/" not in u}
+    assert set(articles) == article_urls
+    for url in article_urls:
+        assert versions(store, url) == [(0, "first", ["title", "byline", "body", "corrections"])]
+        assert articles[url]["status"] == "live"
+        assert articles[url]["next_check"] > articles[url]["first_seen"]
+    assert stats["newsdiff/versions/new"] == len(article_urls)
+    assert stats["deltafetch/stored"] == len(article_urls)
+    assert store.snapshots.count_documents({}) == len(article_urls)
+    v0 = store.versions.find_one({"url": GREECE})
+    assert v0["title"] == "Deal for Macedonia Name? High Treason, Some Greeks Say"
+    assert v0["extractor"] == "nytimes"
+
+    # A second discovery skips what is stored (deltafetch) and nothing is due yet.
+    crawler = await run_crawl(settings)
+    assert crawler.stats.get_value("deltafetch/skipped") == len(article_urls)
+    assert crawler.stats.get_value("newsdiff/versions/new") is None
+
+    edit(root, GREECE, b"High Treason, Some Greeks Say", b"Treason, Many Greeks Say")
+    add_paragraph_after(
+        root, RAHAMI, b"The man who the police said sowed terror",
+        b"This paragraph was added after publication.",
+    )
+    edit(root, SANTA_FE, b"</p>", b" \n\t </p>")  # whitespace only
+    add_paragraph_after(
+        root, BLACKOUTS, b"ISO jumping the gun",
+        b"Correction: An earlier version of this article misstated the date of the blackouts.",
+    )
+    mueller = edit(root, MUELLER, b"greatest clarity to date", b"clearest picture so far", count=1)
+
+    crawler = await run_crawl(settings, force="1")
+    assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
+    assert versions(store, RAHAMI)[1:] == [(1, "change", ["body"])]
+    assert versions(store, SANTA_FE)[1:] == []
+    assert versions(store, BLACKOUTS)[1:] == [(1, "change", ["corrections"])]
+    assert versions(store, MUELLER)[1:] == [(1, "change", ["body"])]
+    assert crawler.stats.get_value("newsdiff/versions/new") == 4
+
+    site_path(root, MUELLER).write_bytes(mueller)  # the change reversed
+    crawler = await run_crawl(settings, force="1")
+    assert versions(store, MUELLER)[2] == (2, "flip-flop", ["body"])
+    assert crawler.stats.get_value("newsdiff/versions/new") == 1
+
+    crawler = await run_crawl(settings, force="1")
+    assert crawler.stats.get_value("newsdiff/versions/new") is None
+    assert crawler.stats.get_value("newsdiff/checks/unchanged") == len(article_urls)
+    assert store.versions.count_documents({}) == len(article_urls) + 5
+
+
+@coroutine_test
+async def test_sitemap_discovery_and_aliases(site, store, crawl_settings):
+    root = site.root
+    build_nytimes_site(root)
+    site_path(root, NYT_FEED_URL).unlink()
+    sitemap = site_path(root, "https://www.nytimes.com/sitemaps/new/news.xml.gz")
+    sitemap.parent.mkdir(parents=True)
+    amp = SUDAN.replace(".html", ".amp.html")
+    entries = "".join(
+        f"<url><loc>{u}</loc></url>"
+        for u in (amp + "?smid=tw-share", BLACKOUTS + "#comments", "https://www.nytimes.com/section/world")
+    )
+    sitemap.write_bytes(gzip.compress(
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</urlset>".encode()
+    ))
+    crawler = await run_crawl(crawl_settings(), mode="discover")
+    assert sorted(a["url"] for a in store.articles.find()) == sorted([SUDAN, BLACKOUTS])
+    assert crawler.stats.get_value("newsdiff/discovery/urls") == 2
+
+
+@coroutine_test
+async def test_not_found_and_redirect_alias(site, store, crawl_settings):
+    root = site.root
+    build_nytimes_site(root)
+    settings = crawl_settings()
+    await run_crawl(settings)
+    # The article is gone now, and an old URL redirects to another article.
+    site_path(root, GREECE).unlink()
+    old = "https://www.nytimes.com/2020/08/16/business/old-blackouts-slug.html"
+    (root / "www.nytimes.com" / "_routes.json").write_text(
+        '{"/2020/08/16/business/old-blackouts-slug.html": {"status": 301, "location": "%s"}}'
+        % BLACKOUTS
+    )
+    feed = site_path(root, NYT_FEED_URL)
+    feed.write_bytes(re.sub(rb"<link>https://www\.nytimes\.com/2016[^<]*</link>",
+                            f"<link>{old}</link>".encode(), feed.read_bytes(), count=1))
+    crawler = await run_crawl(settings, force="1")
+    gone = store.articles.find_one({"url": GREECE})
+    assert gone["status"] == "gone"
+    assert gone["version_count"] == 1  # the stored version is kept
+    assert crawler.stats.get_value("newsdiff/status/gone") == 1
+    blackouts = store.articles.find_one({"url": BLACKOUTS})
+    assert old in blackouts["aliases"]
+    assert store.articles.count_documents({"url": old}) == 0
