@@ -16,7 +16,9 @@ from difflib import SequenceMatcher
 from typing import Any, Literal, NamedTuple
 
 FIELDS = ("title", "byline", "body", "corrections")
-FIELD_NAMES = {"title": "Headline", "byline": "Byline", "body": "Body", "corrections": "Corrections"}
+FIELD_NAMES = {
+    "title": "Headline", "byline": "Byline", "body": "Body", "corrections": "Corrections",
+}
 
 # Words (with inner apostrophes), runs of whitespace, and single other characters: the tokens
 # concatenate back to the text exactly.

@@ -43,7 +43,8 @@ def test_added_and_removed_paragraphs():
 
 
 def test_replaced_block_pairs_the_similar_paragraph_and_adds_the_new_one():
-    new = [BODY[0], "Breaking: an entirely unrelated opening line.", BODY[1] + " She smiled.", BODY[2]]
+    unrelated = "Breaking: an entirely unrelated opening line."
+    new = [BODY[0], unrelated, BODY[1] + " She smiled.", BODY[2]]
     rows = diff_paragraphs(BODY, new)
     assert kinds(rows) == ["equal", "inserted", "changed", "equal"]
     assert rows[2].old_index == 1 and rows[2].new_index == 2
