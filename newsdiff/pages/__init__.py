@@ -1,0 +1,118 @@
+"""Article extraction: pure (html, url) -> Extraction, one page class per outlet.
+
+extract() tries the outlet's own rules, then the page's JSON-LD articleBody, then trafilatura, and
+raises NotArticle for section fronts, paywalls, redirect stubs and pages with no article text.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from newsdiff.pages.base import (
+    ArticlePage,
+    Extraction,
+    NotArticle,
+    decode_html,
+    html_encoding,
+    is_correction,
+)
+from newsdiff.pages.generic import (
+    MIN_FALLBACK_WORDS,
+    SHORT_BODY_WORDS,
+    jsonld_body,
+    looks_like_listing,
+    stub_reason,
+    trafilatura_body,
+    word_count,
+)
+from newsdiff.pages.nytimes import NytimesPage
+
+__all__ = ["EXTRACTOR_VERSION", "PAGES", "Extraction", "NotArticle", "extract", "outlet_for_url"]
+
+EXTRACTOR_VERSION = "1"
+
+PAGES: dict[str, type[ArticlePage]] = {
+    "nytimes": NytimesPage,
+}
+
+_HTML_RE = re.compile(
+    r"<\s*(!doctype|html|head|body|meta|title|div|p|article|section|main)\b", re.I
+)
+
+
+def outlet_for_url(url: str) -> str | None:
+    """The registered outlet whose domains include the URL's host (www.nytimes.com -> nytimes)."""
+    host = (urlsplit(url).hostname or "").lower()
+    for name, page_class in PAGES.items():
+        if any(host == d or host.endswith("." + d) for d in page_class.domains):
+            return name
+    return None
+
+
+def parse(html: str | bytes) -> Selector:
+    """Parse once (bytes go to lxml undecoded); NotArticle for empty or non-HTML input."""
+    if isinstance(html, bytes):
+        encoding, bom = html_encoding(html)
+        head = html[bom : bom + 65536].decode(encoding, "replace")
+    else:
+        head = html[:65536]
+    if not head.strip():
+        raise NotArticle("empty", "The page is empty.")
+    if not _HTML_RE.search(head):
+        raise NotArticle("not-html")
+    try:
+        if isinstance(html, bytes):
+            selector = Selector(body=html[bom:], encoding=encoding, type="html")
+        else:
+            selector = Selector(text=html, type="html")
+    except (ValueError, LookupError, etree.LxmlError) as exc:
+        raise NotArticle("not-html", f"The page could not be parsed as HTML: {exc}.") from exc
+    if selector.root is None or not isinstance(selector.root.tag, str):
+        raise NotArticle("empty", "The page has no HTML elements.")
+    return selector
+
+
+def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extraction:
+    page = PAGES.get(outlet or "", ArticlePage)(parse(html), url)
+    if page.listing():
+        raise NotArticle("section-front")
+
+    body, extractor = page.body(), page.name
+    if not body:
+        body, extractor = jsonld_body(page), "jsonld"
+    if word_count(body) < SHORT_BODY_WORDS and (reason := stub_reason(page, len(html))):
+        raise NotArticle(reason)
+    if not body:
+        if looks_like_listing(page):
+            raise NotArticle("section-front")
+        text = decode_html(html) if isinstance(html, bytes) else html
+        body, extractor = trafilatura_body(text, url), "trafilatura"
+
+    title = page.title()
+    body = [p for p in body if p != title]  # fallbacks tend to repeat the headline
+    if extractor != page.name and word_count(body) < MIN_FALLBACK_WORDS:
+        body = []
+    if not body:
+        raise NotArticle("empty")
+    corrections = page.corrections()
+    return Extraction(
+        title=title,
+        byline=page.byline(),
+        published=page.published(),
+        modified=page.modified(),
+        section=page.section(),
+        body=[p for p in body if not _is_correction_of(p, corrections)],
+        corrections=corrections,
+        extractor=extractor,
+    )
+
+
+def _is_correction_of(paragraph: str, corrections: list[str]) -> bool:
+    """A body paragraph that is (or ends) a correction, e.g. one led by a "Correction:" label."""
+    return is_correction(paragraph) or any(
+        c == paragraph or (len(paragraph) > 40 and c.endswith(" " + paragraph)) for c in corrections
+    )

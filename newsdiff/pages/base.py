@@ -1,0 +1,505 @@
+"""Shared extraction machinery: the result type, the not-an-article signal and the page base class.
+
+A page class wraps one parsed document (a parsel Selector over a single lxml tree) and answers one
+small method per field. Everything here is pure: no network, no files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, tzinfo
+from functools import cached_property, lru_cache
+from typing import Any, ClassVar
+
+from lxml import etree
+from parsel import Selector
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    read_bom,
+    resolve_encoding,
+)
+
+
+@dataclass
+class Extraction:
+    title: str | None
+    byline: list[str]
+    published: str | None
+    modified: str | None
+    section: str | None
+    body: list[str]
+    corrections: list[str]
+    extractor: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_REASON_MESSAGES = {
+    "section-front": "The page is a section front or index page, not an article.",
+    "paywall": "The page is a paywall or login gate with too little article text.",
+    "interstitial": "The page is an interstitial or redirect stub, not the article itself.",
+    "empty": "No extractor found any article text in the page.",
+    "not-html": "The input is not an HTML document.",
+}
+
+
+class NotArticle(Exception):
+    """Raised when a page is not an article; .reason is a short machine word
+    ("section-front", "paywall", "interstitial", "empty", "not-html") and str(exc) a clear
+    sentence."""
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or _REASON_MESSAGES.get(reason, f"Not an article ({reason})."))
+        self.reason = reason
+
+
+def decode_html(data: bytes) -> str:
+    """Decode bytes as Scrapy does: BOM, then meta charset, else utf-8 with replacement."""
+    return html_to_unicode(None, data)[1]
+
+
+def html_encoding(data: bytes) -> tuple[str, int]:
+    """The page's encoding (BOM, then meta charset, else utf-8) and the length of any BOM."""
+    bom, bom_bytes = read_bom(data)
+    if bom:
+        return bom, len(bom_bytes)
+    declared = html_body_declared_encoding(data)
+    return (resolve_encoding(declared) if declared else None) or "utf-8", 0
+
+
+# --- text helpers ------------------------------------------------------------------------------
+
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "button"})
+BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd"})
+
+
+@lru_cache(maxsize=256)
+def xpath(expr: str) -> etree.XPath:
+    """A compiled XPath, cached: page classes keep their rules as plain strings."""
+    return etree.XPath(expr)
+
+
+def clean(text: str | None) -> str:
+    """Collapse runs of whitespace (including non-breaking spaces) and strip."""
+    return " ".join(text.split()) if text else ""
+
+
+def node_text(el: etree._Element, skip: Callable[[etree._Element], bool] | None = None) -> str:
+    """Visible text of an element: no script/style, <br> as a space, whitespace collapsed."""
+    parts: list[str] = []
+    _collect(el, parts, skip)
+    return clean("".join(parts))
+
+
+def _collect(el: etree._Element, parts: list[str], skip: Callable | None) -> None:
+    tag = el.tag
+    if not isinstance(tag, str) or tag in _SKIP_TAGS or (skip is not None and skip(el)):
+        return
+    if tag == "br":
+        parts.append(" ")
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        _collect(child, parts, skip)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def leaf_blocks(el: etree._Element) -> Iterator[etree._Element]:
+    """Paragraph-level elements under el (or el itself) holding no further paragraph-level ones."""
+    for block in el.iter(*BLOCK_TAGS):
+        if next(block.iterdescendants(*BLOCK_TAGS), None) is None:
+            yield block
+
+
+_JUNK_TEXT = frozenset(
+    {
+        "advertisement",
+        "skip advertisement",
+        "supported by",
+        "continue reading the main story",
+        "transcript",
+        "image",
+        "photo",
+        "video",
+        "credit",
+        "share",
+        "read more",
+    }
+)
+_JUNK_RE = re.compile(
+    r"^(you have \d+ free articles? remaining|sign up for|get (the|our) .{0,60}newsletter"
+    r"|credit\.\.\.|subscribe (now|today|to))",
+    re.I,
+)
+_BYLINE_RE = re.compile(r"^(by|produced by|written by|reporting by)\s+\S[^.!?”\"]{0,80}$", re.I)
+_PROMO_WORDS = re.compile(
+    r"sign up|newsletter|inbox|listen|podcast|subscribe|download|read more|follow|watch", re.I
+)
+
+
+def is_junk(text: str, el: etree._Element | None = None) -> bool:
+    """Ads, labels, meter messages, stray bylines and bracketed promos ("[Sign up … inbox.]")."""
+    if not text or text.lower().rstrip(".:") in _JUNK_TEXT or _JUNK_RE.match(text):
+        return True
+    if _BYLINE_RE.match(text) and len(text.split()) <= 12:
+        return True
+    if text.startswith("[") and text.endswith("]"):
+        has_link = el is not None and next(el.iter("a"), None) is not None
+        return has_link or bool(_PROMO_WORDS.search(text))
+    return False
+
+
+# --- names and dates ---------------------------------------------------------------------------
+
+_BY_RE = re.compile(r"^\s*(by|por|par|von|door|di)\s+", re.I)
+_NAME_SPLIT_RE = re.compile(r"\s*(?:,\s*and\s+|,|\s+and\s+|\s*&\s*)\s*", re.I)
+
+
+def split_names(value: str) -> list[str]:
+    """'By A, B and C' -> ['A', 'B', 'C']; all-caps names are title-cased."""
+    names = []
+    for part in _NAME_SPLIT_RE.split(_BY_RE.sub("", clean(value))):
+        name = part.strip(" .;")
+        if name:
+            names.append(name.title() if name.isupper() and len(name) > 3 else name)
+    return names
+
+
+def iso_date(value: Any, local_tz: tzinfo | None = None) -> str | None:
+    """ISO 8601: aware datetimes in UTC to the second, date-only values as YYYY-MM-DD.
+
+    Naive datetimes get local_tz when given (e.g. NYT ptime is New York time), else stay naive.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{8}", value):
+            return datetime.strptime(value, "%Y%m%d").date().isoformat()
+        if re.fullmatch(r"\d{14}", value):
+            dt = datetime.strptime(value, "%Y%m%d%H%M%S")
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return datetime.fromisoformat(value).date().isoformat()
+        else:
+            dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        if local_tz is None:
+            return dt.replace(microsecond=0).isoformat()
+        dt = dt.replace(tzinfo=local_tz)
+    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+# --- JSON-LD -----------------------------------------------------------------------------------
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "AskPublicNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+        "SatiricalArticle",
+    }
+)
+LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage"})
+_CDATA_RE = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$|^\s*<!--|-->\s*$")
+
+
+def ld_types(obj: dict) -> set[str]:
+    types = obj.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return {t.rsplit("/", 1)[-1] for t in types if isinstance(t, str)}
+
+
+def parse_jsonld(texts: Iterable[str]) -> list[dict]:
+    """All JSON-LD objects in the script texts, flattening lists and @graph; bad JSON skipped."""
+    objects: list[dict] = []
+    for raw in texts:
+        raw = _CDATA_RE.sub("", raw)
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        for obj in stack:
+            if isinstance(obj, dict):
+                objects.append(obj)
+                graph = obj.get("@graph")
+                if isinstance(graph, list):
+                    objects.extend(o for o in graph if isinstance(o, dict))
+    return objects
+
+
+def _ld_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return split_names(value)
+    if isinstance(value, dict):
+        return _ld_names(value.get("name"))
+    if isinstance(value, list):
+        return [name for item in value for name in _ld_names(item)]
+    return []
+
+
+# --- the page base class -------------------------------------------------------------------------
+
+
+class ArticlePage:
+    """One parsed page. Subclasses (one per outlet) override the field methods they know better.
+
+    The defaults read only standard metadata (JSON-LD, Open Graph, <meta>, <h1>, <time>) and find no
+    body, so an outlet without a page class falls through to the JSON-LD and trafilatura fallbacks.
+    """
+
+    name: ClassVar[str] = "generic"
+    domains: ClassVar[tuple[str, ...]] = ()
+    site_suffixes: ClassVar[tuple[str, ...]] = ()
+    title_xpaths: ClassVar[tuple[str, ...]] = ("//article//h1", "//h1")
+    published_keys: ClassVar[tuple[str, ...]] = (
+        "article:published_time",
+        "article:published",
+        "datepublished",
+        "og:published_time",
+    )
+    modified_keys: ClassVar[tuple[str, ...]] = (
+        "article:modified_time",
+        "article:modified",
+        "datemodified",
+        "og:updated_time",
+    )
+    # Candidates only: _is_correction_box() checks the class word and the surroundings.
+    correction_xpath: ClassVar[str] = " | ".join(
+        f"//{tag}[contains(@class, 'orrection') or contains(@data-testid, 'orrection')]"
+        for tag in ("div", "section", "aside", "p")
+    )
+
+    def __init__(self, selector: Selector, url: str) -> None:
+        self.sel = selector
+        self.root: etree._Element = selector.root
+        self.url = url
+
+    # --- shared lookups (computed once per page) ---
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """<meta> values by lower-cased name/property/itemprop; first non-empty one wins."""
+        found: dict[str, str] = {}
+        for el in self.root.iter("meta"):
+            value = el.get("content") or el.get("value")
+            if not value or not value.strip():
+                continue
+            for attr in ("name", "property", "itemprop", "http-equiv"):
+                key = el.get(attr)
+                if key:
+                    found.setdefault(key.strip().lower(), value.strip())
+        return found
+
+    def meta_value(self, *keys: str) -> str | None:
+        for key in keys:
+            if value := self.meta.get(key):
+                return value
+        return None
+
+    @cached_property
+    def jsonld(self) -> list[dict]:
+        scripts = xpath('//script[@type="application/ld+json"]')(self.root)
+        return parse_jsonld(s.text or "" for s in scripts)
+
+    @cached_property
+    def ld_article(self) -> dict | None:
+        """The first JSON-LD object typed as an article (NewsArticle, BlogPosting, …)."""
+        return next((o for o in self.jsonld if ld_types(o) & ARTICLE_TYPES), None)
+
+    def ld_value(self, key: str) -> Any:
+        return self.ld_article.get(key) if self.ld_article else None
+
+    def first_attr(self, expr: str) -> str | None:
+        values = xpath(expr)(self.root)
+        return str(values[0]) if values else None
+
+    def first_text(self, exprs: Iterable[str], skip: Callable | None = None) -> str | None:
+        for expr in exprs:
+            for el in xpath(expr)(self.root):
+                if text := node_text(el, skip):
+                    return text
+        return None
+
+    def blocks(
+        self,
+        containers: Iterable[etree._Element],
+        skip_tags: Collection[str] = (),
+        skip_markers: Iterable[str] = (),
+    ) -> list[str]:
+        """Texts of the leaf paragraph-level elements in the containers, junk removed, in order.
+
+        A block is skipped when it or an ancestor has a tag in skip_tags or a class or
+        data-testid containing one of skip_markers.
+        """
+        markers = tuple(skip_markers)
+        seen: set[etree._Element] = set()
+        memo: dict[etree._Element, bool] = {}
+        texts: list[str] = []
+        for container in containers:
+            for block in leaf_blocks(container):
+                if block in seen or _inside(block, skip_tags, markers, memo):
+                    continue
+                seen.add(block)
+                text = node_text(block)
+                if not is_junk(text, block):
+                    texts.append(text)
+        return texts
+
+    # --- the fields ---
+
+    def title(self) -> str | None:
+        hidden = _is_hidden
+        title = (
+            self.first_text(self.title_xpaths, skip=hidden)
+            or clean(self.ld_value("headline"))
+            or self.meta_value("og:title", "twitter:title")
+            or self.first_text(["//title"])
+        )
+        for suffix in self.site_suffixes:
+            if title and title.endswith(suffix):
+                title = title[: -len(suffix)].rstrip()
+        return title or None
+
+    def byline(self) -> list[str]:
+        return _ld_names(self.ld_value("author")) or split_names(self.meta_value("author") or "")
+
+    def published(self) -> str | None:
+        return iso_date(self.ld_value("datePublished")) or iso_date(
+            self.meta_value(*self.published_keys)
+        )
+
+    def modified(self) -> str | None:
+        return iso_date(self.ld_value("dateModified")) or iso_date(
+            self.meta_value(*self.modified_keys)
+        )
+
+    def section(self) -> str | None:
+        section = self.meta_value("article:section") or self.ld_value("articleSection")
+        if isinstance(section, list):
+            section = next((s for s in section if isinstance(s, str)), None)
+        return clean(section) or None if isinstance(section, str) else None
+
+    def body(self) -> list[str]:
+        """Outlet rules for the article text; the base class has none."""
+        return []
+
+    def corrections(self) -> list[str]:
+        """Correction and editor's-note paragraphs from marked-up boxes and labelled paragraphs."""
+        found: list[str] = []
+        for box in xpath(self.correction_xpath)(self.root):
+            if _is_correction_box(box):
+                found.extend(_box_paragraphs(box))
+        # One scan of short text nodes (not of scripts); their elements decide what they are.
+        for text_node in _CORRECTION_TEXT_XPATH(self.root):
+            el = text_node.getparent()
+            el = el.getparent() if text_node.is_tail else el
+            label = el if el.tag in _LABEL_TAGS else None
+            while el.tag in _INLINE_TAGS and el.getparent() is not None:
+                el = el.getparent()
+            if el.tag == "p" and is_correction(text := node_text(el)):
+                found.append(text)
+            elif label is not None and _LABEL_RE.match(node_text(label)):
+                found.extend(_box_paragraphs(label.getparent()))
+        return _dedupe(found)
+
+    def listing(self) -> bool:
+        """Explicit markers of a section front / index page (checked before any extraction)."""
+        if self.ld_article is not None:
+            return False
+        return any(ld_types(o) & LISTING_TYPES for o in self.jsonld)
+
+
+def _inside(
+    el: etree._Element,
+    tags: Collection[str],
+    markers: tuple[str, ...],
+    memo: dict[etree._Element, bool],
+) -> bool:
+    """Whether el or an ancestor is skipped; memo shares the answer among siblings' ancestors."""
+    path: list[etree._Element] = []
+    node, result = el, False
+    while node is not None:
+        if node in memo:
+            result = memo[node]
+            break
+        marker = f"{node.get('class', '')} {node.get('data-testid', '')}"
+        if node.tag in tags or any(m in marker for m in markers):
+            result = True
+            break
+        path.append(node)
+        node = node.getparent()
+    for visited in path:
+        memo[visited] = result
+    return result
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    return el.get("aria-hidden") == "true" or "ghost" in (el.get("class") or "").split()
+
+
+_CORRECTION_RE = re.compile(
+    r"^(corrections?\s*:|editors?[’']?s?[’']? note\s*:|an earlier version of this (article|story))",
+    re.I,
+)
+_STARTS_LIKE_CORRECTION = " or ".join(
+    f"starts-with(normalize-space(.), '{word}')"
+    for word in ("Correction", "CORRECTION", "Editor", "An earlier")
+)
+_CORRECTION_TEXT_XPATH = etree.XPath(
+    " | ".join(
+        f"//{tag}/text()" for tag in ("p", "strong", "b", "em", "i", "span", "h2", "h3", "h4")
+    ).replace("/text()", f"/text()[{_STARTS_LIKE_CORRECTION}][ancestor::article or ancestor::main]")
+)
+_BOX_TAGS = frozenset({"div", "section", "aside", "p"})
+_LABEL_TAGS = frozenset({"strong", "b", "h2", "h3", "h4"})
+_INLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a", "small"})
+_BOX_CLASS_RE = re.compile(r"(?<![a-z])correction(?![a-z])", re.I)
+_OUTSIDE_ARTICLE = etree.XPath("boolean(ancestor::nav or ancestor::header or ancestor::footer)")
+_LABEL_RE = re.compile(r"^(corrections?|editors?[’']?s?[’']? note)\s*:?$", re.I)
+
+
+def _is_correction_box(el: etree._Element) -> bool:
+    marker = f"{el.get('class', '')} {el.get('data-testid', '')}"
+    if el.tag.startswith("nyt_correction"):
+        return True
+    return el.tag in _BOX_TAGS and bool(_BOX_CLASS_RE.search(marker)) and not _OUTSIDE_ARTICLE(el)
+
+
+def is_correction(text: str) -> bool:
+    return bool(_CORRECTION_RE.match(text))
+
+
+def _box_paragraphs(box: etree._Element) -> list[str]:
+    """A correction box as paragraphs; a label outside them ("Correction:") leads the first."""
+    paragraphs = [t for b in leaf_blocks(box) if (t := node_text(b))]
+    if not paragraphs:
+        text = node_text(box)
+        return [text] if text else []
+    whole = node_text(box)
+    label = whole[: whole.find(paragraphs[0])].strip() if paragraphs[0] in whole else ""
+    if label and _CORRECTION_RE.match(label):
+        paragraphs[0] = f"{label} {paragraphs[0]}"
+    return paragraphs
+
+
+def _dedupe(texts: Iterable[str]) -> list[str]:
+    """Drop repeats and entries contained in an earlier or later longer entry, keeping order."""
+    unique = list(dict.fromkeys(texts))
+    return [t for t in unique if not any(t != o and t in o for o in unique)]
