@@ -31,7 +31,15 @@ from newsdiff.pages.generic import (
 )
 from newsdiff.pages.nytimes import NytimesPage
 
-__all__ = ["EXTRACTOR_VERSION", "PAGES", "Extraction", "NotArticle", "extract", "outlet_for_url"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "PAGES",
+    "Extraction",
+    "NotArticle",
+    "extract",
+    "outlet_for_url",
+    "page_url",
+]
 
 EXTRACTOR_VERSION = "1"
 
@@ -51,6 +59,16 @@ def outlet_for_url(url: str) -> str | None:
         if any(host == d or host.endswith("." + d) for d in page_class.domains):
             return name
     return None
+
+
+def page_url(html: str | bytes) -> str | None:
+    """The URL a page gives for itself: rel=canonical, else og:url."""
+    try:
+        root = parse(html).root
+    except NotArticle:
+        return None
+    links = root.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content')
+    return str(links[0]).strip() if links else None
 
 
 def parse(html: str | bytes) -> Selector:
