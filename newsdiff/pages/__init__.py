@@ -112,7 +112,7 @@ def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extractio
 
     title = page.title()
     body = [p for p in body if p != title]  # fallbacks tend to repeat the headline
-    if extractor != page.name and word_count(body) < MIN_FALLBACK_WORDS:
+    if extractor == "trafilatura" and word_count(body) < MIN_FALLBACK_WORDS:
         body = []
     if not body:
         raise NotArticle("empty")

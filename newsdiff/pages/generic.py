@@ -8,7 +8,7 @@ import re
 import trafilatura
 from lxml import etree
 
-from newsdiff.pages.base import ArticlePage, clean, is_junk
+from newsdiff.pages.base import ARTICLE_TYPES, ArticlePage, clean, is_junk, ld_types
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts that set location
@@ -46,8 +46,11 @@ def split_paragraphs(text: str) -> list[str]:
 
 def jsonld_body(page: ArticlePage) -> list[str]:
     """Paragraphs of the JSON-LD article's articleBody (one per line; a single run stays one)."""
-    body = page.ld_value("articleBody")
-    return split_paragraphs(body) if isinstance(body, str) else []
+    for obj in page.jsonld:
+        body = obj.get("articleBody")
+        if isinstance(body, str) and ld_types(obj) & ARTICLE_TYPES:
+            return split_paragraphs(body)
+    return []
 
 
 def trafilatura_body(html: str, url: str | None) -> list[str]:
