@@ -226,6 +226,16 @@ def relayout(html: bytes) -> bytes:
     return html
 
 
+@needs_corpus
+@pytest.mark.parametrize("page_id", [p for p in NYT_IDS if meta(p)["has_section_name_articleBody"]])
+def test_articlebody_section_alone_gives_the_same_body(page_id):
+    # If NYT drops the StoryBodyCompanionColumn class, the section-level rule must take over.
+    html = source(page_id).replace(b"StoryBodyCompanionColumn", b"StoryColumn")
+    result = extract(html, meta(page_id)["url"], "nytimes")
+    assert result.extractor == "nytimes"
+    assert result.body == expected(page_id)["body"]
+
+
 @corpus_page(BLACKOUTS)
 def test_jsonld_fallback_when_outlet_rules_find_nothing():
     paragraphs = expected(BLACKOUTS)["body"]
