@@ -1,7 +1,7 @@
 """The embedded default store: a SecantusDB server (MongoDB wire protocol) in its own process.
 
 Every newsdiff process that finds NEWSDIFF_MONGO_URI unset calls ensure_server(data_dir): the
-first one starts a small supervisor (`python -m newsdiff.store.embedded DATA_DIR`) which runs
+first one starts a small supervisor process (main() below) which runs
 `secantusd-py` on a free 127.0.0.1 port and writes the port to DATA_DIR/embedded.json; the others
 connect to it. So a crawl and the viewer can use the same data at the same time (one process owns
 a WiredTiger directory). The supervisor stops the server once no other client has been connected
@@ -36,15 +36,11 @@ class EmbeddedServerError(RuntimeError):
 
 
 @contextlib.contextmanager
-def _flock(path: Path, *, blocking: bool = True):
+def _flock(path: Path):
     with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
+            yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -82,7 +78,7 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
             return uri
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         subprocess.Popen(
-            [sys.executable, "-m", "newsdiff.store.embedded", str(data_dir)],
+            [sys.executable, "-c", "from newsdiff.store.embedded import main; main()", str(data_dir)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=open(data_dir / "supervisor.log", "ab"),  # noqa: SIM115
@@ -111,9 +107,8 @@ def _other_clients(client: pymongo.MongoClient) -> int:
 
 
 def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
-    with _flock(data_dir / "server.lock", blocking=False) as owner:
-        if not owner:
-            return 0  # another supervisor owns this directory
+    # Blocks while an idle server from before is still shutting down (it holds the lock).
+    with _flock(data_dir / "server.lock"):
         (data_dir / "secantusd.toml").touch()  # an explicit, empty config: no auto-discovery
         log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115
         start = log.tell()
@@ -171,25 +166,26 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
 
 def stop_server(data_dir: Path, timeout: float = 30.0) -> bool:
     """Stop the embedded server for data_dir; True if one was running."""
+    data_dir = Path(data_dir)
     try:
-        state = json.loads((Path(data_dir) / STATE_FILE).read_text())
+        state = json.loads((data_dir / STATE_FILE).read_text())
         os.kill(state["supervisor_pid"], signal.SIGTERM)
     except (OSError, ValueError, KeyError):
         return False
+    # The supervisor holds server.lock until its server has exited (pid checks miss zombies).
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(state["supervisor_pid"], 0)
-        except OSError:
-            return True
-        time.sleep(0.1)
+    with open(data_dir / "server.lock", "a+") as fh:
+        while time.monotonic() < deadline:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.1)
+                continue
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            break
     return True
 
 
-if __name__ == "__main__":
-    sys.exit(
-        supervise(
-            Path(sys.argv[1]),
-            idle_seconds=float(os.environ.get("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "600")),
-        )
-    )
+def main() -> None:
+    idle = float(os.environ.get("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "600"))
+    sys.exit(supervise(Path(sys.argv[1]), idle_seconds=idle, poll=min(5.0, idle / 2)))

@@ -1,0 +1,61 @@
+"""Two crawl processes of one outlet against one database at the same time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from newsdiff.replay import build_nytimes_site
+from tests.conftest import ROOT
+from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
+
+
+def start_crawl(site, mongo_uri, db_name, data_dir, *args):
+    env = {
+        **os.environ,
+        "NEWSDIFF_MONGO_URI": mongo_uri,
+        "NEWSDIFF_MONGO_DB": db_name,
+        "NEWSDIFF_DATA_DIR": str(data_dir),
+        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
+    }
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0",
+           "-s", "LOG_LEVEL=INFO", *args]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def run_pair(site, mongo_uri, db_name, tmp_path, *args):
+    procs = [start_crawl(site, mongo_uri, db_name, tmp_path / f"node{i}", *args) for i in (1, 2)]
+    logs = [p.communicate(timeout=300)[0] for p in procs]
+    for proc, log in zip(procs, logs, strict=True):
+        assert proc.returncode == 0, log[-3000:]
+    return logs
+
+
+def assert_consistent(store):
+    for article in store.articles.find():
+        vs = store.versions_of(article["_id"])
+        assert [v["number"] for v in vs] == list(range(len(vs))), article["url"]
+        assert article["version_count"] == len(vs), article["url"]
+        for older, newer in zip(vs, vs[1:], strict=False):
+            assert older["hash"] != newer["hash"], f"duplicate version of {article['url']}"
+
+
+@pytest.mark.slow
+def test_two_crawls_at_once_never_duplicate(site, store, mongo_uri, db_name, tmp_path):
+    urls = [u for u in build_nytimes_site(site.root) if "/es/" not in u]
+
+    run_pair(site, mongo_uri, db_name, tmp_path)  # both discover the same new articles
+    assert sorted(a["url"] for a in store.articles.find()) == sorted(urls)
+    assert store.versions.count_documents({}) == len(urls)
+    assert_consistent(store)
+
+    edit(site.root, GREECE, b"High Treason, Some Greeks Say", b"Treason, Many Greeks Say")
+    add_paragraph_after(site.root, BLACKOUTS, b"ISO jumping the gun", b"A new last paragraph.")
+    run_pair(site, mongo_uri, db_name, tmp_path, "-a", "force=1")
+    assert store.versions.count_documents({}) == len(urls) + 2
+    assert_consistent(store)

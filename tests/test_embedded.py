@@ -1,0 +1,59 @@
+"""The embedded default store: no URI configured, a crawl and readers in other processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from newsdiff.replay import build_nytimes_site
+from newsdiff.store import open_store
+from newsdiff.store.embedded import STATE_FILE, running_uri, stop_server
+from tests.conftest import ROOT
+from tests.test_crawl import GREECE
+
+
+def scrapy(data_dir, *args, host_map=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDIFF_MONGO")}
+    env.update(NEWSDIFF_DATA_DIR=str(data_dir), NEWSDIFF_EMBEDDED_IDLE_SECONDS="2",
+               NEWSDIFF_HOST_MAP=json.dumps(host_map or {}))
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_crawl_and_readers_share_the_embedded_server(site, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    build_nytimes_site(site.root)
+    monkeypatch.delenv("NEWSDIFF_MONGO_URI", raising=False)
+    monkeypatch.setenv("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "2")
+    reader = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})  # starts the server first
+    try:
+        crawl = scrapy(data_dir, "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0",
+                       host_map=site.host_map())
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        assert reader.versions.count_documents({}) == 8  # written by the crawl process
+        history = scrapy(data_dir, "history", GREECE, "--json")
+        assert history.returncode == 0, history.stderr[-3000:]
+        data = json.loads(history.stdout)
+        assert data["url"] == GREECE
+        assert [v["label"] for v in data["versions"]] == ["first"]
+    finally:
+        reader.close()
+    # With every client gone the server stops by itself after the idle time.
+    deadline = time.monotonic() + 30
+    while running_uri(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert running_uri(data_dir) is None
+    assert not (data_dir / STATE_FILE).exists()
+    # ... and the data is still there when the next process starts it again.
+    again = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})
+    try:
+        assert again.versions.count_documents({}) == 8
+    finally:
+        again.close()
+        stop_server(data_dir)
