@@ -312,6 +312,22 @@ def test_trafilatura_fallback_on_a_plain_page():
     assert result.body == paragraphs
 
 
+def test_one_paragraph_jsonld_summary_gives_way_to_trafilatura():
+    paragraphs = [
+        f"Paragraph {n} tells how the river rose {n} feet overnight and what the town did next."
+        for n in range(1, 7)
+    ]
+    ld = {"@type": "NewsArticle", "headline": "River Floods Town", "articleBody": "A summary."}
+    html = (
+        f"<html><head><script type='application/ld+json'>{json.dumps(ld)}</script></head><body>"
+        "<article><h1>River Floods Town</h1>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</article></body></html>"
+    )
+    result = extract(html, "https://example.com/flood", None)
+    assert (result.extractor, result.body) == ("trafilatura", paragraphs)
+
+
 # --- pages that are not articles -----------------------------------------------------------------
 
 ARTICLE_URL = "https://www.nytimes.com/2024/03/01/us/story.html"

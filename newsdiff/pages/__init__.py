@@ -98,35 +98,43 @@ def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extractio
     page = PAGES.get(outlet or "", ArticlePage)(parse(html), url)
     if page.listing():
         raise NotArticle("section-front")
-
     body, extractor = page.body(), page.name
     if not body:
         body, extractor = jsonld_body(page), "jsonld"
     if word_count(body) < SHORT_BODY_WORDS and (reason := stub_reason(page, len(html))):
         raise NotArticle(reason)
-    if not body:
-        if looks_like_listing(page):
-            raise NotArticle("section-front")
-        text = decode_html(html) if isinstance(html, bytes) else html
-        body, extractor = trafilatura_body(text, url), "trafilatura"
-
+    if extractor == "jsonld" and len(body) <= 1:
+        body, extractor = _trafilatura_instead(page, html, url, body)
     title = page.title()
-    body = [p for p in body if p != title]  # fallbacks tend to repeat the headline
-    if extractor == "trafilatura" and word_count(body) < MIN_FALLBACK_WORDS:
-        body = []
+    corrections = page.corrections()
+    body = [p for p in body if p != title and not _is_correction_of(p, corrections)]
     if not body:
         raise NotArticle("empty")
-    corrections = page.corrections()
     return Extraction(
         title=title,
         byline=page.byline(),
         published=page.published(),
         modified=page.modified(),
         section=page.section(),
-        body=[p for p in body if not _is_correction_of(p, corrections)],
+        body=body,
         corrections=corrections,
         extractor=extractor,
     )
+
+
+def _trafilatura_instead(
+    page: ArticlePage, html: str | bytes, url: str, ld_body: list[str]
+) -> tuple[list[str], str]:
+    """trafilatura when JSON-LD gave nothing, or one paragraph (often a summary or an unbroken
+    run, both bad for paragraph diffs) and trafilatura finds as much text in paragraphs."""
+    if not ld_body and looks_like_listing(page):
+        raise NotArticle("section-front")
+    text = decode_html(html) if isinstance(html, bytes) else html
+    found = [p for p in trafilatura_body(text, url) if p != page.title()]
+    better = len(found) > 1 and word_count(found) >= 0.8 * word_count(ld_body)
+    if word_count(found) >= MIN_FALLBACK_WORDS and (better or not ld_body):
+        return found, "trafilatura"
+    return ld_body, "jsonld"
 
 
 def _is_correction_of(paragraph: str, corrections: list[str]) -> bool:

@@ -365,9 +365,8 @@ class ArticlePage:
     # --- the fields ---
 
     def title(self) -> str | None:
-        hidden = _is_hidden
         title = (
-            self.first_text(self.title_xpaths, skip=hidden)
+            self.first_text(self.title_xpaths, skip=_is_hidden)
             or clean(self.ld_value("headline"))
             or self.meta_value("og:title", "twitter:title")
             or self.first_text(["//title"])
@@ -394,7 +393,9 @@ class ArticlePage:
         section = self.meta_value("article:section") or self.ld_value("articleSection")
         if isinstance(section, list):
             section = next((s for s in section if isinstance(s, str)), None)
-        return clean(section) or None if isinstance(section, str) else None
+        if not isinstance(section, str):
+            return None
+        return clean(section) or None
 
     def body(self) -> list[str]:
         """Outlet rules for the article text; the base class has none."""
@@ -464,8 +465,9 @@ _STARTS_LIKE_CORRECTION = " or ".join(
 )
 _CORRECTION_TEXT_XPATH = etree.XPath(
     " | ".join(
-        f"//{tag}/text()" for tag in ("p", "strong", "b", "em", "i", "span", "h2", "h3", "h4")
-    ).replace("/text()", f"/text()[{_STARTS_LIKE_CORRECTION}][ancestor::article or ancestor::main]")
+        f"//{tag}/text()[{_STARTS_LIKE_CORRECTION}][ancestor::article or ancestor::main]"
+        for tag in ("p", "strong", "b", "em", "i", "span", "h2", "h3", "h4")
+    )
 )
 _BOX_TAGS = frozenset({"div", "section", "aside", "p"})
 _LABEL_TAGS = frozenset({"strong", "b", "h2", "h3", "h4"})
@@ -476,9 +478,9 @@ _LABEL_RE = re.compile(r"^(corrections?|editors?[’']?s?[’']? note)\s*:?$", r
 
 
 def _is_correction_box(el: etree._Element) -> bool:
-    marker = f"{el.get('class', '')} {el.get('data-testid', '')}"
     if el.tag.startswith("nyt_correction"):
         return True
+    marker = f"{el.get('class', '')} {el.get('data-testid', '')}"
     return el.tag in _BOX_TAGS and bool(_BOX_CLASS_RE.search(marker)) and not _OUTSIDE_ARTICLE(el)
 
 
