@@ -3,6 +3,7 @@ current `section[name=articleBody]` + JSON-LD NewsArticle layout."""
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsdiff.pages.base import ArticlePage, iso_date, node_text, split_names, xpath
@@ -13,6 +14,7 @@ except ZoneInfoNotFoundError:  # pragma: no cover - no tz database: keep the tim
     NEW_YORK = None
 
 _COLUMN = "div[contains(@class, 'StoryBodyCompanionColumn')]"
+_PUBLISHED_SUFFIX = re.compile(r" \(Published \d{4}\)$")  # og:title of archived articles
 
 
 class NytimesPage(ArticlePage):
@@ -53,6 +55,10 @@ class NytimesPage(ArticlePage):
                 return paragraphs
         return []
 
+    def title(self) -> str | None:
+        title = super().title()
+        return _PUBLISHED_SUFFIX.sub("", title) if title else None
+
     def byline(self) -> list[str]:
         # meta[name=author] keeps the names' case; byl and the 2017 spans are in capitals.
         return (
@@ -65,7 +71,7 @@ class NytimesPage(ArticlePage):
         return (
             super().published()
             or iso_date(self.meta_value("ptime"), NEW_YORK)
-            or iso_date(self.first_attr("//header//time/@datetime | //time/@datetime"))
+            or iso_date(self.first_attr("//article//time/@datetime"))
             or iso_date(self.meta_value("pdate"))
         )
 
