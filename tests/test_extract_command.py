@@ -9,15 +9,10 @@ import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-
-from tests.test_pages import FIXTURES, NYT_CORPUS, NYT_IDS, REPO
+from tests.test_pages import FIXTURES, NYT_CORPUS, REPO
 
 SUDAN = "readability-nytimes-1"
 BLACKOUTS = "trafilatura-nytimes-2020-blackouts"
-pytestmark = pytest.mark.skipif(
-    not {SUDAN, BLACKOUTS} <= set(NYT_IDS), reason=f"no NYT corpus at {NYT_CORPUS}"
-)
 
 
 def scrapy_extract(*args: str) -> tuple[int, dict]:
