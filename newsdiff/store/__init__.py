@@ -101,6 +101,8 @@ class Store:
         a.create_index([("outlet", 1), ("next_check", 1)])  # due re-checks, most overdue first
         a.create_index([("last_changed", -1)])  # recently changed, all outlets
         a.create_index([("outlet", 1), ("last_changed", -1)])
+        a.create_index([("outlet", 1), ("last_checked", -1)])  # viewer: outlet health, last day
+        a.create_index([("outlet", 1), ("status", 1)])  # viewer: failing extractions
         v.create_index([("article_id", 1), ("number", 1)], unique=True)
         v.create_index([("fetched_at", -1)])  # feeds of changes
         v.create_index([("outlet", 1), ("fetched_at", -1)])

@@ -1,0 +1,96 @@
+"""Query and path parameters, checked before anything reaches the store.
+
+Every value comes out as a plain str, int or bool of a bounded size, so nothing a client sends
+can become a MongoDB operator (`?outlet[$ne]=x` is an unknown parameter; `{"$gt": ""}` is just a
+string). A bad value raises BadRequest with a message saying what a good one looks like.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from newsdiff.store.queries import MAX_VERSION
+
+OUTLET = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")
+ARTICLE_ID = re.compile(r"[0-9a-f]{24}")
+
+
+class BadRequest(HTTPException):
+    def __init__(self, message: str, status_code: int = 400):
+        super().__init__(status_code=status_code, detail=message)
+
+
+class Params:
+    """The query string of one request. strict: unknown parameters are an error (the API);
+    otherwise they are ignored (pages, which may carry tracking parameters from shared links)."""
+
+    def __init__(self, request: Request, known: Iterable[str], *, strict: bool):
+        self.known = set(known)
+        self.values: dict[str, str] = {}
+        for key, value in request.query_params.multi_items():
+            if key not in self.known:
+                if strict:
+                    allowed = ", ".join(sorted(self.known)) or "none"
+                    raise BadRequest(f"unknown parameter {key!r}; this endpoint takes: {allowed}")
+                continue
+            if key in self.values:
+                raise BadRequest(f"parameter {key!r} is given more than once")
+            self.values[key] = value
+
+    def text(self, name: str, *, max_length: int = 200) -> str | None:
+        value = self.values.get(name, "").strip()
+        if len(value) > max_length:
+            raise BadRequest(f"{name} is longer than {max_length} characters")
+        if any(ord(c) < 32 for c in value):
+            raise BadRequest(f"{name} contains control characters")
+        return value or None
+
+    def outlet(self, name: str = "outlet") -> str | None:
+        value = self.values.get(name, "").strip()
+        if not value:
+            return None
+        return outlet_name(value, what=name)
+
+    def integer(self, name: str, *, default: int, low: int, high: int) -> int:
+        value = self.values.get(name, "").strip()
+        if not value:
+            return default
+        if not re.fullmatch(r"\d{1,9}", value) or not low <= int(value) <= high:
+            raise BadRequest(f"{name} must be a whole number from {low} to {high}")
+        return int(value)
+
+    def flag(self, name: str) -> bool:
+        value = self.values.get(name, "").strip().lower()
+        if value in ("", "0", "false", "no"):
+            return False
+        if value in ("1", "true", "yes", "on"):
+            return True
+        raise BadRequest(f"{name} must be 1 or 0")
+
+    def version(self, name: str) -> int | None:
+        value = self.values.get(name, "").strip()
+        return version_number(value, what=name) if value else None
+
+
+def outlet_name(value: str, *, what: str = "outlet") -> str:
+    if not OUTLET.fullmatch(value):
+        raise BadRequest(
+            f"{what} must be an outlet name: up to 64 lower-case letters, digits, _ or -"
+        )
+    return value
+
+
+def article_id(value: str) -> str:
+    if not ARTICLE_ID.fullmatch(value):
+        raise BadRequest("an article id is 24 lower-case hexadecimal characters", 404)
+    return value
+
+
+def version_number(value: str, *, what: str = "version") -> int:
+    if not re.fullmatch(r"\d{1,9}", value) or int(value) > MAX_VERSION:
+        raise BadRequest(f"{what} must be a version number from 0 to {MAX_VERSION}")
+    return int(value)
