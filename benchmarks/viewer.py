@@ -1,0 +1,323 @@
+"""Time the viewer against a large archive: start page, article page and diff page.
+
+Run: `python benchmarks/viewer.py` (100,000 articles, 1,000,000 versions; the fill takes a few
+minutes) or smaller with `--articles 10000 --versions 100000`.
+
+It starts its own SecantusDB server (`secantusd-py --port 0`) on a fresh directory, fills it with
+documents shaped like the crawler's (insert_many in batches, the indexes of Store.ensure_indexes in
+place while filling, as in production), serves the real app with uvicorn on 127.0.0.1 and requests
+random pages over HTTP, one at a time. No caches: every request runs its queries. It prints p50 and
+p95 per page; the target is p95 under 100 ms. Last line: `start_p95_ms=.. article_p95_ms=..
+diff_p95_ms=..`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bson import ObjectId  # noqa: E402
+
+from newsdiff.store import Store  # noqa: E402
+
+OUTLETS = {"nytimes": 0.4, "guardian": 0.25, "bbc": 0.2, "washingtonpost": 0.15}
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+VOCABULARY = (
+    "the council mayor budget vote said would city state police officials report year new "
+    "government election minister court week health school people percent million plan public "
+    "tax hospital president according statement after before during federal local residents "
+    "workers company market prices energy climate water housing ruling judge law protest "
+    "agency investigation data former national official announced expected"
+)
+WORDS = VOCABULARY.split()
+
+
+def start_server(directory: Path) -> tuple[subprocess.Popen, int]:
+    """secantusd-py on a free 127.0.0.1 port (as tests/conftest.py starts it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "secantusd.toml").touch()
+    log = directory / "secantusd.log"
+    exe = Path(sys.executable).parent / "secantusd-py"
+    proc = subprocess.Popen(
+        [str(exe) if exe.exists() else "secantusd-py", "--host", "127.0.0.1", "--port", "0",
+         "--storage-path", str(directory / "db"), "--config", str(directory / "secantusd.toml"),
+         "--cache-size", "1G", "--oplog-max-entries", "1000", "--log-level", "INFO"],
+        stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
+        if match:
+            return proc, int(match.group(1))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"secantusd-py did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def _h(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+class Faker:
+    """Cheap realistic text: paragraphs of 40-90 words from a pool, edited between versions."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.pool = [self.sentence(40, 90) for _ in range(4000)]
+
+    def sentence(self, lo: int, hi: int) -> str:
+        words = self.rng.choices(WORDS, k=self.rng.randint(lo, hi))
+        return " ".join(words).capitalize() + "."
+
+    def paragraph(self) -> str:
+        return self.rng.choice(self.pool)
+
+    def edit(self, body: list[str]) -> list[str]:
+        body = list(body)
+        roll = self.rng.random()
+        if roll < 0.5 or len(body) < 2:  # reword part of a paragraph
+            i = self.rng.randrange(len(body))
+            words = body[i].split()
+            k = self.rng.randrange(len(words))
+            words[k : k + 3] = self.rng.choices(WORDS, k=self.rng.randint(1, 4))
+            body[i] = " ".join(words)
+        elif roll < 0.85:  # add a paragraph
+            body.insert(self.rng.randrange(len(body) + 1), self.paragraph())
+        else:  # drop one
+            del body[self.rng.randrange(len(body))]
+        return body
+
+
+def version_counts(rng: random.Random, articles: int, versions: int) -> list[int]:
+    """At least one version each; the rest heavy-tailed (a few long-running stories), capped."""
+    cap = 400
+    extra = versions - articles
+    weights = [rng.paretovariate(1.3) for _ in range(articles)]
+    total = sum(weights)
+    counts = [1 + min(cap - 1, int(w / total * extra)) for w in weights]
+    missing = versions - sum(counts)
+    while missing > 0:
+        i = rng.randrange(articles)
+        if counts[i] < cap:
+            counts[i] += 1
+            missing -= 1
+    return counts
+
+
+def fill(
+    store: Store, articles: int, versions: int, seed: int = 1, batch: int = 2000
+) -> list[tuple[str, int]]:
+    """Insert the archive; returns a random sample of (article id, version count)."""
+    rng = random.Random(seed)
+    picker = random.Random(seed + 1)
+    sample: list[tuple[str, int]] = []
+    fake = Faker(rng)
+    counts = version_counts(rng, articles, versions)
+    names, weights = zip(*OUTLETS.items(), strict=True)
+    article_batch: list[dict] = []
+    version_batch: list[dict] = []
+    versions_coll = store.versions.with_options(write_concern=store.db.write_concern)
+    for n, count in enumerate(counts):
+        outlet = rng.choices(names, weights)[0]
+        first_seen = NOW - timedelta(days=rng.uniform(0, 365))
+        aid = ObjectId.from_datetime(first_seen)
+        aid = ObjectId(aid.binary[:4] + n.to_bytes(8, "big"))  # unique, ordered by first_seen
+        url = f"https://www.{outlet}.com/{first_seen:%Y/%m/%d}/news/story-{n}.html"
+        title = fake.sentence(6, 12)[:-1]
+        byline = [f"By {rng.choice(WORDS).title()} {rng.choice(WORDS).title()}"]
+        body = [fake.paragraph() for _ in range(rng.randint(3, 6))]
+        corrections: list[str] = []
+        # Gaps between versions: minutes to days, squeezed so the last one is not in the future.
+        gaps = [15 + rng.expovariate(1 / 600) for _ in range(count - 1)]
+        room = (NOW - first_seen).total_seconds() / 60
+        if sum(gaps) > room:
+            squeeze = room / sum(gaps) * rng.uniform(0.5, 1)
+            gaps = [g * squeeze for g in gaps]
+        at = first_seen
+        seen = []
+        for number in range(count):
+            changed = ["title", "byline", "body", "corrections"]
+            label = "first"
+            if number:
+                at += timedelta(minutes=gaps[number - 1])
+                roll = rng.random()
+                label = "change" if roll < 0.85 else "trivial" if roll < 0.95 else "flip-flop"
+                changed = ["body"]
+                body = fake.edit(body)
+                if rng.random() < 0.15:
+                    title, changed = fake.sentence(6, 12)[:-1], ["title", "body"]
+                if rng.random() < 0.02:
+                    corrections = [*corrections, "Correction: " + fake.sentence(10, 20)]
+                    changed.append("corrections")
+            hashes = {f: _h(n, number, f) for f in ("title", "byline", "body", "corrections")}
+            seen.append(_h(n, number))
+            version_batch.append({
+                "article_id": aid, "number": number, "outlet": outlet, "url": url,
+                "fetched_at": at, "label": label, "changed": changed, "title": title,
+                "byline": byline, "published": first_seen.isoformat(), "modified": at.isoformat(),
+                "section": "world", "body": body, "corrections": corrections, "hashes": hashes,
+                "loose_hashes": hashes, "hash": seen[-1], "extractor": outlet,
+                "extractor_version": "1", "normaliser_version": "1", "snapshot": _h("s", n, number),
+            })
+        checked = min(NOW, at + timedelta(hours=rng.uniform(0, 48)))
+        status = rng.choices(["live", "gone", "failing", "paywalled"], [95, 2, 2, 1])[0]
+        doc = {
+            "_id": aid, "outlet": outlet, "url": url, "aliases": [url + "?smid=url-share"],
+            "first_seen": first_seen, "published": first_seen.isoformat(),
+            "modified": at.isoformat(), "title": title, "section": "world",
+            "last_checked": checked, "last_changed": at, "version_count": count,
+            "status": status, "reason": "extraction found no body" if status == "failing" else None,
+            "checks": count + rng.randint(0, 30), "hashes": hashes, "loose_hashes": hashes,
+            "seen_hashes": seen, "body_chars": sum(map(len, body)), "validators": {},
+        }
+        if NOW - at < timedelta(days=40) and status != "gone":
+            doc["next_check"] = NOW + timedelta(minutes=rng.uniform(1, 600))
+        article_batch.append(doc)
+        if len(sample) < 2000:  # reservoir sample of the articles to request
+            sample.append((str(aid), count))
+        elif (k := picker.randrange(n + 1)) < len(sample):
+            sample[k] = (str(aid), count)
+        if len(article_batch) >= batch // 4:
+            store.articles.insert_many(article_batch, ordered=False)
+            article_batch = []
+        if len(version_batch) >= batch:
+            versions_coll.insert_many(version_batch, ordered=False)
+            version_batch = []
+    if article_batch:
+        store.articles.insert_many(article_batch, ordered=False)
+    if version_batch:
+        versions_coll.insert_many(version_batch, ordered=False)
+    return sample
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(uri: str, port: int) -> None:
+    """The app under test, in its own process (as `scrapy serve` runs it)."""
+    import uvicorn
+
+    from newsdiff.web import create_app
+
+    app = create_app(Store(uri, "bench"), outlets=OUTLETS, clock=lambda: NOW)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def timed_get(base: str, path: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(base + path, timeout=60) as response:
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status}")
+    return (time.perf_counter() - started) * 1000
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(times, n=100, method="inclusive")
+    return cuts[49], cuts[94]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--versions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--keep", metavar="DIR", help="fill DIR and keep it (default: a temp dir)")
+    parser.add_argument("--serve", nargs=2, metavar=("URI", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    if args.versions < args.articles:
+        parser.error("--versions must be at least --articles (every article has a version)")
+    directory = Path(args.keep or tempfile.mkdtemp(prefix="newsdiff-bench-"))
+    server, port = start_server(directory)
+    app = None
+    try:
+        uri = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+        store = Store(uri, "bench")
+        store.ensure_indexes()
+        print(f"filling {args.articles:,} articles and {args.versions:,} versions ...", flush=True)
+        started = time.monotonic()
+        sample = fill(store, args.articles, args.versions)
+        fill_s = time.monotonic() - started
+        print(f"filled in {fill_s:.0f} s ({args.versions / fill_s:,.0f} versions/s)", flush=True)
+
+        app_port = free_port()
+        app = subprocess.Popen(
+            [sys.executable, __file__, "--serve", uri, str(app_port)], stdin=subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{app_port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                timed_get(base, "/static/style.css")
+                break
+            except OSError:
+                if time.monotonic() > deadline or app.poll() is not None:
+                    raise RuntimeError("the app did not start") from None
+                time.sleep(0.1)
+
+        rng = random.Random(7)
+        changed = [(aid, n) for aid, n in sample if n > 1]
+        first, last = NOW - timedelta(days=365), NOW
+
+        def deep_start() -> str:  # a page anywhere in the archive, as a deep "older" link
+            when = first + (last - first) * rng.random()
+            return f"/?before={int(when.timestamp() * 1000)}-{'f' * 24}"
+
+        def diff_path() -> str:
+            aid, count = rng.choice(changed)
+            b = rng.randrange(1, count)
+            return f"/articles/{aid}/diff/{b - 1}/{b}"
+
+        pages = {
+            "start": lambda: "/",
+            "start_deep": deep_start,
+            "article": lambda: f"/articles/{rng.choice(sample)[0]}",
+            "diff": diff_path,
+        }
+        results = {}
+        for name, make in pages.items():
+            for _ in range(10):  # warm up connections and templates
+                timed_get(base, make())
+            times = [timed_get(base, make()) for _ in range(args.requests)]
+            results[name] = percentiles(times)
+            p50, p95 = results[name]
+            print(f"{name:<11} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   ({len(times)} requests)",
+                  flush=True)
+        print(
+            f"start_p95_ms={results['start'][1]:.1f} article_p95_ms={results['article'][1]:.1f} "
+            f"diff_p95_ms={results['diff'][1]:.1f}"
+        )
+    finally:
+        if app is not None:
+            app.terminate()
+            app.wait(30)
+        server.terminate()
+        server.wait(60)
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
