@@ -96,9 +96,11 @@ class StorePipeline(_Pipeline):
             self.store.ping()
             self.store.ensure_indexes()
         except Exception as exc:
-            where = "the embedded store" if not self.crawler.settings.get(
-                "NEWSDIFF_MONGO_URI"
-            ) else self.crawler.settings.get("NEWSDIFF_MONGO_URI").split("@")[-1]
+            where = (
+                "the embedded store"
+                if not self.crawler.settings.get("NEWSDIFF_MONGO_URI")
+                else self.crawler.settings.get("NEWSDIFF_MONGO_URI").split("@")[-1]
+            )
             logger.error("MongoDB is unreachable (%s): %s", where, exc)
             raise CloseSpider(f"mongodb_unreachable: {exc}") from exc
 

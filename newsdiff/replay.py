@@ -138,10 +138,11 @@ def write_feed(template: bytes, urls: list[str]) -> bytes:
     out = template
     for item, url in zip(items, urls, strict=False):
         new = re.sub(rb"<link>.*?</link>", b"<link>" + url.encode() + b"</link>", item, flags=re.S)
-        new = re.sub(rb"<guid([^>]*)>.*?</guid>", rb"<guid\1>" + url.encode() + b"</guid>", new,
-                     flags=re.S)
+        new = re.sub(
+            rb"<guid([^>]*)>.*?</guid>", rb"<guid\1>" + url.encode() + b"</guid>", new, flags=re.S
+        )
         out = out.replace(item, new, 1)
-    for item in items[len(urls):]:
+    for item in items[len(urls) :]:
         out = out.replace(item, b"", 1)
     return out
 

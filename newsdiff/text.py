@@ -57,9 +57,10 @@ def normalise_list(items: Iterable[str]) -> list[str]:
     return [n for n in (normalise(i) for i in items) if n]
 
 
-_QUOTES = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"} | {
-    c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
-})
+_QUOTES = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u00b4`"}
+    | {c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"}
+)
 _PUNCT = re.compile(r"[^\w\s]+")
 _TIMESTAMP_LINE = re.compile(
     r"^(updated|published|posted|last updated|first published)\b.{0,60}"

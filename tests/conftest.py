@@ -35,11 +35,26 @@ def start_secantus(directory: Path) -> tuple[subprocess.Popen, int]:
     (directory / "secantusd.toml").touch()
     log = directory / "secantusd.log"
     proc = subprocess.Popen(
-        [secantusd(), "--host", "127.0.0.1", "--port", "0", "--storage-path",
-         str(directory / "db"), "--config", str(directory / "secantusd.toml"),
-         "--cache-size", "256M", "--oplog-max-entries", "10000", "--sync-on-commit",
-         "--log-level", "INFO"],
-        stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        [
+            secantusd(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--storage-path",
+            str(directory / "db"),
+            "--config",
+            str(directory / "secantusd.toml"),
+            "--cache-size",
+            "256M",
+            "--oplog-max-entries",
+            "10000",
+            "--sync-on-commit",
+            "--log-level",
+            "INFO",
+        ],
+        stdout=open(log, "wb"),  # noqa: SIM115 - the server outlives this function
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

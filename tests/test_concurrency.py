@@ -22,10 +22,21 @@ def start_crawl(site, mongo_uri, db_name, data_dir, *args):
         "NEWSDIFF_DATA_DIR": str(data_dir),
         "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
     }
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "LOG_LEVEL=INFO", *args]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "nytimes",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        "LOG_LEVEL=INFO",
+        *args,
+    ]
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def run_pair(site, mongo_uri, db_name, tmp_path, *args):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 
 from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
@@ -70,12 +71,16 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings):
 
     edit(root, GREECE, b"High Treason, Some Greeks Say", b"Treason, Many Greeks Say")
     add_paragraph_after(
-        root, RAHAMI, b"The man who the police said sowed terror",
+        root,
+        RAHAMI,
+        b"The man who the police said sowed terror",
         b"This paragraph was added after publication.",
     )
     edit(root, SANTA_FE, b"</p>", b" \n\t </p>")  # whitespace only
     add_paragraph_after(
-        root, BLACKOUTS, b"ISO jumping the gun",
+        root,
+        BLACKOUTS,
+        b"ISO jumping the gun",
         b"Correction: An earlier version of this article misstated the date of the blackouts.",
     )
     mueller = edit(root, MUELLER, b"greatest clarity to date", b"clearest picture so far", count=1)
@@ -96,6 +101,8 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings):
     crawler = await run_crawl(settings, force="1")
     assert crawler.stats.get_value("newsdiff/versions/new") is None
     assert crawler.stats.get_value("newsdiff/checks/unchanged") == len(article_urls)
+    # Re-checks sent the validators the server gave, and it answered 304 Not Modified.
+    assert crawler.stats.get_value("downloader/response_status_count/304") == len(article_urls)
     assert store.versions.count_documents({}) == len(article_urls) + 5
 
 
@@ -109,12 +116,18 @@ async def test_sitemap_discovery_and_aliases(site, store, crawl_settings):
     amp = SUDAN.replace(".html", ".amp.html")
     entries = "".join(
         f"<url><loc>{u}</loc></url>"
-        for u in (amp + "?smid=tw-share", BLACKOUTS + "#comments", "https://www.nytimes.com/section/world")
+        for u in (
+            amp + "?smid=tw-share",
+            BLACKOUTS + "#comments",
+            "https://www.nytimes.com/section/world",
+        )
     )
-    sitemap.write_bytes(gzip.compress(
-        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        f"{entries}</urlset>".encode()
-    ))
+    sitemap.write_bytes(
+        gzip.compress(
+            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</urlset>".encode()
+        )
+    )
     crawler = await run_crawl(crawl_settings(), mode="discover")
     assert sorted(a["url"] for a in store.articles.find()) == sorted([SUDAN, BLACKOUTS])
     assert crawler.stats.get_value("newsdiff/discovery/urls") == 2
@@ -129,13 +142,19 @@ async def test_not_found_and_redirect_alias(site, store, crawl_settings):
     # The article is gone now, and an old URL redirects to another article.
     site_path(root, GREECE).unlink()
     old = "https://www.nytimes.com/2020/08/16/business/old-blackouts-slug.html"
-    (root / "www.nytimes.com" / "_routes.json").write_text(
-        '{"/2020/08/16/business/old-blackouts-slug.html": {"status": 301, "location": "%s"}}'
-        % BLACKOUTS
-    )
+    routes = {
+        "/2020/08/16/business/old-blackouts-slug.html": {"status": 301, "location": BLACKOUTS}
+    }
+    (root / "www.nytimes.com" / "_routes.json").write_text(json.dumps(routes))
     feed = site_path(root, NYT_FEED_URL)
-    feed.write_bytes(re.sub(rb"<link>https://www\.nytimes\.com/2016[^<]*</link>",
-                            f"<link>{old}</link>".encode(), feed.read_bytes(), count=1))
+    feed.write_bytes(
+        re.sub(
+            rb"<link>https://www\.nytimes\.com/2016[^<]*</link>",
+            f"<link>{old}</link>".encode(),
+            feed.read_bytes(),
+            count=1,
+        )
+    )
     crawler = await run_crawl(settings, force="1")
     gone = store.articles.find_one({"url": GREECE})
     assert gone["status"] == "gone"
@@ -144,3 +163,74 @@ async def test_not_found_and_redirect_alias(site, store, crawl_settings):
     blackouts = store.articles.find_one({"url": BLACKOUTS})
     assert old in blackouts["aliases"]
     assert store.articles.count_documents({"url": old}) == 0
+
+
+PAYWALL = b"""<html><head><meta property="og:type" content="article"><title>Gate</title></head>
+<body><article><h1>Deal for Macedonia Name?</h1><section name="articleBody"><p>ATHENS -</p>
+</section><div class="gate"><h2>Subscribe to continue reading.</h2>
+<p>Already a subscriber? Log in.</p></div></article></body></html>"""
+
+
+@coroutine_test
+async def test_paywall_and_broken_pages_keep_versions(site, store, crawl_settings):
+    root = site.root
+    build_nytimes_site(root)
+    settings = crawl_settings()
+    await run_crawl(settings)
+    site_path(root, GREECE).write_bytes(PAYWALL)
+    site_path(root, SUDAN).write_bytes(b"<html><body><p>Sorry, something went wrong")
+    (root / "www.nytimes.com" / "_routes.json").write_text(
+        '{"/2020/08/16/business/california-blackouts.html": {"status": 503}}'
+    )
+    crawler = await run_crawl(settings, force="1")
+    stats = crawler.stats.get_stats()
+    assert store.articles.find_one({"url": GREECE})["status"] == "paywalled"
+    assert store.articles.find_one({"url": SUDAN})["status"] in ("failing", "not-article")
+    blackouts = store.articles.find_one({"url": BLACKOUTS})
+    assert blackouts["status"] == "failing"
+    assert "503" in blackouts["reason"]
+    assert stats["newsdiff/status/paywalled"] == 1
+    assert stats["newsdiff/fetch/failed"] == 1
+    assert stats.get("newsdiff/versions/new") is None
+    for url in (GREECE, SUDAN, BLACKOUTS):
+        assert versions(store, url) == [(0, "first", ["title", "byline", "body", "corrections"])]
+        assert store.articles.find_one({"url": url})["next_check"]  # still checked
+
+
+@coroutine_test
+async def test_discovery_retries_articles_whose_store_write_failed(site, store, crawl_settings):
+    """deltafetch marks a URL seen only after its version is stored."""
+    build_nytimes_site(site.root)
+    settings = crawl_settings(
+        ITEM_PIPELINES={
+            **crawl_settings()["ITEM_PIPELINES"],
+            "tests.test_crawl.FailOnGreece": 900,
+        }
+    )
+    crawler = await run_crawl(settings)
+    assert crawler.stats.get_value("deltafetch/stored") == 7
+    assert store.articles.find_one({"url": GREECE}) is not None  # stored, but the crawl failed
+    site.requests.clear()
+    crawler = await run_crawl(crawl_settings())
+    assert crawler.stats.get_value("deltafetch/skipped") == 7
+    fetched = {path for _, path in site.requests if path.endswith(".html")}
+    assert fetched == {GREECE.removeprefix("https://www.nytimes.com")}
+
+
+class FailOnGreece:
+    def process_item(self, item):
+        if item.url == GREECE:
+            raise RuntimeError("simulated store failure after the version decision")
+        return item
+
+
+@coroutine_test
+async def test_unreachable_database_stops_the_crawl_clearly(site, crawl_settings, caplog):
+    build_nytimes_site(site.root)
+    settings = crawl_settings(
+        NEWSDIFF_MONGO_URI="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300"
+    )
+    crawler = await run_crawl(settings)
+    assert crawler.stats.get_value("finish_reason").startswith("mongodb_unreachable")
+    assert crawler.stats.get_value("downloader/request_count") is None
+    assert "MongoDB is unreachable" in caplog.text

@@ -19,10 +19,19 @@ from tests.test_crawl import GREECE
 
 def scrapy(data_dir, *args, host_map=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDIFF_MONGO")}
-    env.update(NEWSDIFF_DATA_DIR=str(data_dir), NEWSDIFF_EMBEDDED_IDLE_SECONDS="2",
-               NEWSDIFF_HOST_MAP=json.dumps(host_map or {}))
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env.update(
+        NEWSDIFF_DATA_DIR=str(data_dir),
+        NEWSDIFF_EMBEDDED_IDLE_SECONDS="2",
+        NEWSDIFF_HOST_MAP=json.dumps(host_map or {}),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
@@ -33,8 +42,9 @@ def test_crawl_and_readers_share_the_embedded_server(site, tmp_path, monkeypatch
     monkeypatch.setenv("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "2")
     reader = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})  # starts the server first
     try:
-        crawl = scrapy(data_dir, "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0",
-                       host_map=site.host_map())
+        crawl = scrapy(
+            data_dir, "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0", host_map=site.host_map()
+        )
         assert crawl.returncode == 0, crawl.stderr[-3000:]
         assert reader.versions.count_documents({}) == 8  # written by the crawl process
         history = scrapy(data_dir, "history", GREECE, "--json")

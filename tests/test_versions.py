@@ -67,16 +67,22 @@ def test_first_version_then_unchanged(pipeline, store):
 
 def test_whitespace_only_edit_is_not_a_version(pipeline, store):
     pipeline()
-    pipeline(minutes=20, body=[p.replace(" ", "  ") + "\u200b " for p in BODY],
-             title="  Council Approves\u00a0Budget ")
+    pipeline(
+        minutes=20,
+        body=[p.replace(" ", "  ") + "\u200b " for p in BODY],
+        title="  Council Approves\u00a0Budget ",
+    )
     assert labels(store) == ["first"]
 
 
 def test_labels_change_trivial_flipflop(pipeline, store):
     pipeline()
     pipeline(minutes=20, title="Council Narrowly Approves Budget")  # change
-    pipeline(minutes=40, body=[BODY[0], BODY[1].replace("“", '"').replace("”", '"'), BODY[2]],
-             title="Council Narrowly Approves Budget")  # quote style only: trivial
+    pipeline(
+        minutes=40,
+        body=[BODY[0], BODY[1].replace("“", '"').replace("”", '"'), BODY[2]],
+        title="Council Narrowly Approves Budget",
+    )  # quote style only: trivial
     pipeline(minutes=60)  # back to version 0 exactly: flip-flop
     assert labels(store) == ["first", "change", "trivial", "flip-flop"]
     numbers = [v["number"] for v in store.versions.find({}, sort=[("number", 1)])]

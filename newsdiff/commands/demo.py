@@ -17,7 +17,9 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser):
         super().add_options(parser)
-        parser.add_argument("--site", default="demo-site", help="replay directory (default: %(default)s)")
+        parser.add_argument(
+            "--site", default="demo-site", help="replay directory (default: %(default)s)"
+        )
 
     def run(self, args, opts):
         site = Path(opts.site)
@@ -39,6 +41,7 @@ class Command(ScrapyCommand):
         for a in articles:
             print(f"  {a.get('version_count', 0):>2} version(s)  {a.get('status'):<11} {a['url']}")
         print(
-            f"\nNext: edit a page under {site}/www.nytimes.com/ (change a headline, add a paragraph),"
-            "\nrun `scrapy demo` again, then `scrapy history URL` to see the new version."
+            f"\nNext: edit a page under {site}/www.nytimes.com/ (change a headline, add a"
+            " paragraph),\nrun `scrapy demo` again, then `scrapy history URL` to see the new"
+            " version."
         )

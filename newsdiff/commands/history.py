@@ -47,15 +47,24 @@ class Command(ScrapyCommand):
         finally:
             store.close()
         if opts.json:
-            print(json.dumps({
-                "url": article["url"],
-                "status": article.get("status"),
-                "versions": [
-                    {"number": v["number"], "fetched_at": v["fetched_at"].isoformat(),
-                     "label": v["label"], "changed": v["changed"]}
-                    for v in versions
-                ],
-            }, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "url": article["url"],
+                        "status": article.get("status"),
+                        "versions": [
+                            {
+                                "number": v["number"],
+                                "fetched_at": v["fetched_at"].isoformat(),
+                                "label": v["label"],
+                                "changed": v["changed"],
+                            }
+                            for v in versions
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
             return
         print(f"{article['url']}  ({article.get('outlet')}, status {article.get('status')})")
         if article.get("reason"):
@@ -64,5 +73,7 @@ class Command(ScrapyCommand):
         print(f"  next check: {nxt:%Y-%m-%d %H:%M} UTC" if nxt else "  not checked again")
         for v in versions:
             changed = ", ".join(v["changed"])
-            print(f"  v{v['number']:<3} {v['fetched_at']:%Y-%m-%d %H:%M:%S}  {v['label']:<9} "
-                  f"{changed:<28} {v.get('title') or ''}")
+            print(
+                f"  v{v['number']:<3} {v['fetched_at']:%Y-%m-%d %H:%M:%S}  {v['label']:<9} "
+                f"{changed:<28} {v.get('title') or ''}"
+            )

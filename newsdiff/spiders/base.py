@@ -77,7 +77,9 @@ class OutletSpider(Spider):
             for url in self.feeds:
                 yield Request(url, self.parse_feed, dont_filter=True, errback=self.listing_failed)
             for url in self.sitemaps:
-                yield Request(url, self.parse_sitemap, dont_filter=True, errback=self.listing_failed)
+                yield Request(
+                    url, self.parse_sitemap, dont_filter=True, errback=self.listing_failed
+                )
         if self.mode in ("all", "recheck") or self.force:
             for request in self.recheck_requests():
                 yield request
@@ -123,7 +125,9 @@ class OutletSpider(Spider):
             self.crawler.stats.inc_value("newsdiff/discovery/malformed_feeds")
             logger.warning(
                 "Feed %s is not well-formed (%s); using the %d entries that could be read",
-                response.url, feed.bozo_exception, len(feed.entries),
+                response.url,
+                feed.bozo_exception,
+                len(feed.entries),
             )
         links = [e.get("link") for e in feed.entries]
         yield from self.discovered(response, [link for link in links if link])

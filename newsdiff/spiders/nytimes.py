@@ -2,8 +2,20 @@ import re
 
 from newsdiff.spiders.base import OutletSpider
 
-SECTIONS = ("HomePage", "World", "US", "Politics", "Business", "Technology", "Science", "Health",
-            "Climate", "Opinion", "Arts", "Sports")
+SECTIONS = (
+    "HomePage",
+    "World",
+    "US",
+    "Politics",
+    "Business",
+    "Technology",
+    "Science",
+    "Health",
+    "Climate",
+    "Opinion",
+    "Arts",
+    "Sports",
+)
 
 
 class NytimesSpider(OutletSpider):

@@ -36,8 +36,17 @@ StoreError = PyMongoError
 
 # What a re-check needs to decide on a new version without another read (the due query carries it).
 STATE_FIELDS = {
-    "url": 1, "outlet": 1, "version_count": 1, "hashes": 1, "loose_hashes": 1, "seen_hashes": 1,
-    "last_changed": 1, "first_seen": 1, "body_chars": 1, "validators": 1, "status": 1,
+    "url": 1,
+    "outlet": 1,
+    "version_count": 1,
+    "hashes": 1,
+    "loose_hashes": 1,
+    "seen_hashes": 1,
+    "last_changed": 1,
+    "first_seen": 1,
+    "body_chars": 1,
+    "validators": 1,
+    "status": 1,
     "aliases": 1,
 }
 ArticleState = dict[str, Any]
@@ -143,7 +152,10 @@ class Store:
         """The article for url, created on first sight; aliases are remembered either way."""
         update: dict[str, Any] = {
             "$setOnInsert": {
-                "outlet": outlet, "first_seen": now, "version_count": 0, "status": "new",
+                "outlet": outlet,
+                "first_seen": now,
+                "version_count": 0,
+                "status": "new",
                 "checks": 0,
             },
         }
@@ -152,7 +164,10 @@ class Store:
         for _ in range(3):
             try:
                 return self.articles.find_one_and_update(
-                    {"url": url}, update, projection=STATE_FIELDS, upsert=True,
+                    {"url": url},
+                    update,
+                    projection=STATE_FIELDS,
+                    upsert=True,
                     return_document=pymongo.ReturnDocument.AFTER,
                 )
             except DuplicateKeyError:  # a concurrent crawl created it first: read theirs
@@ -204,9 +219,7 @@ class Store:
         state = self.articles.find_one({"_id": article_id}, STATE_FIELDS)
         if latest is None:
             return state
-        seen = [
-            d["hash"] for d in self.versions.find({"article_id": article_id}, {"hash": 1})
-        ]
+        seen = [d["hash"] for d in self.versions.find({"article_id": article_id}, {"hash": 1})]
         return state | {
             "version_count": latest["number"] + 1,
             "hashes": latest["hashes"],

@@ -78,7 +78,12 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
             return uri
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         subprocess.Popen(
-            [sys.executable, "-c", "from newsdiff.store.embedded import main; main()", str(data_dir)],
+            [
+                sys.executable,
+                "-c",
+                "from newsdiff.store.embedded import main; main()",
+                str(data_dir),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=open(data_dir / "supervisor.log", "ab"),  # noqa: SIM115
@@ -91,9 +96,11 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
             if uri:
                 return uri
             time.sleep(0.05)
-    log = (data_dir / LOG_FILE).read_bytes()[-2000:].decode(errors="replace") if (
-        data_dir / LOG_FILE
-    ).exists() else ""
+    log = (
+        (data_dir / LOG_FILE).read_bytes()[-2000:].decode(errors="replace")
+        if (data_dir / LOG_FILE).exists()
+        else ""
+    )
     raise EmbeddedServerError(
         f"the embedded MongoDB server in {data_dir} did not start within {timeout:.0f}s; "
         f"see {data_dir / LOG_FILE} and supervisor.log. Last log lines:\n{log}"
@@ -114,13 +121,26 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
         start = log.tell()
         server = subprocess.Popen(
             [
-                "secantusd-py", "--host", "127.0.0.1", "--port", "0",
-                "--storage-path", str(data_dir / "db"), "--config", str(data_dir / "secantusd.toml"),
-                "--cache-size", "256M", "--oplog-max-entries", "10000",
+                "secantusd-py",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--storage-path",
+                str(data_dir / "db"),
+                "--config",
+                str(data_dir / "secantusd.toml"),
+                "--cache-size",
+                "256M",
+                "--oplog-max-entries",
+                "10000",
                 "--sync-on-commit",  # a kill -9 must not lose acknowledged versions
-                "--log-level", "INFO",
+                "--log-level",
+                "INFO",
             ],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -134,7 +154,9 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
         if port is None:
             return 1
         tmp = data_dir / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps({"port": port, "supervisor_pid": os.getpid(), "server_pid": server.pid}))
+        tmp.write_text(
+            json.dumps({"port": port, "supervisor_pid": os.getpid(), "server_pid": server.pid})
+        )
         tmp.replace(data_dir / STATE_FILE)
         client = pymongo.MongoClient(_uri(port), appname=APPNAME, serverSelectionTimeoutMS=5000)
         idle_since = time.monotonic()
