@@ -6,6 +6,7 @@ versions/<label>, checks/unchanged, versions/conflicts, store/errors.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from datetime import datetime
@@ -109,24 +110,42 @@ class StorePipeline(_Pipeline):
             self.store.close()
             _stores.pop(self.crawler, None)
 
-    def process_item(self, item):
+    async def process_item(self, item):
+        # Database round trips and compression run in a worker thread, so downloads and
+        # extraction go on meanwhile; concurrent writes stay correct (see Store.add_version).
+        return self._count(item, await asyncio.to_thread(self._write, item))
+
+    def store_item(self, item):
+        """The same as process_item, for callers without a running event loop."""
+        return self._count(item, self._write(item))
+
+    def _count(self, item, events: list[str]):
+        for event in events:  # stats are updated here, on the crawl's own thread
+            self.stats.inc_value(f"newsdiff/{event}")
+        if "store/errors" in events:
+            raise StoreError(ItemAdapter(item).get("reason") or "store write failed")
+        return item
+
+    def _write(self, item) -> list[str]:
         a = ItemAdapter(item)
+        events: list[str] = []
         try:
-            self._store(a)
-        except StoreError:
-            self.stats.inc_value("newsdiff/store/errors")
-            raise
+            self._store(a, events)
+        except StoreError as exc:
+            logger.error("Could not store %s: %s", a["url"], exc)
+            a["reason"] = str(exc)
+            events.append("store/errors")
         finally:
             a["html"] = None  # stored as a snapshot; keep it out of logs and feed exports
             a["known"] = None
-        return item
+        return events
 
-    def _store(self, a: ItemAdapter) -> None:
+    def _store(self, a: ItemAdapter, events: list[str]) -> None:
         now = datetime.fromisoformat(a["fetched_at"])
         state: ArticleState | None = a.get("known")
-        if state is None:
+        if state is None and a["aliases"]:
             state = self.store.find_article([a["url"], *a["aliases"]])
-        if state is None:
+        if state is None:  # one upsert finds or creates the article
             state = self.store.ensure_article(a["outlet"], a["url"], a["aliases"], now)
         elif a["aliases"] and not set(a["aliases"]) <= set(state.get("aliases", [])):
             self.store.ensure_article(a["outlet"], state["url"], a["aliases"], now)
@@ -136,7 +155,7 @@ class StorePipeline(_Pipeline):
             before, after = state["body_chars"], sum(map(len, a["body"]))
             reason = f"body shrank from {before} to {after} characters; not stored as a version"
         if status != "ok":
-            self._check(a, state, status, reason, now)
+            events.append(self._check(a, state, status, reason, now))
             return
         repaired = None
         while True:
@@ -148,16 +167,15 @@ class StorePipeline(_Pipeline):
                 earlier_combined=state.get("seen_hashes") or (),
             )
             if label is None:
-                self._check(a, state, "unchanged", None, now, repair=repaired)
+                events.append(self._check(a, state, "unchanged", None, now, repair=repaired))
                 return
             try:
                 number = self._add_version(a, state, label, now)
             except VersionConflict as conflict:
-                self.stats.inc_value("newsdiff/versions/conflicts")
+                events.append("versions/conflicts")
                 state = repaired = conflict.latest
                 continue
-            self.stats.inc_value("newsdiff/versions/new")
-            self.stats.inc_value(f"newsdiff/versions/{label}")
+            events += ["versions/new", f"versions/{label}"]
             logger.info("Stored version %d (%s) of %s", number, label, a["url"])
             return
 
@@ -165,9 +183,8 @@ class StorePipeline(_Pipeline):
         before = state.get("body_chars") or 0
         return before >= self.shrink_min and sum(map(len, body)) < self.shrink_ratio * before
 
-    def _check(self, a, state, status, reason, now, repair=None) -> None:
-        stat = "checks/unchanged" if status == "unchanged" else f"status/{status}"
-        self.stats.inc_value(f"newsdiff/{stat}")
+    def _check(self, a, state, status, reason, now, repair=None) -> str:
+        """Record a check that stores no version; returns the stat to count."""
         if status != "unchanged":
             logger.warning("%s: %s (%s)", a["url"], status, reason or "no detail")
         stopped = status == "not-article"
@@ -181,6 +198,7 @@ class StorePipeline(_Pipeline):
             validators=a.get("validators") or None,
             repair=repair,
         )
+        return "checks/unchanged" if status == "unchanged" else f"status/{status}"
 
     def _add_version(self, a: ItemAdapter, state: ArticleState, label: str, now) -> int:
         hashes = a["hashes"]

@@ -40,9 +40,9 @@ def pipeline(crawl_settings):
             extractor="nytimes",
             **fields,
         )
-        for stage in [*stages, store_stage]:
+        for stage in stages:
             item = stage.process_item(item)
-        return item
+        return store_stage.store_item(item)
 
     run.crawler = crawler
     run.stage = store_stage

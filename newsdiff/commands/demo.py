@@ -28,6 +28,7 @@ class Command(ScrapyCommand):
             print(f"Built {site}/ from {len(urls)} saved NYT pages and a home-page feed.")
         server = ReplayServer(site).start()
         self.settings.set("NEWSDIFF_HOST_MAP", server.host_map(), priority="cmdline")
+        self.settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")  # our own server
         # Re-check everything each run so edits to the replayed pages show up at once.
         self.crawler_process.crawl("nytimes", force="1")
         self.crawler_process.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from html import unescape as html_unescape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -32,6 +33,19 @@ logger = logging.getLogger(__name__)
 MODES = ("all", "discover", "recheck")
 # What a page class's NotArticle reason means for the article's status.
 NOT_ARTICLE_STATUS = {"paywall": "paywalled", "interstitial": "paywalled", "empty": "failing"}
+
+
+_LINK_TAG = re.compile(rb"<link\b[^>]*>", re.I)
+_ATTR = re.compile(rb"""\b(rel|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+def canonical_link_of(html: bytes) -> str | None:
+    """The page's rel=canonical URL, read from its head without parsing the whole page."""
+    for tag in _LINK_TAG.findall(html[:300_000]):
+        attrs = {m[0].lower(): m[1] or m[2] or m[3] for m in _ATTR.findall(tag)}
+        if attrs.get(b"rel", b"").lower() == b"canonical" and attrs.get(b"href"):
+            return html_unescape(attrs[b"href"].decode("utf-8", "replace")).strip()
+    return None
 
 
 class SpiderArgumentError(ValueError):
@@ -186,9 +200,7 @@ class OutletSpider(Spider):
             return
         url = response.meta["newsdiff_url"]
         aliases = {url, self.canonical(response.url)}
-        canonical_link = None
-        if hasattr(response, "css"):  # TextResponse; binary bodies are left to pages.extract
-            canonical_link = response.css('link[rel="canonical"]::attr(href)').get()
+        canonical_link = canonical_link_of(response.body)
         if canonical_link:
             candidate = self.canonical(response.urljoin(canonical_link))
             if self.is_article_url(candidate):

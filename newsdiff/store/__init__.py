@@ -204,7 +204,7 @@ class Store:
         digest = hashlib.sha256(html).hexdigest()
         self.snapshots.update_one(
             {"_id": digest},
-            {"$setOnInsert": {"data": zlib.compress(html, 6), "size": len(html), "created": now}},
+            {"$setOnInsert": {"data": zlib.compress(html, 1), "size": len(html), "created": now}},
             upsert=True,
         )
         return digest
