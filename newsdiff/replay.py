@@ -49,6 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         path = unquote(urlsplit(self.path).path)
         self.server.requests.append((host, path))
+        self.server.headers.append(dict(self.headers))
         site = self.server.root / host
         routes_file = site / "_routes.json"
         routes = json.loads(routes_file.read_text()) if routes_file.exists() else {}
@@ -91,6 +92,7 @@ class ReplayServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
         self.root = Path(root)
         self.requests: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []  # of each request, in order
         self._thread: threading.Thread | None = None
 
     @property

@@ -1,0 +1,74 @@
+"""Checks over every outlet spider, and the crawl's politeness."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.test import get_crawler
+
+import newsdiff.settings as project
+from newsdiff.replay import build_nytimes_site, site_path
+from newsdiff.spiders.base import OutletSpider, SpiderArgumentError
+from tests.conftest import coroutine_test, run_crawl
+from tests.test_crawl import GREECE
+
+LOADER = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": project.SPIDER_MODULES}))
+SPIDERS = LOADER.list()
+
+
+def test_there_is_a_spider_per_outlet():
+    assert "nytimes" in SPIDERS
+
+
+@pytest.mark.parametrize("name", SPIDERS)
+def test_name_file_and_class_agree(name):
+    cls = LOADER.load(name)
+    assert issubclass(cls, OutletSpider)
+    assert Path(inspect.getfile(cls)).stem == name
+    assert cls.__name__ == name.capitalize() + "Spider"
+    assert cls.allowed_domains and (cls.feeds or cls.sitemaps)
+
+
+@pytest.mark.parametrize("name", SPIDERS)
+@coroutine_test
+async def test_start_yields_discovery_requests(name):
+    crawler = get_crawler(LOADER.load(name), {"ROBOTSTXT_OBEY": True})
+    spider = crawler._create_spider(mode="discover")
+    requests = [r async for r in spider.start()]
+    assert requests and all(isinstance(r, Request) for r in requests)
+    assert all(spider.allowed_domains[0] in r.url for r in requests)
+
+
+@pytest.mark.parametrize("args", [{"mode": "everything"}, {"force": "yes"}])
+def test_bad_arguments_are_refused(args):
+    with pytest.raises(SpiderArgumentError):
+        LOADER.load("nytimes")(**args)
+
+
+def test_settings_are_polite_and_safe():
+    assert project.ROBOTSTXT_OBEY is True
+    assert project.AUTOTHROTTLE_ENABLED is True
+    assert "newsdiff" in project.USER_AGENT and "http" in project.USER_AGENT
+    assert 0 < project.DOWNLOAD_MAXSIZE <= 64 * 1024 * 1024
+    assert project.TELNETCONSOLE_ENABLED is False
+    assert project.REMOTE_CONTROL_ENABLED is False
+    assert project.HTTPCACHE_ENABLED is False
+
+
+@coroutine_test
+async def test_robots_txt_is_obeyed_and_user_agent_sent(site, store, crawl_settings):
+    build_nytimes_site(site.root)
+    robots = site_path(site.root, "https://www.nytimes.com/robots.txt")
+    robots.write_text("User-agent: *\nDisallow: /2018/06/\n")
+    crawler = await run_crawl(crawl_settings(USER_AGENT=project.USER_AGENT))
+    paths = [p for _, p in site.requests]
+    assert GREECE.removeprefix("https://www.nytimes.com") not in paths
+    assert crawler.stats.get_value("robotstxt/forbidden") == 1
+    assert store.versions.count_documents({}) == 7
+    agents = {h.get("User-Agent") for h in site.headers}
+    assert agents == {project.USER_AGENT}

@@ -1,0 +1,141 @@
+"""URL identity, normalisation, hashes and labels (pure functions)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsdiff import text
+from newsdiff.spiders.nytimes import NytimesSpider
+
+NYT = NytimesSpider()
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        (
+            "http://WWW.NYTimes.com/2018/06/05/world/europe/greece-macedonia.html?partner=rss&emc=rss",
+            "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html",
+        ),
+        (
+            "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html#commentsContainer",
+            "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html",
+        ),
+        (
+            "https://mobile.nytimes.com/2018/06/05/world/europe/greece-macedonia.amp.html",
+            "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html",
+        ),
+        (
+            "https://nytimes.com/2018/06/05/world/europe/greece-macedonia.html?smid=tw-share",
+            "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html",
+        ),
+    ],
+)
+def test_nytimes_canonical(url, canonical):
+    assert NYT.canonical(url) == canonical
+
+
+def test_generic_canonical_keeps_real_parameters_and_drops_tracking():
+    url = "http://Example.com:443//news/story?id=42&utm_source=x&b=2&fbclid=abc#top"
+    assert text.canonical_url(url) == "https://example.com/news/story?b=2&id=42"
+    assert text.canonical_url(url, keep_query=False) == "https://example.com/news/story"
+
+
+@pytest.mark.parametrize(
+    ("url", "is_article"),
+    [
+        ("https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html", True),
+        ("https://www.nytimes.com/2031/12/31/us/politics/a-story-from-the-future.html", True),
+        ("https://www.nytimes.com/live/2024/11/05/us/election-results.html", True),
+        ("https://www.nytimes.com/section/world", False),
+        ("https://www.nytimes.com/es/", False),
+        ("https://www.nytimes.com/2020/01/01/video/some-clip.html", False),
+        ("https://www.nytimes.com/interactive/2020/us/elections/results.html", False),
+        ("https://www.example.com/2018/06/05/world/story.html", False),
+        ("https://cooking.nytimes.com/2018/06/05/recipes/soup.html", True),
+    ],
+)
+def test_nytimes_article_urls(url, is_article):
+    assert NYT.is_article_url(url) is is_article
+
+
+def test_normalise_whitespace_and_invisible_characters():
+    assert text.normalise("  A\u00a0b\u200b  c \r\n\r\n d\u00ad ") == "A b c\nd"
+    assert text.normalise("ﬁne") == "fine"  # NFKC
+
+
+def test_fingerprint_ignores_punctuation_quotes_case_and_timestamps():
+    assert text.fingerprint("“Hello,” she said.") == text.fingerprint('"hello" she said')
+    assert text.fingerprint("Updated 5:43 p.m. ET\nBody") == text.fingerprint("Body")
+    assert text.fingerprint("Body one") != text.fingerprint("Body two")
+
+
+def test_hashes_are_stable_across_processes():
+    fields = {"title": "T", "byline": ["A", "B"], "body": ["p1", "p2"], "corrections": []}
+    code = f"from newsdiff.text import field_hashes;print(field_hashes({fields!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(text.field_hashes(fields))
+
+
+def hashes(title="T", body=("p",)):
+    fields = {"title": title, "byline": ["A"], "body": list(body), "corrections": []}
+    return text.field_hashes(fields), text.loose_hashes(fields)
+
+
+def test_labels():
+    first, first_loose = hashes()
+    changed, changed_loose = hashes(title="Another")
+    trivial, trivial_loose = hashes(title="T.")
+
+    def label(prev, new, earlier=()):
+        return text.label(
+            previous=prev[0],
+            previous_loose=prev[1],
+            new=new[0],
+            new_loose=new[1],
+            earlier_combined=earlier,
+        )
+
+    assert (
+        text.label(previous=None, previous_loose=None, new=first, new_loose=first_loose) == "first"
+    )
+    assert label((first, first_loose), (first, first_loose)) is None
+    assert label((first, first_loose), (changed, changed_loose)) == "change"
+    assert label((first, first_loose), (trivial, trivial_loose)) == "trivial"
+    back = [text.combined_hash(first)]
+    assert label((changed, changed_loose), (first, first_loose), back) == "flip-flop"
+
+
+paragraphs = st.lists(st.text(min_size=0, max_size=40), max_size=6)
+
+
+@given(st.text(max_size=200))
+def test_normalise_is_idempotent(s):
+    assert text.normalise(text.normalise(s)) == text.normalise(s)
+
+
+@given(st.text(max_size=200))
+def test_fingerprint_is_idempotent_on_normal_form(s):
+    assert text.fingerprint(text.normalise(s)) == text.fingerprint(s)
+
+
+@given(paragraphs)
+def test_whitespace_never_changes_the_hash(body):
+    spaced = [f"  {p.replace(' ', '   ')}\t" for p in body]
+    a = text.field_hashes({"body": text.normalise_list(body)})
+    b = text.field_hashes({"body": text.normalise_list(spaced)})
+    assert a == b
+
+
+@given(
+    st.text(alphabet=st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=30)
+)
+def test_canonical_url_is_idempotent(path):
+    url = f"http://Example.com/{path}?utm_medium=x&q=1#f"
+    once = text.canonical_url(url)
+    assert text.canonical_url(once) == once
