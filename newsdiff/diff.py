@@ -164,7 +164,17 @@ def diff_words(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, 
             old_segs.append(Segment("delete", a_text))
         if b_text:
             new_segs.append(Segment("insert", b_text))
-    return tuple(old_segs), tuple(new_segs)
+    return _merged(old_segs), _merged(new_segs)
+
+
+def _merged(segs: list[Segment]) -> tuple[Segment, ...]:
+    out: list[Segment] = []
+    for seg in segs:
+        if out and out[-1].op == seg.op:
+            out[-1] = Segment(seg.op, out[-1].text + seg.text)
+        else:
+            out.append(seg)
+    return tuple(out)
 
 
 def _similarity(a: Counter, b: Counter) -> float:

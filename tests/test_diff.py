@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,4 +121,8 @@ def test_word_segments_rebuild_both_sides(old, new):
     a, b = diff_words(old, new)
     assert "".join(s.text for s in a) == old
     assert "".join(s.text for s in b) == new
-    assert [s.text for s in a if s.op == "equal"] == [s.text for s in b if s.op == "equal"]
+    assert "".join(s.text for s in a if s.op == "equal") == "".join(
+        s.text for s in b if s.op == "equal"
+    )
+    for side in (a, b):  # neighbours are merged: no two adjacent segments share an op
+        assert all(x.op != y.op for x, y in itertools.pairwise(side))

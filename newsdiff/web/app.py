@@ -90,7 +90,7 @@ def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every template, HTML and Atom alike: article text is untrusted
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.ChainableUndefined,  # a missing field renders empty, never a 500
         trim_blocks=True,
         lstrip_blocks=True,
     )

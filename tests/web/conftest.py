@@ -1,0 +1,150 @@
+"""Viewer fixtures: articles stored through the real pipelines, the app, a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from newsdiff.items import Article
+from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+NOW = T0 + timedelta(minutes=205)  # the viewer's clock in these tests
+OUTLETS = ("guardian", "nytimes")
+BUDGET_URL = "https://www.nytimes.com/2026/01/01/nyregion/council-budget.html"
+BODY = [
+    "The city council voted on Tuesday to approve the new budget after months of debate.",
+    "“We finally have a plan,” the mayor said, adding that the vote was close.",
+    "Critics said the plan would raise taxes on small businesses across the region. " * 3,
+]
+
+
+@pytest.fixture
+def ingest(crawl_settings):
+    """ingest(url, minutes, **fields): one fetch through validate -> normalise -> hash -> store."""
+    crawler = get_crawler(Spider, crawl_settings())
+    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
+    store_stage = StorePipeline(crawler)
+    store_stage.open_spider()
+
+    def run(url: str, minutes: float, **fields) -> Article:
+        item = Article(
+            outlet=fields.pop("outlet", "nytimes"),
+            url=url,
+            fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
+            title=fields.pop("title", "Council Approves Budget"),
+            byline=fields.pop("byline", ["Jane Doe"]),
+            body=list(fields.pop("body", BODY)),
+            corrections=fields.pop("corrections", []),
+            html=b"<html>raw</html>",
+            extractor="test",
+            **fields,
+        )
+        for stage in stages:
+            item = stage.process_item(item)
+        # The store stage's synchronous entry point (process_item may be a coroutine).
+        return getattr(store_stage, "store_item", store_stage.process_item)(item)
+
+    yield run
+    store_stage.close_spider()
+
+
+@dataclass
+class Seeded:
+    budget: str  # nytimes, versions 0-5: first, change, trivial, change, flip-flop, change
+    quiet: str  # nytimes, one version
+    guardian: str  # guardian, two versions; the most recent change of all
+    stopped: str  # nytimes, past the re-check horizon: won't be checked again
+    failing_url: str  # nytimes, extraction failed, no version
+
+
+def article_id(store, url: str) -> str:
+    return str(store.articles.find_one({"url": url})["_id"])
+
+
+@pytest.fixture
+def seeded(ingest, store) -> Seeded:
+    v1_title = "Council Narrowly Approves Budget"
+    ingest(BUDGET_URL, 0)
+    ingest(BUDGET_URL, 35, title=v1_title)
+    ingest(BUDGET_URL, 60, title=v1_title,
+           body=[BODY[0], BODY[1].replace("“", '"').replace("”", '"'), BODY[2]])
+    ingest(BUDGET_URL, 90, title=v1_title,
+           body=[BODY[0], BODY[1].replace("was close", "was very close"), BODY[2],
+                 "The budget takes effect in July."],
+           corrections=["Correction: An earlier version misstated the day of the vote."])
+    ingest(BUDGET_URL, 120, title=v1_title)  # back to version 1 exactly: a flip-flop
+    ingest(BUDGET_URL, 150, title=v1_title, byline=["Jane Doe", "John Roe"],
+           body=[BODY[0], "The mayor declined to comment on Wednesday.", BODY[2]])
+
+    quiet_url = "https://www.nytimes.com/2026/01/01/world/quiet-story.html"
+    ingest(quiet_url, 10, title="A Quiet Story", body=["Nothing ever changes here. " * 5])
+    ingest(quiet_url, 100, title="A Quiet Story", body=["Nothing ever changes here. " * 5])
+
+    guardian_url = "https://www.theguardian.com/world/2026/jan/01/storm-warning"
+    storm = ["A storm is expected to reach the coast tonight.", "Residents were told to stay in."]
+    ingest(guardian_url, 20, outlet="guardian", title="Storm Warning Issued", body=storm)
+    ingest(guardian_url, 200, outlet="guardian", title="Storm Warning Issued", body=storm[:1])
+
+    stopped_url = "https://www.nytimes.com/2025/11/01/arts/old-review.html"
+    ingest(stopped_url, -60 * 24 * 60, title="An Old Review", body=["A review. " * 8])
+    ingest(stopped_url, 30, title="An Old Review", body=["A review. " * 8])
+
+    failing_url = "https://www.nytimes.com/2026/01/01/us/broken-page.html"
+    ingest(failing_url, 40, title="Broken Page", body=[])
+    return Seeded(
+        budget=article_id(store, BUDGET_URL),
+        quiet=article_id(store, quiet_url),
+        guardian=article_id(store, guardian_url),
+        stopped=article_id(store, stopped_url),
+        failing_url=failing_url,
+    )
+
+
+@pytest.fixture
+def app(store):
+    from newsdiff.web import create_app
+
+    return create_app(store, outlets=OUTLETS, clock=lambda: NOW)
+
+
+@pytest.fixture
+def client(app):
+    from starlette.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by uvicorn on 127.0.0.1:<free port>, in a thread; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
