@@ -1,0 +1,195 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scrapy.settings import Settings
+
+from newsdiff.schedule import Policy, describe, interval, next_check
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+DEFAULT = Policy()
+
+
+def wait(policy: Policy, since_change: timedelta) -> timedelta | None:
+    now = T0 + since_change
+    at = next_check(policy, now, T0)
+    return None if at is None else at - now
+
+
+def test_defaults_follow_the_issue():
+    assert DEFAULT.factor == 0.2
+    assert DEFAULT.min_interval == timedelta(minutes=15)
+    assert DEFAULT.horizon == timedelta(days=40)
+    assert DEFAULT.min_interval < DEFAULT.max_interval < DEFAULT.horizon
+
+
+def test_min_interval_right_after_a_change():
+    assert next_check(DEFAULT, T0, T0) == T0 + timedelta(minutes=15)
+
+
+def test_min_interval_holds_until_the_factor_exceeds_it():
+    assert wait(DEFAULT, timedelta(minutes=60)) == timedelta(minutes=15)
+    assert wait(DEFAULT, timedelta(minutes=75)) == timedelta(minutes=15)
+    assert wait(DEFAULT, timedelta(minutes=100)) == timedelta(minutes=20)
+
+
+def test_interval_grows_while_nothing_changes():
+    assert wait(DEFAULT, timedelta(hours=10)) == timedelta(hours=2)
+    assert wait(DEFAULT, timedelta(days=5)) == timedelta(days=1)
+
+
+def test_interval_is_capped():
+    policy = Policy(max_interval=timedelta(days=2))
+    assert wait(policy, timedelta(days=10)) == timedelta(days=2)
+    assert wait(policy, timedelta(days=39)) == timedelta(days=2)
+    assert wait(DEFAULT, timedelta(days=39)) == DEFAULT.max_interval
+
+
+def test_checking_stops_only_past_the_horizon():
+    assert wait(DEFAULT, timedelta(days=40)) is not None
+    assert wait(DEFAULT, timedelta(days=40, seconds=1)) is None
+    assert wait(DEFAULT, timedelta(days=400)) is None
+
+
+def test_a_real_change_resets_the_schedule():
+    quiet = T0 + timedelta(days=20)
+    assert next_check(DEFAULT, quiet, T0) == quiet + DEFAULT.max_interval
+    # The crawler records a change by setting last_changed to the time of the check.
+    assert next_check(DEFAULT, quiet, quiet) == quiet + timedelta(minutes=15)
+
+
+def test_last_change_in_the_future_counts_as_just_now():
+    assert next_check(DEFAULT, T0, T0 + timedelta(minutes=5)) == T0 + timedelta(minutes=15)
+
+
+def test_other_timezones_are_the_same_instant_and_the_result_is_utc():
+    paris = timezone(timedelta(hours=2))
+    now = (T0 + timedelta(hours=10)).astimezone(paris)
+    at = next_check(DEFAULT, now, T0.astimezone(timezone(timedelta(hours=-5))))
+    assert at == T0 + timedelta(hours=12)
+    assert at.tzinfo is UTC
+
+
+@pytest.mark.parametrize("naive", ["now", "last_changed"])
+def test_naive_datetimes_are_refused(naive):
+    times = {"now": T0, "last_changed": T0}
+    times[naive] = times[naive].replace(tzinfo=None)
+    with pytest.raises(ValueError, match=naive):
+        next_check(DEFAULT, **times)
+
+
+def test_from_settings_defaults():
+    assert Policy.from_settings(Settings()) == DEFAULT
+
+
+def test_from_settings_reads_every_number():
+    settings = Settings(
+        {
+            "NEWSDIFF_RECHECK_FACTOR": "0.25",  # from `-s` on the command line, so a string
+            "NEWSDIFF_RECHECK_MIN_MINUTES": 10,
+            "NEWSDIFF_RECHECK_MAX_HOURS": 36,
+            "NEWSDIFF_RECHECK_HORIZON_DAYS": 30.5,
+        }
+    )
+    assert Policy.from_settings(settings) == Policy(
+        factor=0.25,
+        min_interval=timedelta(minutes=10),
+        max_interval=timedelta(hours=36),
+        horizon=timedelta(days=30, hours=12),
+    )
+
+
+def test_from_settings_accepts_any_object_with_getfloat():
+    class Plain(dict):
+        def getfloat(self, name, default=0.0):
+            return float(self.get(name, default))
+
+    assert Policy.from_settings(Plain(NEWSDIFF_RECHECK_MAX_HOURS=48)) == Policy(
+        max_interval=timedelta(days=2)
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"factor": 0},
+        {"min_interval": timedelta(0)},
+        {"min_interval": timedelta(hours=2), "max_interval": timedelta(hours=1)},
+        {"horizon": timedelta(0)},
+    ],
+)
+def test_nonsense_policies_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        Policy(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("next_at", "text"),
+    [
+        (None, "won't be checked again"),
+        (T0 - timedelta(hours=3), "check due now"),
+        (T0 + timedelta(seconds=20), "check due now"),
+        (T0 + timedelta(minutes=1), "next check in 1 minute"),
+        (T0 + timedelta(minutes=35), "next check in 35 minutes"),
+        (T0 + timedelta(hours=3, minutes=10), "next check in 3 hours"),
+        (T0 + timedelta(days=4), "next check in 4 days"),
+    ],
+)
+def test_describe(next_at, text):
+    assert describe(next_at, T0) == text
+
+
+# Property tests over arbitrary sensible policies and times.
+
+policies = st.builds(
+    lambda factor, low, extra, horizon: Policy(
+        factor=factor,
+        min_interval=timedelta(minutes=low),
+        max_interval=timedelta(minutes=low + extra),
+        horizon=timedelta(days=horizon),
+    ),
+    st.floats(min_value=0.01, max_value=2.0),
+    st.integers(min_value=1, max_value=24 * 60),
+    st.integers(min_value=0, max_value=30 * 24 * 60),
+    st.integers(min_value=1, max_value=365),
+)
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+spans = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400))
+
+
+@given(policies, spans)
+def test_interval_is_within_bounds(policy, since_change):
+    assert policy.min_interval <= interval(policy, since_change) <= policy.max_interval
+
+
+@given(policies, moments, spans)
+def test_next_check_is_within_bounds_until_the_horizon(policy, now, since_change):
+    at = next_check(policy, now, now - since_change)
+    if since_change > policy.horizon:
+        assert at is None
+    else:
+        assert at is not None
+        assert policy.min_interval <= at - now <= policy.max_interval
+
+
+@given(policies, moments, spans, spans)
+def test_waits_longer_the_longer_nothing_changed(policy, now, a, b):
+    shorter, longer = sorted((a, b))
+    sooner = next_check(policy, now, now - shorter)
+    later = next_check(policy, now, now - longer)
+    if later is not None:
+        assert sooner is not None
+        assert sooner <= later
+
+
+@given(policies, moments, spans, spans)
+def test_a_later_check_never_schedules_an_earlier_one(policy, last_changed, a, b):
+    first, second = sorted((a, b))
+    sooner = next_check(policy, last_changed + first, last_changed)
+    later = next_check(policy, last_changed + second, last_changed)
+    if later is not None:
+        assert sooner is not None
+        assert sooner <= later
