@@ -57,6 +57,7 @@ SPIDER_MIDDLEWARES = {
 DELTAFETCH_ENABLED = True
 DELTAFETCH_DIR = ""  # empty: NEWSDIFF_DATA_DIR/deltafetch (absolute, so Scrapyd jobs keep it)
 
+EXTENSIONS = {"newsdiff.extensions.CrawlSummary": 500}
 ITEM_PIPELINES = {
     "newsdiff.pipelines.ValidatePipeline": 100,
     "newsdiff.pipelines.NormalisePipeline": 200,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 
 from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
@@ -43,7 +44,7 @@ def versions(store, url):
 
 
 @coroutine_test
-async def test_crawl_edit_recrawl(site, store, crawl_settings):
+async def test_crawl_edit_recrawl(site, store, crawl_settings, caplog):
     root = site.root
     urls = build_nytimes_site(root)
     settings = crawl_settings()
@@ -85,8 +86,16 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings):
     )
     mueller = edit(root, MUELLER, b"greatest clarity to date", b"clearest picture so far", count=1)
 
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="newsdiff.extensions")
     crawler = await run_crawl(settings, force="1")
     assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
+    summary = [r.message for r in caplog.records if r.message.startswith("newsdiff nytimes:")]
+    assert summary == [
+        f"newsdiff nytimes: discovered 0, re-checked {len(article_urls)}, new versions 4, "
+        f"unchanged {len(article_urls) - 5}, failures 0, "
+        f"{crawler.stats.get_value('elapsed_time_seconds'):.0f}s, finished: finished"
+    ]
     assert versions(store, RAHAMI)[1:] == [(1, "change", ["body"])]
     assert versions(store, SANTA_FE)[1:] == []
     assert versions(store, BLACKOUTS)[1:] == [(1, "change", ["corrections"])]

@@ -1,0 +1,36 @@
+"""CrawlSummary: one log line at the end of every crawl, with the figures a person checks first."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlSummary:
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_closed(self, spider, reason):
+        get = self.stats.get_value
+        failures = sum(
+            value
+            for key, value in self.stats.get_stats().items()
+            if key.startswith(("newsdiff/status/", "newsdiff/store/errors"))
+        )
+        elapsed = get("elapsed_time_seconds") or 0
+        line = (
+            f"newsdiff {spider.name}: discovered {get('newsdiff/discovery/urls', 0)}, "
+            f"re-checked {get('newsdiff/recheck/due', 0)}, "
+            f"new versions {get('newsdiff/versions/new', 0)}, "
+            f"unchanged {get('newsdiff/checks/unchanged', 0)}, failures {failures}, "
+            f"{elapsed:.0f}s, finished: {reason}"
+        )
+        (logger.info if reason == "finished" else logger.error)(line)
