@@ -6,8 +6,8 @@ Replays the corpus's NYT pages on 127.0.0.1 (each page under N distinct URLs, li
 sitemap), then runs, as separate `scrapy` processes with the same download settings:
   * a bare spider that fetches the sitemap and every page and does nothing with them;
   * `scrapy crawl nytimes -a mode=discover`: extract, normalise, hash and store every page as a
-    first version in a fresh database on its own SecantusDB server (sync-on-commit, as the
-    embedded default runs).
+    first version in a fresh database on its own SecantusDB server, configured as the embedded
+    default runs.
 It prints articles per second for both (Scrapy's elapsed_time_seconds, so start-up imports are
 not counted) and their ratio, the median milliseconds per article of extract + normalise + hash +
 store measured in this process, the median extraction time per NYT page, and the crawl's peak

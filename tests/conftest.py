@@ -49,7 +49,6 @@ def start_secantus(directory: Path) -> tuple[subprocess.Popen, int]:
             "256M",
             "--oplog-max-entries",
             "10000",
-            "--sync-on-commit",
             "--log-level",
             "INFO",
         ],

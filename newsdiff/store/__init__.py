@@ -93,7 +93,8 @@ class Store:
         )
         self.db = self.client[db_name]
         self.articles = self.db["articles"]
-        # j=True: an acknowledged version survives a crash of the server process.
+        # j=True: an acknowledged version survives a crash of the server process. Other writes
+        # need not wait for the journal: the article document is repaired from the versions.
         self.versions = self.db.get_collection("versions", write_concern=WriteConcern(j=True))
         self.snapshots = self.db["snapshots"]
 

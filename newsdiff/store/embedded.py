@@ -134,7 +134,6 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
                 "256M",
                 "--oplog-max-entries",
                 "10000",
-                "--sync-on-commit",  # a kill -9 must not lose acknowledged versions
                 "--log-level",
                 "INFO",
             ],

@@ -32,6 +32,7 @@ LABELS = ("first", "change", "trivial", "flip-flop")
 VISIBLE_LABELS = ("first", "change")  # trivial and flip-flop versions are hidden by default
 MAX_VERSION = 1_000_000  # more than any article will have; keeps numbers far from int64 limits
 FLOOR = datetime(1990, 1, 1, tzinfo=UTC)  # nothing in the archive is older
+CEILING = datetime(2200, 1, 1, tzinfo=UTC)  # nor newer: a cursor beyond is an error
 FIRST_WINDOW = timedelta(minutes=15)
 GROWTH = 4
 SEARCH_BUDGET_DOCS = 10_000  # articles a search examines before it offers to continue
@@ -84,11 +85,9 @@ def parse_cursor(value: str) -> tuple[datetime, ObjectId]:
     if not match:
         raise QueryError("the paging cursor is malformed; follow the 'older' link of a page")
     millis = int(match.group(1))
-    try:
-        when = datetime.fromtimestamp(millis / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise QueryError("the paging cursor's time is out of range") from None
-    return when, ObjectId(match.group(2))
+    if not FLOOR.timestamp() * 1000 <= millis <= CEILING.timestamp() * 1000:
+        raise QueryError("the paging cursor's time is out of range")
+    return datetime.fromtimestamp(millis / 1000, UTC), ObjectId(match.group(2))
 
 
 def _public(doc: Mapping[str, Any] | None, private: Iterable[str] = ()) -> dict[str, Any] | None:
@@ -154,7 +153,7 @@ class Queries:
         width = first_window
         while len(found) < want:
             top = hi or now
-            lo = top - width
+            lo = top - width if top - floor > width else floor
             if lo <= floor:
                 bound: dict[str, Any] = {"$gte": floor}
             else:
