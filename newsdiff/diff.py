@@ -292,22 +292,23 @@ def summary_sentences(d: VersionDiff) -> list[str]:
         out.append(f"Byline changed from {_quote(old or '(none)')} to {_quote(new or '(none)')}.")
     body = d.fields.get("body")
     if body and body.changed:
-        parts = [
-            f"{_plural(n, 'paragraph')} {what}"
-            for n, what in (
-                (body.count("changed"), "changed"),
-                (body.count("inserted"), "added"),
-                (body.count("deleted"), "removed"),
-            )
-            if n
-        ]
-        words = f"{_plural(body.words_added, 'word')} added, {body.words_removed} removed"
-        out.append(f"Body: {', '.join(parts)} ({words}).")
+        counts = [(body.count("changed"), "changed"), (body.count("inserted"), "added"),
+                  (body.count("deleted"), "removed")]
+        parts = [f"{n} {what}" for n, what in counts if n]
+        if parts:  # "2 paragraphs changed, 1 added"
+            first_n = next(n for n, _ in counts if n)
+            parts[0] = parts[0].replace(" ", f" paragraph{'' if first_n == 1 else 's'} ", 1)
+        added, removed = body.words_added, body.words_removed
+        words = [f"{n} {what}" for n, what in ((added, "added"), (removed, "removed")) if n]
+        if words:
+            words[0] = words[0].replace(" ", " word " if (added or removed) == 1 else " words ", 1)
+        detail = f" ({', '.join(words)})" if words else ""
+        out.append(f"Body: {', '.join(parts)}{detail}.")
     corrections = d.fields.get("corrections")
     if corrections and corrections.changed:
         added = [r.new_text for r in corrections.rows if r.kind in ("inserted", "changed")]
         if added:
-            out.append(f"Correction: {_quote(added[-1], 200)}.")
+            out.append(f"Correction added: {_quote(added[-1], 200)}.")
         else:
             out.append("Correction removed.")
     return out

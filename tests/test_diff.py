@@ -71,7 +71,7 @@ def test_version_diff_fields_and_summary():
     summary = d.summary()
     assert "Headline changed from “Council Approves Budget” to “Council Narrowly" in summary
     assert "1 paragraph removed" in summary
-    assert "Correction: “Correction: the vote was on Monday.”" in summary
+    assert "Correction added: “Correction: the vote was on Monday.”" in summary
     data = d.as_dict()
     assert data["from"] == 0 and data["to"] == 1
     assert data["fields"]["body"]["paragraphs"] == {"changed": 0, "inserted": 0, "deleted": 1}

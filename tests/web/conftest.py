@@ -5,15 +5,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from scrapy import Spider
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from newsdiff.items import Article
 from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+from newsdiff.store import Store
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=205)  # the viewer's clock in these tests
@@ -26,13 +29,15 @@ BODY = [
 ]
 
 
-@pytest.fixture
-def ingest(crawl_settings):
-    """ingest(url, minutes, **fields): one fetch through validate -> normalise -> hash -> store."""
-    crawler = get_crawler(Spider, crawl_settings())
+def make_ingest(settings: dict):
+    """ingest(url, minutes, **fields): one fetch through validate -> normalise -> hash -> store;
+    returns (ingest, close)."""
+    crawler = get_crawler(Spider, settings)
     stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
     store_stage = StorePipeline(crawler)
     store_stage.open_spider()
+    # The store stage's synchronous entry point (process_item may be a coroutine).
+    store_item = getattr(store_stage, "store_item", store_stage.process_item)
 
     def run(url: str, minutes: float, **fields) -> Article:
         item = Article(
@@ -49,11 +54,17 @@ def ingest(crawl_settings):
         )
         for stage in stages:
             item = stage.process_item(item)
-        # The store stage's synchronous entry point (process_item may be a coroutine).
-        return getattr(store_stage, "store_item", store_stage.process_item)(item)
+        return store_item(item)
 
+    return run, store_stage.close_spider
+
+
+@pytest.fixture
+def ingest(crawl_settings):
+    """Stores into the test's own fresh database (the `store` fixture)."""
+    run, close = make_ingest(crawl_settings())
     yield run
-    store_stage.close_spider()
+    close()
 
 
 @dataclass
@@ -69,8 +80,8 @@ def article_id(store, url: str) -> str:
     return str(store.articles.find_one({"url": url})["_id"])
 
 
-@pytest.fixture
-def seeded(ingest, store) -> Seeded:
+def seed(ingest, store) -> Seeded:
+    """The archive most viewer tests read."""
     v1_title = "Council Narrowly Approves Budget"
     ingest(BUDGET_URL, 0)
     ingest(BUDGET_URL, 35, title=v1_title)
@@ -108,11 +119,40 @@ def seeded(ingest, store) -> Seeded:
     )
 
 
+@pytest.fixture(scope="session")
+def viewer_db(mongo_uri, tmp_path_factory):
+    """One seeded database shared by the read-only tests (the viewer never writes)."""
+    settings = Settings()
+    settings.setmodule("newsdiff.settings", priority="project")
+    name = f"test_viewer_{uuid.uuid4().hex[:12]}"
+    settings.setdict({
+        "NEWSDIFF_MONGO_URI": mongo_uri,
+        "NEWSDIFF_MONGO_DB": name,
+        "NEWSDIFF_DATA_DIR": str(tmp_path_factory.mktemp("viewer-data")),
+    }, priority="cmdline")
+    store = Store(mongo_uri, name)
+    store.ensure_indexes()
+    run, close = make_ingest(settings.copy_to_dict())
+    try:
+        seeded = seed(run, store)
+    finally:
+        close()
+    yield store, seeded
+    store.client.drop_database(name)
+    store.close()
+
+
 @pytest.fixture
-def app(store):
+def seeded(viewer_db) -> Seeded:
+    return viewer_db[1]
+
+
+@pytest.fixture
+def app(viewer_db):
+    """The app over the shared seeded archive."""
     from newsdiff.web import create_app
 
-    return create_app(store, outlets=OUTLETS, clock=lambda: NOW)
+    return create_app(viewer_db[0], outlets=OUTLETS, clock=lambda: NOW)
 
 
 @pytest.fixture
@@ -123,14 +163,29 @@ def client(app):
         yield c
 
 
+@pytest.fixture
+def fresh_app(store):
+    """The app over this test's own empty database (fill it with `ingest`)."""
+    from newsdiff.web import create_app
+
+    return create_app(store, outlets=OUTLETS, clock=lambda: NOW)
+
+
+@pytest.fixture
+def fresh_client(fresh_app):
+    from starlette.testclient import TestClient
+
+    with TestClient(fresh_app, raise_server_exceptions=False) as c:
+        yield c
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(app):
+def serve(app):
     """The app served by uvicorn on 127.0.0.1:<free port>, in a thread; yields its base URL."""
     import uvicorn
 
@@ -145,6 +200,38 @@ def live_server(app):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live_server(app):
+    yield from serve(app)
+
+
+@pytest.fixture
+def fresh_live_server(fresh_app):
+    yield from serve(fresh_app)
+
+
+XSS_URL = "https://www.nytimes.com/2026/01/01/us/hostile.html"
+XSS_TITLE = '<script>window.__pwned="title"</script>Hostile <img src=x onerror="window.__pwned=1">'
+XSS_BYLINE = ['<svg onload="window.__pwned=2">Eve</svg>', '"><script>alert("byline")</script>']
+XSS_BODY = [
+    '<script>window.__pwned = "body"; alert(document.cookie)</script>',
+    'Click <a href="javascript:window.__pwned=3">here</a> or <img src=x onerror=alert(1)>.',
+    "<iframe src=\"javascript:alert('frame')\"></iframe> & <b onmouseover=alert(2)>bold</b>",
+]
+
+
+@pytest.fixture
+def hostile(ingest, store) -> str:
+    """An article whose headline, byline and body are full of markup, in two versions."""
+    ingest(XSS_URL, 0, title=XSS_TITLE, byline=XSS_BYLINE, body=XSS_BODY)
+    ingest(XSS_URL, 30, title=XSS_TITLE + " <style>body{display:none}</style>",
+           byline=XSS_BYLINE[:1], body=[*XSS_BODY, '<img src=x onerror="window.__pwned=4">'],
+           corrections=['<script>window.__pwned="correction"</script>'])
+    return article_id(store, XSS_URL)

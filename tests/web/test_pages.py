@@ -187,6 +187,6 @@ def test_pages_work_without_javascript_and_load_no_scripts(client, seeded, path)
     assert "default-src 'none'" in r.headers["content-security-policy"]
 
 
-def test_empty_archive(client):
-    page = text(client.get("/").text)
+def test_empty_archive(fresh_client):
+    page = text(fresh_client.get("/").text)
     assert "No changes recorded yet." in page
