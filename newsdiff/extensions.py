@@ -26,8 +26,10 @@ class CrawlSummary:
             if key.startswith(("newsdiff/status/", "newsdiff/store/errors"))
         )
         elapsed = get("elapsed_time_seconds") or 0
+        discovered = get("newsdiff/discovery/urls", 0)
+        new = discovered - get("deltafetch/skipped", 0)
         line = (
-            f"newsdiff {spider.name}: discovered {get('newsdiff/discovery/urls', 0)}, "
+            f"newsdiff {spider.name}: discovered {discovered} ({new} new), "
             f"re-checked {get('newsdiff/recheck/due', 0)}, "
             f"new versions {get('newsdiff/versions/new', 0)}, "
             f"unchanged {get('newsdiff/checks/unchanged', 0)}, failures {failures}, "

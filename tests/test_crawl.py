@@ -92,8 +92,8 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings, caplog):
     assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
     summary = [r.message for r in caplog.records if r.message.startswith("newsdiff nytimes:")]
     assert summary == [
-        f"newsdiff nytimes: discovered 0, re-checked {len(article_urls)}, new versions 4, "
-        f"unchanged {len(article_urls) - 5}, failures 0, "
+        f"newsdiff nytimes: discovered {len(article_urls)} (0 new), re-checked "
+        f"{len(article_urls)}, new versions 4, unchanged {len(article_urls) - 4}, failures 0, "
         f"{crawler.stats.get_value('elapsed_time_seconds'):.0f}s, finished: finished"
     ]
     assert versions(store, RAHAMI)[1:] == [(1, "change", ["body"])]
