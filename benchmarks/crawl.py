@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from newsdiff import pages  # noqa: E402
 from newsdiff.items import Article  # noqa: E402
 from newsdiff.replay import ReplayServer, corpus_pages, site_path  # noqa: E402
-from tests.conftest import start_secantus  # noqa: E402
+from newsdiff.store.embedded import start_server  # noqa: E402
 
 SITEMAP = "https://www.nytimes.com/sitemaps/new/news.xml.gz"
 SETTINGS = [
@@ -180,7 +180,7 @@ def main() -> None:
         tmp = Path(tmp)
         articles = build_site(tmp / "site", args.copies)
         server = ReplayServer(tmp / "site").start()
-        mongo, port = start_secantus(tmp / "secantus")
+        mongo, port = start_server(tmp / "secantus")
         uri = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
         env = {
             **os.environ,

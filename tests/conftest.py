@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
-import shutil
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,52 +14,10 @@ from scrapy.utils.test import get_crawler
 
 from newsdiff.replay import ReplayServer, default_corpus
 from newsdiff.store import Store
+from newsdiff.store.embedded import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = default_corpus()
-
-
-def secantusd() -> str:
-    beside = Path(sys.executable).parent / "secantusd-py"
-    return str(beside) if beside.exists() else (shutil.which("secantusd-py") or "secantusd-py")
-
-
-def start_secantus(directory: Path) -> tuple[subprocess.Popen, int]:
-    """A SecantusDB server on a free 127.0.0.1 port, as its own process."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "secantusd.toml").touch()
-    log = directory / "secantusd.log"
-    proc = subprocess.Popen(
-        [
-            secantusd(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--storage-path",
-            str(directory / "db"),
-            "--config",
-            str(directory / "secantusd.toml"),
-            "--cache-size",
-            "256M",
-            "--oplog-max-entries",
-            "10000",
-            "--log-level",
-            "INFO",
-        ],
-        stdout=open(log, "wb"),  # noqa: SIM115 - the server outlives this function
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
-        if match:
-            return proc, int(match.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"secantusd-py did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +26,7 @@ def mongo_uri(tmp_path_factory):
     if os.environ.get("NEWSDIFF_TEST_MONGO_URI"):
         yield os.environ["NEWSDIFF_TEST_MONGO_URI"]
         return
-    proc, port = start_secantus(tmp_path_factory.mktemp("secantus"))
+    proc, port = start_server(tmp_path_factory.mktemp("secantus"))
     yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
     proc.terminate()
     proc.wait(30)

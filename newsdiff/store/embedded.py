@@ -107,6 +107,37 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
     )
 
 
+def secantusd() -> str:
+    """The secantusd-py beside this Python (a virtual environment's bin), else on PATH."""
+    beside = Path(sys.executable).parent / "secantusd-py"
+    return str(beside) if beside.exists() else "secantusd-py"
+
+
+def start_server(directory: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, int]:
+    """Start secantusd-py on a free 127.0.0.1 port with its data under directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "secantusd.toml"
+    config.touch()  # an explicit, empty config: no auto-discovery of other files
+    with open(directory / LOG_FILE, "ab") as log:
+        start = log.tell()
+        server = subprocess.Popen(
+            [secantusd(), "--host", "127.0.0.1", "--port", "0",
+             "--storage-path", str(directory / "db"), "--config", str(config),
+             "--cache-size", "256M", "--oplog-max-entries", "10000", "--log-level", "INFO"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while server.poll() is None and time.monotonic() < deadline:
+        with open(directory / LOG_FILE, "rb") as fh:
+            fh.seek(start)
+            found = _LISTENING.search(fh.read())
+        if found:
+            return server, int(found.group(1))
+        time.sleep(0.02)
+    server.kill()
+    raise EmbeddedServerError(f"secantusd-py did not start; see {directory / LOG_FILE}")
+
+
 def _other_clients(client: pymongo.MongoClient) -> int:
     ops = client.admin.command("currentOp", {"$all": True})["inprog"]
     names = ((op.get("clientMetadata") or {}).get("application", {}).get("name") for op in ops)
@@ -116,41 +147,11 @@ def _other_clients(client: pymongo.MongoClient) -> int:
 def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
     # Blocks while an idle server from before is still shutting down (it holds the lock).
     with _flock(data_dir / "server.lock"):
-        (data_dir / "secantusd.toml").touch()  # an explicit, empty config: no auto-discovery
-        log = open(data_dir / LOG_FILE, "ab")  # noqa: SIM115
-        start = log.tell()
-        server = subprocess.Popen(
-            [
-                "secantusd-py",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--storage-path",
-                str(data_dir / "db"),
-                "--config",
-                str(data_dir / "secantusd.toml"),
-                "--cache-size",
-                "256M",
-                "--oplog-max-entries",
-                "10000",
-                "--log-level",
-                "INFO",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-        port = None
-        while port is None and server.poll() is None:
-            with open(data_dir / LOG_FILE, "rb") as fh:
-                fh.seek(start)
-                match = _LISTENING.search(fh.read())
-            port = int(match.group(1)) if match else None
-            time.sleep(0.02)
-        if port is None:
+        try:
+            server, port = start_server(data_dir)
+        except EmbeddedServerError:
             return 1
         tmp = data_dir / (STATE_FILE + ".tmp")
         tmp.write_text(
