@@ -1,8 +1,9 @@
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
-from newsdiff.replay import ReplayServer, build_nytimes_site
+from newsdiff.replay import ReplayServer, build_nytimes_site, default_corpus
 from newsdiff.store import open_store
 
 
@@ -23,6 +24,11 @@ class Command(ScrapyCommand):
 
     def run(self, args, opts):
         site = Path(opts.site)
+        if not site.exists() and not (default_corpus() / "pages" / "nytimes").is_dir():
+            raise UsageError(
+                f"the saved NYT pages are not at {default_corpus()}; set NEWSDIFF_CORPUS to the "
+                "corpus directory (it holds pages/ and feeds/)"
+            )
         if not site.exists():
             urls = build_nytimes_site(site)
             print(f"Built {site}/ from {len(urls)} saved NYT pages and a home-page feed.")
