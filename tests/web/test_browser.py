@@ -1,0 +1,148 @@
+"""The viewer in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+Needs `apt-get install -y chromium` and `pip install playwright` (never `playwright install`:
+the browser is Debian's). Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.web.conftest import XSS_BODY, XSS_BYLINE, XSS_TITLE
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def in_browser(scenario, *args):
+    """Run scenario(page, *args) in a fresh Chromium, on a thread of its own: Playwright's sync
+    API must not meet the asyncio loop that pytest-twisted runs on the main thread."""
+    if not CHROMIUM.exists():
+        pytest.fail("browser tests need Debian's Chromium: apt-get install -y chromium")
+    outcome: dict = {}
+
+    def run():
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1280, "height": 900})
+                    page.dialogs = []  # any alert/confirm/prompt would mean a script ran
+                    page.errors = []
+                    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+                    page.on("pageerror", lambda e: page.errors.append(str(e)))
+                    scenario(page, *args)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # re-raised on the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="playwright")
+    thread.start()
+    thread.join(180)
+    if thread.is_alive():
+        raise TimeoutError("the browser scenario did not finish in 3 minutes")
+    if "error" in outcome:
+        raise outcome["error"]
+
+
+def test_read_an_article_open_a_diff_follow_the_feed(live_server, seeded):
+    in_browser(read_article_diff_and_feed, live_server, seeded)
+
+
+def read_article_diff_and_feed(page, live_server, seeded):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(live_server + "/")
+    assert page.title() == "Recently changed articles · newsdiff"
+    page.get_by_role("link", name="Council Narrowly Approves Budget").click()
+
+    # The article page: the story in sentences, then the versions.
+    page.wait_for_url(f"**/articles/{seeded.budget}")
+    assert page.locator("h1").inner_text() == "Council Narrowly Approves Budget"
+    story = page.locator("p.story").inner_text()
+    assert "It last changed 55 minutes ago" in story
+    assert "The article has changed 3 times." in story
+    versions = page.locator("table.versions tbody tr")
+    assert versions.count() == 4  # trivial and flip-flop hidden
+    assert "Version 1 (35 minutes later)" in versions.nth(1).inner_text()
+    page.screenshot(path=SHOTS / "article.png", full_page=True)
+
+    # One click shows the hidden versions.
+    page.get_by_role("link", name=re.compile("Show 2 hidden versions")).click()
+    assert page.locator("table.versions tbody tr").count() == 6
+    page.go_back()
+
+    # The compare form (no JavaScript needed) opens the diff of the two newest versions.
+    page.get_by_role("button", name="Compare the selected versions").click()
+    page.wait_for_url(f"**/articles/{seeded.budget}/diff/3/5")
+    old_cell = page.locator("table.body tr.row-changed td.old").first
+    new_cell = page.locator("table.body tr.row-inserted td.new").first
+    assert page.locator("table.body del").count() >= 1
+    assert page.locator("table.body ins").count() >= 1
+    assert "The mayor declined to comment on Wednesday." in page.locator(
+        "table.body ins").all_inner_texts()
+    # Side by side: the new column starts right of the old one.
+    left, right = page.locator("table.body td.old").first, page.locator("table.body td.new").first
+    assert right.bounding_box()["x"] > left.bounding_box()["x"] + 300
+    assert old_cell.count() + new_cell.count() >= 1
+    assert page.locator("section.field-byline").is_visible()  # byline change above the body
+    page.screenshot(path=SHOTS / "diff.png", full_page=True)
+
+    page.get_by_role("link", name=re.compile("Previous change")).click()
+    page.wait_for_url(f"**/articles/{seeded.budget}/diff/1/3")
+    assert "very" in page.locator("table.body ins").all_inner_texts()[0]
+
+    # Follow the feed link from the article page.
+    page.goto(f"{live_server}/articles/{seeded.budget}")
+    with page.expect_response(re.compile(r"/feed\.atom$")) as info:
+        page.get_by_role("link", name="Atom feed of changes").click()
+    response = info.value
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(response.body())
+    assert not feed.bozo and len(feed.entries) == 4
+    assert "Council Narrowly Approves Budget" in page.locator("body").inner_text()
+    page.screenshot(path=SHOTS / "feed.png", full_page=True)
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_hostile_article_runs_nothing_and_shows_its_text(fresh_live_server, hostile):
+    in_browser(hostile_article, fresh_live_server, hostile)
+
+
+def hostile_article(page, fresh_live_server, hostile):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pages = [f"/articles/{hostile}", f"/articles/{hostile}/diff/0/1",
+             f"/articles/{hostile}/versions/0", "/"]
+    for path in pages:
+        page.goto(fresh_live_server + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("typeof window.__pwned") == "undefined", path
+        # No element the article text tried to create exists; it is all text.
+        for tag in ("script", "img", "svg", "iframe", "b", "style"):
+            assert page.locator(tag).count() == 0, (path, tag)
+    assert page.dialogs == []
+
+    page.goto(f"{fresh_live_server}/articles/{hostile}/versions/0")
+    assert page.locator("h1").inner_text() == XSS_TITLE
+    assert page.locator("p.byline").inner_text() == ", ".join(XSS_BYLINE)
+    body = page.locator("article.version-text > p:not(.byline)").all_inner_texts()
+    assert body[: len(XSS_BODY)] == XSS_BODY
+    assert page.locator("body").is_visible()  # the injected <style> hid nothing
+
+    page.goto(f"{fresh_live_server}/articles/{hostile}/diff/0/1")
+    assert '<img src=x onerror="window.__pwned=4">' in page.locator(
+        "table.body ins").all_inner_texts()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    page.screenshot(path=SHOTS / "hostile-diff.png", full_page=True)
+    assert page.dialogs == [] and page.errors == []
