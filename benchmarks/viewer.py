@@ -206,6 +206,46 @@ def fill(
     return sample
 
 
+def sample_articles(store: Store, n: int = 2000) -> list[tuple[str, int]]:
+    """Articles of a kept archive to request: those changed in random two-hour windows."""
+    rng = random.Random(3)
+    out: list[tuple[str, int]] = []
+    while len(out) < n:
+        start = NOW - timedelta(days=365) * rng.random()
+        window = {"last_changed": {"$gte": start, "$lt": start + timedelta(hours=2)}}
+        out += [(str(d["_id"]), d["version_count"])
+                for d in store.articles.find(window, {"version_count": 1})]
+    return out[:n]
+
+
+def explain(store: Store, sample: list[tuple[str, int]]) -> None:
+    """The winning plan of each query shape the timed pages run (see newsdiff.store.queries)."""
+    aid, count = next((ObjectId(a), n) for a, n in sample if n > 2)
+    week = NOW - timedelta(days=7)
+    shapes = {
+        "start page window": (store.articles, {"last_changed": {"$gte": week, "$lt": NOW}}),
+        "start page ties": (store.articles, {"last_changed": NOW}),
+        "outlet window": (store.articles,
+                          {"outlet": "bbc", "last_changed": {"$gte": week, "$lt": NOW}}),
+        "article": (store.articles, {"_id": aid}),
+        "version list": (store.versions, {"article_id": aid}),
+        "two versions": (store.versions, {"article_id": aid, "number": {"$in": [0, count - 1]}}),
+        "feed window": (store.versions, {"fetched_at": {"$gte": week, "$lt": NOW}}),
+        "outlet feed window": (store.versions,
+                               {"outlet": "bbc", "fetched_at": {"$gte": week, "$lt": NOW}}),
+        "health: tracked": (store.articles, {"outlet": "bbc", "next_check": {"$gte": week}}),
+        "health: checked": (store.articles, {"outlet": "bbc", "last_checked": {"$gte": week}}),
+        "health: failing": (store.articles, {"outlet": "bbc", "status": "failing"}),
+    }
+    for name, (collection, query) in shapes.items():
+        plan = collection.find(query).explain()["queryPlanner"]["winningPlan"]
+        stages = []
+        while plan:
+            stages.append(plan["stage"] + (f"({plan['indexName']})" if "indexName" in plan else ""))
+            plan = plan.get("inputStage")
+        print(f"  {name:<20} {' <- '.join(stages)}", flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -241,7 +281,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--versions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
-    parser.add_argument("--keep", metavar="DIR", help="fill DIR and keep it (default: a temp dir)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep the archive in DIR (reused if already filled)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print the query plan of each query the timed pages run")
     parser.add_argument("--serve", nargs=2, metavar=("URI", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -256,11 +299,19 @@ def main() -> None:
         uri = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
         store = Store(uri, "bench")
         store.ensure_indexes()
-        print(f"filling {args.articles:,} articles and {args.versions:,} versions ...", flush=True)
-        started = time.monotonic()
-        sample = fill(store, args.articles, args.versions)
-        fill_s = time.monotonic() - started
-        print(f"filled in {fill_s:.0f} s ({args.versions / fill_s:,.0f} versions/s)", flush=True)
+        if args.keep and store.articles.find_one({"_id": {"$exists": True}}, {"_id": 1}):
+            sample = sample_articles(store)
+            print(f"reusing the archive in {directory}", flush=True)
+        else:
+            print(f"filling {args.articles:,} articles and {args.versions:,} versions ...",
+                  flush=True)
+            started = time.monotonic()
+            sample = fill(store, args.articles, args.versions)
+            fill_s = time.monotonic() - started
+            print(f"filled in {fill_s:.0f} s ({args.versions / fill_s:,.0f} versions/s)",
+                  flush=True)
+        if args.explain:
+            explain(store, sample)
 
         app_port = free_port()
         app = subprocess.Popen(

@@ -35,6 +35,7 @@ FLOOR = datetime(1990, 1, 1, tzinfo=UTC)  # nothing in the archive is older
 CEILING = datetime(2200, 1, 1, tzinfo=UTC)  # nor newer: a cursor beyond is an error
 FIRST_WINDOW = timedelta(minutes=15)
 GROWTH = 4
+DENSE = 1000
 SEARCH_BUDGET_DOCS = 10_000  # articles a search examines before it offers to continue
 SEARCH_BUDGET_SECONDS = 1.0
 
@@ -143,8 +144,9 @@ class Queries:
         started = time.monotonic()
         if before is not None:
             when, oid = before
-            ties = coll.find({**base, field_name: when, "_id": {"$lt": oid}}, projection)
-            ties = sorted(ties, key=lambda d: d["_id"], reverse=True)
+            # Equal times are few; the _id condition is applied here so the index serves it all.
+            ties = coll.find({**base, field_name: when}, projection)
+            ties = sorted((d for d in ties if d["_id"] < oid), key=lambda d: d["_id"], reverse=True)
             examined += len(ties)
             found += [d for d in ties if keep is None or keep(d)]
             hi: datetime | None = when
@@ -167,7 +169,8 @@ class Queries:
             if lo <= floor:
                 return found[:want], None, examined, width
             hi = lo
-            width *= GROWTH
+            if len(docs) < DENSE:  # a dense window is not widened: probes stay small
+                width *= GROWTH
             over_docs = budget_docs is not None and examined >= budget_docs
             over_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
             if len(found) < want and (over_docs or over_time):
@@ -295,13 +298,16 @@ class Queries:
         changes: dict[str, int] = dict.fromkeys(LABELS, 0)
         for v in self.versions.find({"outlet": outlet, "fetched_at": {"$gte": day}}, {"label": 1}):
             changes[v.get("label", "change")] = changes.get(v.get("label", "change"), 0) + 1
+        failing_query = {"outlet": outlet, "status": "failing"}
         failing = list(
             self.articles.find(
-                {"outlet": outlet, "status": "failing"},
-                {"url": 1, "title": 1, "reason": 1, "last_checked": 1},
+                failing_query, {"url": 1, "title": 1, "reason": 1, "last_checked": 1}
             ).limit(200)
         )
         failing.sort(key=lambda d: d.get("last_checked") or FLOOR, reverse=True)
+        failing_count = (
+            len(failing) if len(failing) < 200 else self.articles.count_documents(failing_query)
+        )
         statuses = {}
         for status in ("gone", "paywalled"):
             statuses[status] = self.articles.count_documents({"outlet": outlet, "status": status})
@@ -312,7 +318,7 @@ class Queries:
             "versions_last_day": changes,
             "changes_last_day": changes.get("change", 0),
             "new_articles_last_day": changes.get("first", 0),
-            "failing": len(failing),
+            "failing": failing_count,
             "failing_articles": [_public(d) for d in failing[:50]],
             "statuses": statuses,
         }
