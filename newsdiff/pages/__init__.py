@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector
 
+from newsdiff.pages.apnews import ApnewsPage
 from newsdiff.pages.base import (
     ArticlePage,
     Extraction,
@@ -20,6 +21,8 @@ from newsdiff.pages.base import (
     html_encoding,
     is_correction,
 )
+from newsdiff.pages.bbc import BbcPage
+from newsdiff.pages.cnn import CnnPage
 from newsdiff.pages.generic import (
     MIN_FALLBACK_WORDS,
     SHORT_BODY_WORDS,
@@ -29,7 +32,10 @@ from newsdiff.pages.generic import (
     trafilatura_body,
     word_count,
 )
+from newsdiff.pages.guardian import GuardianPage
 from newsdiff.pages.nytimes import NytimesPage
+from newsdiff.pages.reuters import ReutersPage
+from newsdiff.pages.washingtonpost import WashingtonpostPage
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -45,6 +51,12 @@ EXTRACTOR_VERSION = "1"
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,
+    "washingtonpost": WashingtonpostPage,
+    "bbc": BbcPage,
+    "cnn": CnnPage,
+    "guardian": GuardianPage,
+    "reuters": ReutersPage,
+    "apnews": ApnewsPage,
 }
 
 _HTML_RE = re.compile(

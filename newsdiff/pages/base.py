@@ -286,6 +286,16 @@ class ArticlePage:
         for tag in ("div", "section", "aside", "p")
     )
 
+    # Outlet rules. The generic page has none: its body comes from the JSON-LD and trafilatura
+    # fallbacks in extract().
+    body_xpaths: ClassVar[tuple[str, ...]] = ()  # tried in order; the first giving paragraphs wins
+    skip_tags: ClassVar[Collection[str]] = ()
+    skip_markers: ClassVar[tuple[str, ...]] = ()  # class or data-testid substrings
+    drop_link_only: ClassVar[bool] = False  # a paragraph that is one link is a related-story promo
+    byline_xpaths: ClassVar[tuple[str, ...]] = ()  # visible bylines, read before the metadata
+    correction_patterns: ClassVar[tuple[str, ...]] = ()  # the outlet's wording of a correction
+    organisations: ClassVar[frozenset[str]] = frozenset()  # author names that are not people
+
     def __init__(self, selector: Selector, url: str) -> None:
         self.sel = selector
         self.root: etree._Element = selector.root
@@ -348,19 +358,33 @@ class ArticlePage:
         A block is skipped when it or an ancestor has a tag in skip_tags or a class or
         data-testid containing one of skip_markers.
         """
+        return [text for _, text in self.block_elements(containers, skip_tags, skip_markers)]
+
+    def block_elements(
+        self,
+        containers: Iterable[etree._Element],
+        skip_tags: Collection[str] = (),
+        skip_markers: Iterable[str] = (),
+        whole: bool = False,
+    ) -> list[tuple[etree._Element, str]]:
+        """(element, text) of each block blocks() keeps; whole=True also keeps a container that
+        holds no paragraph-level element as one block (e.g. CNN's <div> paragraphs)."""
         markers = tuple(skip_markers)
         seen: set[etree._Element] = set()
         memo: dict[etree._Element, bool] = {}
-        texts: list[str] = []
+        found: list[tuple[etree._Element, str]] = []
         for container in containers:
-            for block in leaf_blocks(container):
+            leaves = list(leaf_blocks(container))
+            if not leaves and whole and next(container.iterancestors(*BLOCK_TAGS), None) is None:
+                leaves = [container]
+            for block in leaves:
                 if block in seen or _inside(block, skip_tags, markers, memo):
                     continue
                 seen.add(block)
                 text = node_text(block)
                 if not is_junk(text, block):
-                    texts.append(text)
-        return texts
+                    found.append((block, text))
+        return found
 
     # --- the fields ---
 
@@ -377,7 +401,20 @@ class ArticlePage:
         return title or None
 
     def byline(self) -> list[str]:
-        return _ld_names(self.ld_value("author")) or split_names(self.meta_value("author") or "")
+        names = (
+            self.visible_byline()
+            or _ld_names(self.ld_value("author"))
+            or split_names(self.meta_value("author") or "")
+        )
+        return [n for n in names if not _NOT_A_NAME.search(n) and n not in self.organisations]
+
+    def visible_byline(self) -> list[str]:
+        """Names in the elements byline_xpaths select, in order, without repeats."""
+        names = (n for el in self.select(self.byline_xpaths) for n in split_names(node_text(el)))
+        return list(dict.fromkeys(names))
+
+    def select(self, exprs: Iterable[str]) -> list[etree._Element]:
+        return [el for expr in exprs for el in xpath(expr)(self.root)]
 
     def published(self) -> str | None:
         return iso_date(self.ld_value("datePublished")) or iso_date(
@@ -398,8 +435,34 @@ class ArticlePage:
         return clean(section) or None
 
     def body(self) -> list[str]:
-        """Outlet rules for the article text; the base class has none."""
+        """The article text by the outlet's rules: the first of body_xpaths whose matches hold
+        paragraphs (an element without paragraph-level children counts as one)."""
+        return list(self._rule_body)
+
+    @cached_property
+    def _rule_body(self) -> list[str]:
+        for expr in self.body_xpaths:
+            found = self.block_elements(
+                xpath(expr)(self.root), self.skip_tags, self.skip_markers, whole=True
+            )
+            keep = [self.keep_paragraph(text, el) for el, text in found]
+            if self.drop_link_only:
+                # "Read more:" or "More features:" leading into a list of links goes with it
+                for i in range(len(found) - 1):
+                    if found[i][1].endswith(":") and links_only(*found[i + 1]):
+                        keep[i] = False
+            if paragraphs := [text for (_, text), k in zip(found, keep, strict=True) if k]:
+                return paragraphs
         return []
+
+    def keep_paragraph(self, text: str, el: etree._Element) -> bool:
+        """Whether a block found by the body rules is article text (outlets add their own)."""
+        if not _WORD_RE.search(text):  # separators such as "---" or "* * *"
+            return False
+        if _NEWSLETTER_RE.search(text) and next(el.iter("a"), None) is not None:
+            return False
+        # A link, or a link under a capitalised label ("VIDEO: The 20-second hand wash").
+        return not (self.drop_link_only and links_only(el, _PROMO_LABEL.sub("", text)))
 
     def corrections(self) -> list[str]:
         """Correction and editor's-note paragraphs from marked-up boxes and labelled paragraphs."""
@@ -418,6 +481,9 @@ class ArticlePage:
                 found.append(text)
             elif label is not None and _LABEL_RE.match(node_text(label)):
                 found.extend(_box_paragraphs(label.getparent()))
+        if self.correction_patterns:
+            patterns = [re.compile(p, re.I) for p in self.correction_patterns]
+            found.extend(p for p in self.body() if any(r.search(p) for r in patterns))
         return _dedupe(found)
 
     def listing(self) -> bool:
@@ -449,6 +515,18 @@ def _inside(
     for visited in path:
         memo[visited] = result
     return result
+
+
+_WORD_RE = re.compile(r"\w")
+_PROMO_LABEL = re.compile(r"^[A-Z][A-Z0-9 &'’-]{1,30}:\s+")
+_NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", re.I)
+_NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
+
+
+def links_only(el: etree._Element, text: str) -> bool:
+    """Whether all of a block's text is link text (a related-story or newsletter promo)."""
+    links = " ".join(node_text(a) for a in el.iter("a"))
+    return bool(links) and re.sub(r"\W", "", links) == re.sub(r"\W", "", text)
 
 
 def _is_hidden(el: etree._Element) -> bool:
