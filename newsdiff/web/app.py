@@ -96,7 +96,7 @@ def make_env() -> jinja2.Environment:
     )
     env.filters.update(
         when=fmt.when, day=fmt.day, iso=fmt.iso, later=fmt.later, duration=fmt.duration,
-        href=safe_href,
+        href=safe_href, num=lambda n: f"{n:,}" if isinstance(n, int) else n,
     )
     env.globals.update(FIELDS=FIELDS, VISIBLE_LABELS=VISIBLE_LABELS)
     return env

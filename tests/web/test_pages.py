@@ -160,8 +160,8 @@ def test_outlet_page_health(client, seeded):
     assert r.status_code == 200
     page = text(r.text)
     assert "Articles tracked 3" in page  # budget, quiet, broken; stopped is past the horizon
-    assert "Checks in the last day 4" in page  # last checked within 24 h of the clock
-    assert "Changes in the last day 3" in page
+    assert "Articles checked in the last day 4" in page  # last checked within 24 h of the clock
+    assert "Changes in the last day 3 and 2 new articles, 2 trivial edits or flip-flops" in page
     assert "Failing extractions 1" in page
     assert seeded.failing_url in page and "extraction found no body" in page
     assert "Council Narrowly Approves Budget" in page
