@@ -1,6 +1,7 @@
-"""Extraction against the saved NYT corpus pages, compared with the expected output stored beside
-each page id in tests/fixtures/nytimes/<id>/expected.json, plus the facts the upstream projects
-published with those pages, the fallbacks and the not-an-article cases.
+"""Extraction against the saved corpus pages of every outlet, compared with the expected output
+stored beside each page id in tests/fixtures/<outlet>/<id>/expected.json; the facts the upstream
+projects published with the NYT pages (other outlets' facts are in tests/test_outlets.py), the
+fallbacks and the not-an-article cases.
 
 After a deliberate extraction change, regenerate the fixtures and read the diff before committing:
 
@@ -22,44 +23,71 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from parsel import Selector
 
-from newsdiff.pages import Extraction, NotArticle, extract, outlet_for_url, page_url
+from newsdiff.pages import PAGES, Extraction, NotArticle, extract, outlet_for_url, page_url
 from newsdiff.pages.base import clean, split_names
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("NEWSDIFF_CORPUS", REPO.parent / "shared" / "corpus"))
+FIXTURES_ROOT = Path(__file__).resolve().parent / "fixtures"
 NYT_CORPUS = CORPUS / "pages" / "nytimes"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nytimes"
+FIXTURES = FIXTURES_ROOT / "nytimes"
 KEYS = ["not_article", *Extraction.__dataclass_fields__]
 
+OUTLET_NAMES = {"ap": "apnews"}  # corpus folder -> outlet, where the names differ
+# Pages the corpus saved without their address, and the address they were served under (for the
+# AP page, rebuilt from the story slug in its own comments: "Story: 47576851: AS Nightclub …").
+URLS = {
+    "newspaper4k-ap_meta_refresh": "https://hosted.ap.org/dynamic/stories/A/AS_NIGHTCLUB_SHOOTING_FATHER"
+}
+
 # The corpus is part of every checkout's surroundings (../shared); missing it is an error.
-NYT_IDS = sorted(d.name for d in NYT_CORPUS.iterdir() if (d / "source.html").is_file())
+PAGE_DIRS = {
+    page.name: page
+    for folder in sorted((CORPUS / "pages").iterdir())
+    for page in sorted(folder.iterdir())
+    if (page / "source.html").is_file()
+}
+OUTLET_OF = {
+    page_id: OUTLET_NAMES.get(path.parent.name, path.parent.name)
+    for page_id, path in PAGE_DIRS.items()
+}
+PAGE_IDS = sorted(PAGE_DIRS, key=lambda p: (OUTLET_OF[p], p))
+NYT_IDS = [p for p in PAGE_IDS if OUTLET_OF[p] == "nytimes"]
 
 
 @functools.cache
 def source(page_id: str) -> bytes:
-    return (NYT_CORPUS / page_id / "source.html").read_bytes()
+    return (PAGE_DIRS[page_id] / "source.html").read_bytes()
 
 
 @functools.cache
 def meta(page_id: str) -> dict:
-    return json.loads((NYT_CORPUS / page_id / "meta.json").read_text(encoding="utf-8"))
+    return json.loads((PAGE_DIRS[page_id] / "meta.json").read_text(encoding="utf-8"))
+
+
+def url_of(page_id: str) -> str:
+    return meta(page_id)["url"] or URLS[page_id]
 
 
 @functools.cache
 def run(page_id: str) -> dict:
     """What the fixture stores: the extraction, or the reason the page is not an article."""
     try:
-        return extract(source(page_id), meta(page_id)["url"], "nytimes").to_dict()
+        return extract(source(page_id), url_of(page_id), OUTLET_OF[page_id]).to_dict()
     except NotArticle as exc:
         return {"not_article": exc.reason}
 
 
+def fixture_path(page_id: str) -> Path:
+    return FIXTURES_ROOT / OUTLET_OF[page_id] / page_id / "expected.json"
+
+
 def expected(page_id: str) -> dict:
-    return json.loads((FIXTURES / page_id / "expected.json").read_text(encoding="utf-8"))
+    return json.loads(fixture_path(page_id).read_text(encoding="utf-8"))
 
 
 def upstream(page_id: str, name: str) -> str:
-    return (NYT_CORPUS / page_id / name).read_text(encoding="utf-8")
+    return (PAGE_DIRS[page_id] / name).read_text(encoding="utf-8")
 
 
 def text_of(result: dict) -> str:
@@ -69,28 +97,40 @@ def text_of(result: dict) -> str:
 # --- every corpus page against its stored expectation --------------------------------------------
 
 
-@pytest.mark.parametrize("page_id", NYT_IDS)
+@pytest.mark.parametrize("folder", sorted({p.parent.name for p in PAGE_DIRS.values()}))
+def test_every_corpus_outlet_has_a_page_class(folder):
+    assert OUTLET_NAMES.get(folder, folder) in PAGES
+
+
+@pytest.mark.parametrize("page_id", PAGE_IDS)
 def test_every_corpus_page_has_a_fixture(page_id):
-    assert (FIXTURES / page_id / "expected.json").is_file(), "python -m tests.test_pages --update"
+    assert fixture_path(page_id).is_file(), "python -m tests.test_pages --update"
 
 
 @pytest.mark.parametrize("key", KEYS)
-@pytest.mark.parametrize("page_id", NYT_IDS)
+@pytest.mark.parametrize("page_id", PAGE_IDS)
 def test_extraction_matches_fixture(page_id, key):
     assert run(page_id).get(key) == expected(page_id).get(key)
 
 
-@pytest.mark.parametrize("page_id", [p for p in NYT_IDS if "not_article" not in expected(p)])
+def article_ids() -> list[str]:
+    """Pages whose stored expectation is an article (pages without a fixture fail above)."""
+    return [p for p in PAGE_IDS if fixture_path(p).is_file() and "not_article" not in expected(p)]
+
+
+@pytest.mark.parametrize("page_id", article_ids())
 def test_no_junk_paragraphs(page_id):
     result = run(page_id)
     junk = re.compile(
         r"^(advertisement|supported by|continue reading|credit|image|transcript)\b"
-        r"|sign up for|free articles? remaining|^\[.*\]$|^by [^.]*$",
+        r"|sign up for|free articles? remaining|^\[.*\]$|^by [^.]*$|^read more\b|^share (on|via)\b",
         re.I,
     )
     assert [p for p in result["body"] if junk.search(p)] == []
     assert len(set(result["body"])) == len(result["body"])
-    assert result["title"] and not result["title"].endswith("The New York Times")
+    suffixes = [s.strip(" -|") for s in PAGES[OUTLET_OF[page_id]].site_suffixes]
+    assert result["title"] and not any(result["title"].endswith(s) for s in suffixes)
+    assert result["extractor"] == OUTLET_OF[page_id]  # the outlet's own rules found the body
 
 
 # --- what the upstream projects published with the pages -----------------------------------------
@@ -385,11 +425,11 @@ def test_broken_html_raises_only_not_article(html):
 
 
 @pytest.mark.parametrize("fraction", [0.01, 0.2, 0.5, 0.8, 0.99])
-@pytest.mark.parametrize("page_id", NYT_IDS)
+@pytest.mark.parametrize("page_id", PAGE_IDS)
 def test_truncated_pages_never_crash(page_id, fraction):
     html = source(page_id)
     try:
-        result = extract(html[: int(len(html) * fraction)], meta(page_id)["url"], "nytimes")
+        result = extract(html[: int(len(html) * fraction)], url_of(page_id), OUTLET_OF[page_id])
     except NotArticle:
         return
     assert result.body
@@ -507,8 +547,8 @@ def test_extraction_to_dict_keeps_field_order():
 
 
 def update_fixtures() -> None:
-    for page_id in NYT_IDS:
-        path = FIXTURES / page_id / "expected.json"
+    for page_id in PAGE_IDS:
+        path = fixture_path(page_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(run(page_id), ensure_ascii=False, indent=2) + "\n"
         path.write_text(text, encoding="utf-8")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy import Request
@@ -16,6 +18,7 @@ from newsdiff.replay import build_nytimes_site, site_path
 from newsdiff.spiders.base import OutletSpider, SpiderArgumentError
 from tests.conftest import coroutine_test, run_crawl
 from tests.test_crawl import GREECE
+from tests.test_pages import FIXTURES_ROOT, run
 
 LOADER = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": project.SPIDER_MODULES}))
 SPIDERS = LOADER.list()
@@ -41,7 +44,39 @@ async def test_start_yields_discovery_requests(name):
     spider = crawler._create_spider(mode="discover")
     requests = [r async for r in spider.start()]
     assert requests and all(isinstance(r, Request) for r in requests)
-    assert all(spider.allowed_domains[0] in r.url for r in requests)
+    hosts = {urlsplit(r.url).hostname for r in requests}
+    assert all(any(h == d or h.endswith("." + d) for d in spider.allowed_domains) for h in hosts)
+
+
+def stored(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+FIXTURE_FILES = sorted(FIXTURES_ROOT.glob("*/*/expected.json"))
+
+
+@pytest.mark.parametrize("name", SPIDERS)
+def test_every_outlet_has_fixture_pages(name):
+    pages = [p for p in (FIXTURES_ROOT / name).glob("*/expected.json") if "title" in stored(p)]
+    assert pages, (
+        f"no article fixtures in tests/fixtures/{name}/ (python -m tests.test_pages --update)"
+    )
+
+
+@pytest.mark.parametrize("outlet", sorted({p.parent.parent.name for p in FIXTURE_FILES}))
+def test_every_fixture_outlet_is_a_spider(outlet):
+    assert outlet in SPIDERS
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FIXTURE_FILES if "not_article" not in stored(p)],
+    ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}",
+)
+def test_every_fixture_page_extracts_a_title_and_a_body(path):
+    result = run(path.parent.name)  # extracted again from the corpus page, not read back
+    assert result["extractor"] == path.parent.parent.name
+    assert result["title"] and result["body"] and all(p.strip() for p in result["body"])
 
 
 @pytest.mark.parametrize("args", [{"mode": "everything"}, {"force": "yes"}])
