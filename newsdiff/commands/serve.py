@@ -49,11 +49,15 @@ class Command(ScrapyCommand):
         try:
             store = open_store(self.settings)
             store.ping()
-            store.ensure_indexes()  # the viewer's queries need them even before the next crawl
         except (EmbeddedServerError, StoreError) as exc:
             print(f"newsdiff: the store is unreachable: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
+        try:
+            store.ensure_indexes()  # the viewer's queries need them even before the next crawl
+        except StoreError as exc:  # e.g. a read-only database user: serve anyway, maybe slowly
+            print(f"newsdiff: could not ensure the indexes ({exc}); pages may be slow",
+                  file=sys.stderr)
         outlets = get_spider_loader(self.settings).list()
         app = create_app(store, outlets=outlets)
         print(f"newsdiff viewer on http://{opts.host}:{opts.port}/ (Ctrl-C stops it)",
