@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
 
 
-def start_crawl(site, mongo_uri, db_name, data_dir, *args):
+def start_crawl(site, mongo_uri, db_name, data_dir, *args, cwd=ROOT):
     env = {
         **os.environ,
         "NEWSDIFF_MONGO_URI": mongo_uri,
@@ -70,3 +70,19 @@ def test_two_crawls_at_once_never_duplicate(site, store, mongo_uri, db_name, tmp
     run_pair(site, mongo_uri, db_name, tmp_path, "-a", "force=1")
     assert store.versions.count_documents({}) == len(urls) + 2
     assert_consistent(store)
+
+
+@pytest.mark.slow
+def test_crawl_without_scrapy_cfg_keeps_its_state(site, store, mongo_uri, db_name, tmp_path):
+    """Scrapyd runs jobs with no scrapy.cfg in the working directory: nothing may be disabled."""
+    build_nytimes_site(site.root)
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    for _ in range(2):
+        proc = start_crawl(site, mongo_uri, db_name, tmp_path / "data", cwd=workdir)
+        log = proc.communicate(timeout=300)[0]
+        assert proc.returncode == 0, log[-3000:]
+        assert "Disabled" not in log
+    assert "'deltafetch/skipped': 8" in log
+    assert (tmp_path / "data" / "deltafetch").is_dir()
+    assert not (workdir / ".scrapy").exists()
