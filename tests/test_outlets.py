@@ -1,12 +1,15 @@
 """The outlets beyond the NYT: what the upstream projects published with their corpus pages, the
-AP meta-refresh page, corrections in each outlet's wording, and which URLs of the outlets' real
-feeds each spider takes for articles. (Every corpus page is also checked against its stored
-fixture in tests/test_pages.py.)"""
+AP meta-refresh page, corrections in each outlet's wording, which URLs of the outlets' real feeds
+each spider takes for articles, and declarative outlets from outlets.toml, crawled end to end.
+(Every corpus page is also checked against its stored fixture in tests/test_pages.py.)"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import feedparser
 import pytest
@@ -19,9 +22,25 @@ from scrapy.utils.test import get_crawler
 import newsdiff.settings as project
 from newsdiff.pages import NotArticle, extract, outlet_for_url
 from newsdiff.pages.base import clean, split_names
-from tests.test_pages import CORPUS, OUTLET_OF, expected, meta, run, source, text_of, upstream
+from newsdiff.replay import site_path, write_feed
+from newsdiff.spiders import generic
+from tests.conftest import coroutine_test, run_crawl
+from tests.test_pages import (
+    CORPUS,
+    OUTLET_OF,
+    REPO,
+    expected,
+    meta,
+    run,
+    source,
+    text_of,
+    upstream,
+)
 
-LOADER = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": project.SPIDER_MODULES}))
+
+def loader() -> SpiderLoader:
+    """A fresh loader: declarative outlets change with the outlets file a test points at."""
+    return SpiderLoader.from_settings(Settings({"SPIDER_MODULES": project.SPIDER_MODULES}))
 
 
 def facts(page_id: str) -> dict:
@@ -348,7 +367,7 @@ FEEDS = [
 
 
 def spider(name: str):
-    return get_crawler(LOADER.load(name))._create_spider()
+    return get_crawler(loader().load(name))._create_spider()
 
 
 def feed_links(path) -> list[str]:
@@ -485,3 +504,195 @@ def test_amp_mobile_and_edition_variants_fold_into_one_url(outlet, variant, cano
     s = spider(outlet)
     assert s.canonical(variant) == canonical
     assert s.is_article_url(canonical)
+
+
+# --- declarative outlets (outlets.toml) ----------------------------------------------------------
+
+GUARDIAN_IDS = sorted(p for p in OUTLET_OF if OUTLET_OF[p] == "guardian")
+BBC_IDS = sorted(p for p in OUTLET_OF if OUTLET_OF[p] == "bbc")
+GUARDIAN_FEED = "https://www.theguardian.com/world/rss"
+BBC_SITEMAP = "https://www.bbc.com/sitemaps/news.xml"
+
+DECLARED = f"""
+# A feed outlet with no selectors: JSON-LD, then trafilatura.
+[outlets.guardianworld]
+allowed_domains = ["theguardian.com"]
+feeds = ["{GUARDIAN_FEED}"]
+article_path = '^/[a-z0-9-]+(?:/[a-z0-9-]+)?/\\d{{4}}/[a-z]{{3}}/\\d{{2}}/[a-z0-9-]+$'
+url_rewrites = [['^https://amp\\.theguardian\\.com/', 'https://www.theguardian.com/']]
+
+# A sitemap outlet with CSS selectors for the 2015-2020 and the current BBC layouts.
+[outlets.bbcnews]
+allowed_domains = ["bbc.com"]
+sitemaps = ["{BBC_SITEMAP}"]
+article_path = '^/news/[a-z0-9-]+-\\d+$'
+
+[outlets.bbcnews.selectors]
+title = "h1"
+body = ["article [data-component=text-block]", "div[property=articleBody]"]
+"""
+
+
+@pytest.fixture
+def declare(tmp_path, monkeypatch):
+    """Point NEWSDIFF_OUTLETS_FILE at a temporary file; the checkout's outlets come back after."""
+    original = generic.outlets_file()
+
+    def write(text: str) -> tuple[list, list[str]]:
+        path = tmp_path / "outlets.toml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("NEWSDIFF_OUTLETS_FILE", str(path))
+        return generic.declare()
+
+    yield write
+    generic.declare(original)
+
+
+def test_declared_outlets_become_spiders_and_page_rules(declare):
+    outlets, errors = declare(DECLARED)
+    assert errors == [] and [o.name for o in outlets] == ["guardianworld", "bbcnews"]
+    assert {"guardianworld", "bbcnews", "nytimes"} <= set(loader().list())
+    cls = loader().load("bbcnews")
+    assert cls.__name__ == "BbcnewsSpider" and issubclass(cls, generic.DeclarativeSpider)
+    assert cls.sitemaps == (BBC_SITEMAP,) and cls.feeds == ()
+    s = spider("guardianworld")
+    amp = "https://amp.theguardian.com/world/2019/may/08/ireland-is-changing?CMP=share"
+    assert s.canonical(amp) == "https://www.theguardian.com/world/2019/may/08/ireland-is-changing"
+    assert s.is_article_url(s.canonical(amp))
+    assert not s.is_article_url("https://www.theguardian.com/world/europe-news")
+    page = BBC_IDS[0]
+    assert extract(source(page), meta(page)["url"], "bbcnews").extractor == "bbcnews"
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ('[outlets.x1]\nallowed_domains = ["a.org"]\narticle_path = "^/"', "feeds, sitemaps"),
+        ('[outlets.x1]\nfeeds = ["https://a.org/rss"]\narticle_path = "^/"', "allowed_domains"),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]',
+            "article_path",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["ftp://a.org/rss"]\n'
+            'article_path = "^/"',
+            "not an http(s) URL",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/(unclosed"',
+            "bad regex",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/"\nfeed = "typo"',
+            "unknown keys: feed",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/"\n[outlets.x1.selectors]\nbody = "div[["',
+            "invalid CSS selector",
+        ),
+        (
+            '[outlets.nytimes]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/"',
+            "taken by newsdiff/spiders/nytimes.py",
+        ),
+        ('[outlets."Bad Name"]\nallowed_domains = ["a.org"]', "lower-case"),
+        ("[outlets.x1\n", "Expected ']'"),
+    ],
+)
+def test_bad_entries_are_left_out_with_a_clear_error(declare, entry, message):
+    good = '[outlets.ok]\nallowed_domains = ["b.org"]\nsitemaps = ["https://b.org/s.xml"]\n'
+    good += 'article_path = "^/news/"\n'
+    outlets, errors = declare(good + entry if entry != "[outlets.x1\n" else entry)
+    assert len(errors) == 1 and message in errors[0], errors
+    assert [o.name for o in outlets] == ([] if entry == "[outlets.x1\n" else ["ok"])
+
+
+def build_declared_site(root) -> tuple[list[str], list[str]]:
+    """The corpus's Guardian pages behind a real Guardian feed, and its BBC pages behind a news
+    sitemap, laid out for the replay server; returns the two lists of article URLs."""
+    guardian, bbc = [meta(p)["url"] for p in GUARDIAN_IDS], [meta(p)["url"] for p in BBC_IDS]
+    for page_id in GUARDIAN_IDS + BBC_IDS:
+        target = site_path(root, meta(page_id)["url"].replace("http://", "https://"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source(page_id))
+    template = sorted((CORPUS / "feeds" / "guardian").glob("*.xml"))[0].read_bytes()
+    feed = site_path(root, GUARDIAN_FEED)
+    feed.parent.mkdir(parents=True, exist_ok=True)
+    feed.write_bytes(write_feed(template, guardian))
+    entries = "".join(f"<url><loc>{u}</loc></url>" for u in bbc)
+    sitemap = site_path(root, BBC_SITEMAP)
+    sitemap.parent.mkdir(parents=True, exist_ok=True)
+    sitemap.write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</urlset>"
+    )
+    return guardian, bbc
+
+
+@coroutine_test
+async def test_declared_outlets_crawl_end_to_end(declare, site, store, crawl_settings):
+    declare(DECLARED)
+    guardian, bbc = build_declared_site(site.root)
+    settings = crawl_settings()
+    for name, urls, page_ids in (
+        ("guardianworld", guardian, GUARDIAN_IDS),
+        ("bbcnews", bbc, BBC_IDS),
+    ):
+        crawler = await run_crawl(settings, name)
+        assert crawler.stats.get_value("newsdiff/versions/new") == len(urls)
+        articles = {a["url"]: a for a in store.articles.find({"outlet": name})}
+        assert len(articles) == len(urls)
+        for page_id in page_ids:
+            url = meta(page_id)["url"].replace("http://", "https://")
+            version = store.versions.find_one({"url": url})
+            assert articles[url]["status"] == "live"
+            assert version["title"] == expected(page_id)["title"]
+            assert version["body"][0] == expected(page_id)["body"][0]
+            if name == "bbcnews":
+                assert version["extractor"] == "bbcnews"  # its CSS selectors found the body
+            else:
+                assert version["extractor"] in ("jsonld", "trafilatura")
+                assert len(set(version["body"]) & set(expected(page_id)["body"])) >= 0.8 * len(
+                    expected(page_id)["body"]
+                )
+    # A second run finds nothing new: the declared outlets re-check like the Python ones.
+    crawler = await run_crawl(settings, "bbcnews")
+    assert crawler.stats.get_value("deltafetch/skipped") == len(bbc)
+
+
+def scrapy(*args: str, outlets_file=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NEWSDIFF_OUTLETS_FILE": str(outlets_file)} if outlets_file else None
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_scrapy_list_and_outlets_show_declared_outlets(tmp_path):
+    path = tmp_path / "outlets.toml"
+    path.write_text(DECLARED + '[outlets.broken]\nallowed_domains = ["c.org"]\n', encoding="utf-8")
+    listed = scrapy("list", outlets_file=path)
+    assert {"guardianworld", "bbcnews", "nytimes", "bbc"} <= set(listed.stdout.split())
+    assert "broken" not in listed.stdout.split()
+    shown = scrapy("outlets", "--json", outlets_file=path)
+    assert shown.returncode == 1  # the broken entry
+    assert "[outlets.broken] give feeds, sitemaps or both" in shown.stderr
+    outlets = {o["name"]: o for o in json.loads(shown.stdout)}
+    assert outlets["bbcnews"]["kind"] == "declarative"
+    assert outlets["bbcnews"]["sitemaps"] == [BBC_SITEMAP]
+    assert outlets["guardianworld"]["feeds"] == [GUARDIAN_FEED]
+    assert outlets["reuters"]["kind"] == "python" and outlets["reuters"]["feeds"] == []
+
+
+def test_the_checkout_outlets_file_is_valid():
+    outlets, errors = generic.load(generic.DEFAULT_FILE)
+    assert errors == [] and outlets  # ships at least one real declarative outlet
+    for outlet in outlets:
+        assert outlet.feeds or outlet.sitemaps

@@ -7,10 +7,12 @@ raises NotArticle for section fronts, paywalls, redirect stubs and pages with no
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import css2xpath
 
 from newsdiff.pages.apnews import ApnewsPage
 from newsdiff.pages.base import (
@@ -45,6 +47,9 @@ __all__ = [
     "extract",
     "outlet_for_url",
     "page_url",
+    "register",
+    "selector_page",
+    "unregister",
 ]
 
 EXTRACTOR_VERSION = "1"
@@ -58,6 +63,45 @@ PAGES: dict[str, type[ArticlePage]] = {
     "reuters": ReutersPage,
     "apnews": ApnewsPage,
 }
+BUILT_IN = frozenset(PAGES)
+
+
+def selector_page(
+    name: str,
+    domains: Sequence[str],
+    *,
+    title: str | None = None,
+    body: Sequence[str] = (),
+    byline: str | None = None,
+) -> type[ArticlePage]:
+    """The page class of a declarative outlet: its CSS selectors go before the standard metadata
+    (title, byline); when no body selector matches, extract() falls back to JSON-LD, then
+    trafilatura. Raises ValueError for a selector that is not valid CSS."""
+    try:
+        attrs = {
+            "name": name,
+            "domains": tuple(domains),
+            "title_xpaths": ((css2xpath(title),) if title else ()) + ArticlePage.title_xpaths,
+            "body_xpaths": tuple(css2xpath(b) for b in body),
+            "byline_xpaths": (css2xpath(byline),) if byline else (),
+        }
+    except Exception as exc:  # cssselect raises several types for a bad selector
+        raise ValueError(f"invalid CSS selector: {exc}") from exc
+    attrs["skip_tags"] = frozenset({"figure", "figcaption", "aside", "nav", "header", "button"})
+    attrs["drop_link_only"] = True
+    return type(f"{name.capitalize()}Page", (ArticlePage,), attrs)
+
+
+def register(page_class: type[ArticlePage]) -> None:
+    """Use page_class for its outlet (declarative outlets' classes, replaced when reloaded)."""
+    if page_class.name in BUILT_IN:
+        raise ValueError(f"{page_class.name!r} is a built-in outlet")
+    PAGES[page_class.name] = page_class
+
+
+def unregister(name: str) -> None:
+    if name not in BUILT_IN:
+        PAGES.pop(name, None)
 
 _HTML_RE = re.compile(
     r"<\s*(!doctype|html|head|body|meta|title|div|p|article|section|main)\b", re.I
