@@ -9,12 +9,13 @@ article of the outlet now, whatever the schedule says.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import UTC, datetime
 from html import unescape as html_unescape
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from scrapy import Request, Spider
@@ -182,45 +183,48 @@ class OutletSpider(Spider):
 
     def _item(self, response_or_request, **fields) -> Article:
         meta = response_or_request.meta
+        fields.setdefault("url", meta["newsdiff_url"])
         return Article(
             outlet=self.name,
-            url=meta["newsdiff_url"],
             fetched_at=datetime.now(UTC).isoformat(),
             known=meta.get("newsdiff_known"),
             **fields,
         )
 
-    def parse_article(self, response: Response):
+    async def parse_article(self, response: Response):
+        yield await self.article_item(response)
+
+    async def article_item(self, response: Response) -> Article:
         if response.status == 304:
-            yield self._item(response, status="unchanged", http_status=304)
-            return
+            return self._item(response, status="unchanged", http_status=304)
         if response.status in (404, 410):
             reason = f"HTTP {response.status}: the page is gone"
-            yield self._item(response, status="gone", reason=reason, http_status=response.status)
-            return
+            return self._item(response, status="gone", reason=reason, http_status=response.status)
         url = response.meta["newsdiff_url"]
         aliases = {url, self.canonical(response.url)}
         canonical_link = canonical_link_of(response.body)
         if canonical_link:
-            candidate = self.canonical(response.urljoin(canonical_link))
+            # urljoin on the URL, not response.urljoin, which decodes the whole body for <base>.
+            candidate = self.canonical(urljoin(response.url, canonical_link))
             if self.is_article_url(candidate):
                 url = candidate
         try:
-            extraction = pages.extract(response.body, url, outlet=self.name)
+            # In a worker thread: lxml parses without the GIL while the crawl goes on.
+            extraction = await asyncio.to_thread(pages.extract, response.body, url, self.name)
         except pages.NotArticle as exc:
             status = NOT_ARTICLE_STATUS.get(exc.reason, "not-article")
-            item = self._item(response, status=status, reason=str(exc), http_status=response.status)
-            item.url = url
-            yield item
-            return
+            return self._item(
+                response, url=url, status=status, reason=str(exc), http_status=response.status
+            )
         headers = response.headers
         validators = {
             key: headers.get(name).decode("latin-1")
             for key, name in (("etag", "ETag"), ("last_modified", "Last-Modified"))
             if headers.get(name)
         }
-        item = self._item(
+        return self._item(
             response,
+            url=url,
             http_status=response.status,
             aliases=sorted(aliases - {url}),
             validators=validators,
@@ -228,8 +232,6 @@ class OutletSpider(Spider):
             extractor_version=pages.EXTRACTOR_VERSION,
             **extraction.to_dict(),
         )
-        item.url = url
-        yield item
 
     def article_failed(self, failure):
         request = failure.request
