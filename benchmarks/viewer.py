@@ -1,14 +1,16 @@
 """Time the viewer against a large archive: start page, article page and diff page.
 
-Run: `python benchmarks/viewer.py` (100,000 articles, 1,000,000 versions; the fill takes a few
-minutes) or smaller with `--articles 10000 --versions 100000`.
+Run: `python benchmarks/viewer.py` (100,000 articles, 1,000,000 versions; the fill takes about
+ten minutes) or smaller with `--articles 10000 --versions 100000`; `--keep DIR` keeps the archive
+for the next run, `--explain` prints the plan of each query the pages run.
 
-It starts its own SecantusDB server (`secantusd-py --port 0`) on a fresh directory, fills it with
-documents shaped like the crawler's (insert_many in batches, the indexes of Store.ensure_indexes in
-place while filling, as in production), serves the real app with uvicorn on 127.0.0.1 and requests
-random pages over HTTP, one at a time. No caches: every request runs its queries. It prints p50 and
-p95 per page; the target is p95 under 100 ms. Last line: `start_p95_ms=.. article_p95_ms=..
-diff_p95_ms=..`.
+It starts its own SecantusDB server on a fresh directory, the way the embedded default starts one
+(newsdiff.store.embedded.start_server), fills it with documents shaped like the crawler's
+(insert_many in batches, with the indexes of Store.ensure_indexes in place while filling, as in
+production), serves the real app with uvicorn on 127.0.0.1 in another process and requests random
+pages over HTTP, one at a time. No caches: every request runs its queries. It prints p50 and p95
+per page (start_deep: "older" pages anywhere in the archive); the target is p95 under 100 ms.
+Last line: `start_p95_ms=.. article_p95_ms=.. diff_p95_ms=..`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
-import re
 import shutil
 import socket
 import statistics
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bson import ObjectId  # noqa: E402
 
 from newsdiff.store import Store  # noqa: E402
+from newsdiff.store.embedded import start_server  # noqa: E402
 
 OUTLETS = {"nytimes": 0.4, "guardian": 0.25, "bbc": 0.2, "washingtonpost": 0.15}
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -44,30 +46,6 @@ VOCABULARY = (
     "agency investigation data former national official announced expected"
 )
 WORDS = VOCABULARY.split()
-
-
-def start_server(directory: Path) -> tuple[subprocess.Popen, int]:
-    """secantusd-py on a free 127.0.0.1 port (as tests/conftest.py starts it)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "secantusd.toml").touch()
-    log = directory / "secantusd.log"
-    exe = Path(sys.executable).parent / "secantusd-py"
-    proc = subprocess.Popen(
-        [str(exe) if exe.exists() else "secantusd-py", "--host", "127.0.0.1", "--port", "0",
-         "--storage-path", str(directory / "db"), "--config", str(directory / "secantusd.toml"),
-         "--cache-size", "1G", "--oplog-max-entries", "1000", "--log-level", "INFO"],
-        stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
-        if match:
-            return proc, int(match.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"secantusd-py did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 def _h(*parts: object) -> str:
@@ -230,6 +208,9 @@ def explain(store: Store, sample: list[tuple[str, int]]) -> None:
         "article": (store.articles, {"_id": aid}),
         "version list": (store.versions, {"article_id": aid}),
         "two versions": (store.versions, {"article_id": aid, "number": {"$in": [0, count - 1]}}),
+        "previous version": (store.versions, {"article_id": aid, "number": count - 2}),
+        "article by URL": (store.articles, {"url": {"$in": ["https://www.bbc.com/x.html"]}}),
+        "article by alias": (store.articles, {"aliases": {"$in": ["https://www.bbc.com/x"]}}),
         "feed window": (store.versions, {"fetched_at": {"$gte": week, "$lt": NOW}}),
         "outlet feed window": (store.versions,
                                {"outlet": "bbc", "fetched_at": {"$gte": week, "$lt": NOW}}),
