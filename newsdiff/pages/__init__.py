@@ -103,6 +103,7 @@ def unregister(name: str) -> None:
     if name not in BUILT_IN:
         PAGES.pop(name, None)
 
+
 _HTML_RE = re.compile(
     r"<\s*(!doctype|html|head|body|meta|title|div|p|article|section|main)\b", re.I
 )
