@@ -410,11 +410,8 @@ class ArticlePage:
 
     def visible_byline(self) -> list[str]:
         """Names in the elements byline_xpaths select, in order, without repeats."""
-        names = (n for el in self.select(self.byline_xpaths) for n in split_names(node_text(el)))
-        return list(dict.fromkeys(names))
-
-    def select(self, exprs: Iterable[str]) -> list[etree._Element]:
-        return [el for expr in exprs for el in xpath(expr)(self.root)]
+        elements = (el for expr in self.byline_xpaths for el in xpath(expr)(self.root))
+        return list(dict.fromkeys(n for el in elements for n in split_names(node_text(el))))
 
     def published(self) -> str | None:
         return iso_date(self.ld_value("datePublished")) or iso_date(
