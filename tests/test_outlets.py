@@ -388,12 +388,7 @@ def test_article_path_takes_every_article_of_the_real_feeds(outlet, path):
 
 
 @pytest.mark.parametrize("outlet, path", FEEDS, ids=[p.name for _, p in FEEDS])
-def test_spider_requests_the_articles_of_the_real_feeds(outlet, path, request):
-    if outlet == "cnn":
-        # OutletSpider.parse_feed reads <link>, here a rss.cnn.com/~r/… FeedBurner redirect.
-        request.applymarker(
-            pytest.mark.xfail(reason="needs parse_feed to prefer feedburner:origLink", strict=True)
-        )
+def test_spider_requests_the_articles_of_the_real_feeds(outlet, path):
     s = spider(outlet)
     response = XmlResponse(url=f"https://feeds.example/{path.name}", body=path.read_bytes())
     requested = {r.url for r in s.parse_feed(response)}

@@ -144,7 +144,8 @@ class OutletSpider(Spider):
                 feed.bozo_exception,
                 len(feed.entries),
             )
-        links = [e.get("link") for e in feed.entries]
+        # FeedBurner feeds (CNN's) put a redirect in <link> and the article in origLink.
+        links = [e.get("feedburner_origlink") or e.get("link") for e in feed.entries]
         yield from self.discovered(response, [link for link in links if link])
 
     def parse_sitemap(self, response: Response):
