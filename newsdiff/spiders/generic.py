@@ -23,12 +23,14 @@ else outlets.toml at the top of the checkout. An entry with an error is left out
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import logging
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -59,12 +61,17 @@ class Outlet:
     selectors: dict[str, Any] = field(default_factory=dict)
 
 
-def outlets_file() -> Path:
+def outlets_file() -> Path | Traversable:
     configured = os.environ.get("NEWSDIFF_OUTLETS_FILE")
-    return Path(configured).expanduser() if configured else DEFAULT_FILE
+    if configured:
+        return Path(configured).expanduser()
+    if DEFAULT_FILE.is_file():
+        return DEFAULT_FILE
+    # Deployed as an egg (Scrapyd) there is no checkout: the file ships as package data.
+    return importlib.resources.files("newsdiff") / "outlets.toml"
 
 
-def load(path: Path) -> tuple[list[Outlet], list[str]]:
+def load(path: Path | Traversable) -> tuple[list[Outlet], list[str]]:
     """The valid outlets of the file and a message for each error. A missing default file means
     no declarative outlets; a missing file named by NEWSDIFF_OUTLETS_FILE is an error."""
     if not path.is_file():
@@ -174,7 +181,7 @@ class DeclarativeSpider(OutletSpider):
     outlets_file: ClassVar[str] = ""
 
 
-def spider_class(outlet: Outlet, path: Path) -> type[DeclarativeSpider]:
+def spider_class(outlet: Outlet, path: Path | Traversable) -> type[DeclarativeSpider]:
     attrs = {
         "__module__": __name__,
         "__doc__": f"The {outlet.name} outlet declared in {path}.",
@@ -194,7 +201,7 @@ OUTLETS: list[Outlet] = []
 ERRORS: list[str] = []
 
 
-def declare(path: Path | None = None) -> tuple[list[Outlet], list[str]]:
+def declare(path: Path | Traversable | None = None) -> tuple[list[Outlet], list[str]]:
     """(Re)define this module's spiders and the page classes from the outlets file."""
     for old in OUTLETS:
         globals().pop(f"{old.name.capitalize()}Spider", None)
