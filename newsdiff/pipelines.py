@@ -1,6 +1,6 @@
 """Item pipelines, in order: validate -> normalise -> hash -> store (decide + write).
 
-Stats (all under newsdiff/): extract/empty/<field>, status/<status>, versions/new,
+Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, status/<status>, versions/new,
 versions/<label>, checks/unchanged, versions/conflicts, store/errors.
 """
 
@@ -154,6 +154,7 @@ class StorePipeline(_Pipeline):
             status = "failing"
             before, after = state["body_chars"], sum(map(len, a["body"]))
             reason = f"body shrank from {before} to {after} characters; not stored as a version"
+            events.append("extract/shrunk")
         if status != "ok":
             events.append(self._check(a, state, status, reason, now))
             return

@@ -28,6 +28,24 @@ NEWSDIFF_SHRINK_MIN_CHARS = 800
 # while URLs and stored data stay the outlet's own.
 NEWSDIFF_HOST_MAP = json.loads(os.environ.get("NEWSDIFF_HOST_MAP") or "{}")
 
+# --- scheduled crawls: `scrapy schedule` (newsdiff/nodes.py; deploy/ runs it from cron or systemd)
+# Scrapyd nodes, name -> URL (JSON in the environment on a server). Credentials from the
+# environment: NEWSDIFF_NODE_<NAME>_USERNAME/_PASSWORD, else SCRAPYD_USERNAME/SCRAPYD_PASSWORD.
+NEWSDIFF_NODES = json.loads(
+    os.environ.get("NEWSDIFF_NODES") or '{"default": "http://127.0.0.1:6800/"}'
+)
+# Outlet -> {"every": "20m" (s/m/h/d), "node": "default", "args": {spider arguments}}. An outlet
+# starts when its last job began `every` ago, never while a job of it is pending or running.
+NEWSDIFF_SCHEDULE = json.loads(os.environ.get("NEWSDIFF_SCHEDULE") or "{}") or {
+    "nytimes": {"every": "20m"},
+    "washingtonpost": {"every": "30m"},
+    "guardian": {"every": "30m"},
+    "bbc": {"every": "30m"},
+    "cnn": {"every": "30m"},
+    "reuters": {"every": "30m"},
+    "apnews": {"every": "30m"},
+}
+
 # --- politeness and safety ---------------------------------------------------------------
 USER_AGENT = "newsdiff/0.1 (+https://github.com/newsdiff/newsdiff; tracks changes to news articles)"
 ROBOTSTXT_OBEY = True
@@ -58,7 +76,16 @@ SPIDER_MIDDLEWARES = {
 DELTAFETCH_ENABLED = True
 DELTAFETCH_DIR = ""  # empty: NEWSDIFF_DATA_DIR/deltafetch (absolute, so Scrapyd jobs keep it)
 
-EXTENSIONS = {"newsdiff.extensions.CrawlSummary": 500}
+EXTENSIONS = {"newsdiff.extensions.CrawlSummary": 500, "newsdiff.health.CrawlHealth": 510}
+NEWSDIFF_HEALTH_ENABLED = True  # per-crawl self-checks, warnings and the `crawls` record
+NEWSDIFF_HEALTH_MAX_EMPTY_SHARE = 0.5  # warn when a larger share of pages lacks body/title/byline
+NEWSDIFF_HEALTH_MIN_PAGES = 3  # the share checks need at least this many article pages
+NEWSDIFF_HEALTH_MAX_SHRUNK = 0  # sharply shrunken bodies a crawl may meet without a warning
+NEWSDIFF_HEALTH_STALE_HOURS = 48  # warn when an outlet stored no version for longer than this,
+NEWSDIFF_HEALTH_STALE_FACTOR = 10  # or this many times its typical gap between versions if longer
+NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS = 26  # scrapy health: broken without a finished crawl since
+NEWSDIFF_HEALTH_MAX_FAILURE_RATE = 0.2  # scrapy health: broken above this extraction failure rate
+NEWSDIFF_HEALTH_RECENT_CRAWLS = 10  # scrapy health: crawls the failure rate is computed over
 ITEM_PIPELINES = {
     "newsdiff.pipelines.ValidatePipeline": 100,
     "newsdiff.pipelines.NormalisePipeline": 200,

@@ -11,7 +11,7 @@ import hashlib
 import os
 import zlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _days(days: float) -> timedelta:
+    return timedelta(days=days)
+
+
 class Store:
     def __init__(self, uri: str, db_name: str = "newsdiff", *, timeout_ms: int = 5000):
         self.uri = uri
@@ -97,6 +101,7 @@ class Store:
         # need not wait for the journal: the article document is repaired from the versions.
         self.versions = self.db.get_collection("versions", write_concern=WriteConcern(j=True))
         self.snapshots = self.db["snapshots"]
+        self.crawls = self.db["crawls"]  # one document per finished crawl (newsdiff.health)
 
     def ping(self) -> None:
         self.client.admin.command("ping")
@@ -116,6 +121,7 @@ class Store:
         v.create_index([("article_id", 1), ("number", 1)], unique=True)
         v.create_index([("fetched_at", -1)])  # feeds of changes
         v.create_index([("outlet", 1), ("fetched_at", -1)])
+        self.crawls.create_index([("outlet", 1), ("finish", -1)])  # health: recent crawls
 
     # --- queries the crawler runs -------------------------------------------------------
 
@@ -268,3 +274,75 @@ class Store:
         # Only the writer of the newest version may set the latest hashes.
         self.articles.update_one({"_id": state["_id"], "version_count": {"$lte": number}}, update)
         return number
+
+    # --- crawl health (newsdiff.health, scrapy health, scrapy reparse) ----------------------
+
+    def record_crawl(self, crawl: dict[str, Any]) -> ObjectId:
+        return self.crawls.insert_one(crawl).inserted_id
+
+    def _newest(
+        self, coll, query: dict[str, Any], field: str, limit: int, projection=None
+    ) -> list[dict[str, Any]]:
+        """The newest `limit` matches, read in widening time windows: the server materialises a
+        whole index range before a limit, so an open-ended sort would read the outlet's history."""
+        now = _now()
+        for days in (1, 7, 30, 365, None):
+            bounded = query if days is None else {**query, field: {"$gte": now - _days(days)}}
+            found = list(coll.find(bounded, projection).sort(field, -1).limit(limit))
+            if len(found) >= limit or days is None:
+                return found
+        return []  # unreachable: the last window is open
+
+    def recent_crawls(self, outlet: str, limit: int) -> list[dict[str, Any]]:
+        """An outlet's last crawls, newest first."""
+        return self._newest(self.crawls, {"outlet": outlet}, "finish", limit)
+
+    def last_finished_crawl(self, outlet: str) -> dict[str, Any] | None:
+        """The outlet's newest crawl that ran to its end (finish reason "finished")."""
+        found = self._newest(
+            self.crawls, {"outlet": outlet, "finish_reason": "finished"}, "finish", 1
+        )
+        return found[0] if found else None
+
+    def crawled_outlets(self) -> list[str]:
+        """Every outlet with a recorded crawl or a stored article."""
+        return sorted(set(self.crawls.distinct("outlet")) | set(self.articles.distinct("outlet")))
+
+    def last_version_times(self, outlet: str, limit: int) -> list[datetime]:
+        """fetched_at of the outlet's newest versions, newest first."""
+        query, fields = {"outlet": outlet}, {"fetched_at": 1, "_id": 0}
+        return [
+            v["fetched_at"] for v in self._newest(self.versions, query, "fetched_at", limit, fields)
+        ]
+
+    def outlet_articles(self, outlet: str) -> list[dict[str, Any]]:
+        """The outlet's articles (id, URL, version count), oldest first."""
+        fields = {"url": 1, "version_count": 1}
+        return list(self.articles.find({"outlet": outlet}, fields).sort("first_seen", 1))
+
+    def reparse_version(
+        self,
+        version_id: ObjectId,
+        fields: Mapping[str, Any],
+        record: Mapping[str, Any],
+        *,
+        latest_of: ArticleState | None = None,
+    ) -> None:
+        """Replace a version's derived fields with a re-extraction; `record` (the previous
+        values, extractor version, time) is appended to its `reparses`. latest_of: the article,
+        when this is its newest version, so its cached hashes follow (only while it still is)."""
+        self.versions.update_one(
+            {"_id": version_id}, {"$set": dict(fields), "$push": {"reparses": dict(record)}}
+        )
+        if latest_of is None:
+            return
+        cache = {
+            "hashes": fields["hashes"],
+            "loose_hashes": fields["loose_hashes"],
+            "body_chars": sum(map(len, fields["body"])),
+            "title": fields["title"],
+        }
+        self.articles.update_one(
+            {"_id": latest_of["_id"], "version_count": latest_of["version_count"]},
+            {"$set": cache, "$addToSet": {"seen_hashes": fields["hash"]}},
+        )
