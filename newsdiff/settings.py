@@ -34,8 +34,28 @@ NEWSDIFF_HOST_MAP = json.loads(os.environ.get("NEWSDIFF_HOST_MAP") or "{}")
 NEWSDIFF_NODES = json.loads(
     os.environ.get("NEWSDIFF_NODES") or '{"default": "http://127.0.0.1:6800/"}'
 )
-# Outlet -> {"every": "20m" (s/m/h/d), "node": "default", "args": {spider arguments}}. An outlet
-# starts when its last job began `every` ago, never while a job of it is pending or running.
+# Outlet -> {"every": "20m" (s/m/h/d), "node": "default", "args": {spider arguments}, "settings":
+# {job settings}}. An outlet starts when its last job began `every` ago, never while a job of it
+# is pending or running. JSON in NEWSDIFF_SCHEDULE replaces this default.
+NEWSDIFF_SCHEDULE = json.loads(os.environ.get("NEWSDIFF_SCHEDULE") or "{}") or {
+    "nytimes": {"every": "20m"},
+    "washingtonpost": {"every": "30m"},
+    "guardian": {"every": "30m"},
+    "bbc": {"every": "30m"},
+    "cnn": {"every": "30m"},
+    "reuters": {"every": "30m"},
+    "apnews": {"every": "30m"},
+}
+
+# --- scheduled crawls: `scrapy schedule` (newsdiff/nodes.py; deploy/ runs it from cron or systemd)
+# Scrapyd nodes, name -> URL (JSON in the environment on a server). Credentials from the
+# environment: NEWSDIFF_NODE_<NAME>_USERNAME/_PASSWORD, else SCRAPYD_USERNAME/SCRAPYD_PASSWORD.
+NEWSDIFF_NODES = json.loads(
+    os.environ.get("NEWSDIFF_NODES") or '{"default": "http://127.0.0.1:6800/"}'
+)
+# Outlet -> {"every": "20m" (s/m/h/d), "node": "default", "args": {spider arguments}, "settings":
+# {job settings}}. An outlet starts when its last job began `every` ago, never while a job of it
+# is pending or running. JSON in NEWSDIFF_SCHEDULE replaces this default.
 NEWSDIFF_SCHEDULE = json.loads(os.environ.get("NEWSDIFF_SCHEDULE") or "{}") or {
     "nytimes": {"every": "20m"},
     "washingtonpost": {"every": "30m"},
