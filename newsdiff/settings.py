@@ -47,25 +47,6 @@ NEWSDIFF_SCHEDULE = json.loads(os.environ.get("NEWSDIFF_SCHEDULE") or "{}") or {
     "apnews": {"every": "30m"},
 }
 
-# --- scheduled crawls: `scrapy schedule` (newsdiff/nodes.py; deploy/ runs it from cron or systemd)
-# Scrapyd nodes, name -> URL (JSON in the environment on a server). Credentials from the
-# environment: NEWSDIFF_NODE_<NAME>_USERNAME/_PASSWORD, else SCRAPYD_USERNAME/SCRAPYD_PASSWORD.
-NEWSDIFF_NODES = json.loads(
-    os.environ.get("NEWSDIFF_NODES") or '{"default": "http://127.0.0.1:6800/"}'
-)
-# Outlet -> {"every": "20m" (s/m/h/d), "node": "default", "args": {spider arguments}, "settings":
-# {job settings}}. An outlet starts when its last job began `every` ago, never while a job of it
-# is pending or running. JSON in NEWSDIFF_SCHEDULE replaces this default.
-NEWSDIFF_SCHEDULE = json.loads(os.environ.get("NEWSDIFF_SCHEDULE") or "{}") or {
-    "nytimes": {"every": "20m"},
-    "washingtonpost": {"every": "30m"},
-    "guardian": {"every": "30m"},
-    "bbc": {"every": "30m"},
-    "cnn": {"every": "30m"},
-    "reuters": {"every": "30m"},
-    "apnews": {"every": "30m"},
-}
-
 # --- politeness and safety ---------------------------------------------------------------
 USER_AGENT = "newsdiff/0.1 (+https://github.com/newsdiff/newsdiff; tracks changes to news articles)"
 ROBOTSTXT_OBEY = True
