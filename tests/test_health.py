@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from newsdiff.replay import build_nytimes_site
+import lxml.html
+from scrapy.utils.test import get_crawler
+
+from newsdiff import pages
+from newsdiff.items import Article
+from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
 from tests.conftest import coroutine_test, run_crawl
 
 REPO = Path(__file__).resolve().parent.parent
 GREECE = "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html"
-MUELLER = "https://www.nytimes.com/2018/05/16/us/politics/mueller-trump-indictment.html"
 # The body is now rendered in the browser: the server sends a headline and an empty shell.
 SHELL = b"""<!DOCTYPE html><html><head><title>Story - The New York Times</title>
 <meta property="og:type" content="article"></head><body><main><article>
@@ -39,14 +47,6 @@ def health_warnings(caplog) -> list[str]:
 
 def health_stats(crawler) -> dict:
     return {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("newsdiff/health/")}
-
-
-def article_urls(root) -> list[str]:
-    return sorted(
-        str(p.relative_to(root / "www.nytimes.com"))
-        for p in (root / "www.nytimes.com").rglob("*.html")
-        if "/es/" not in str(p)
-    )
 
 
 def scrapy(*args: str, settings) -> subprocess.CompletedProcess:
@@ -119,3 +119,181 @@ async def test_layout_breaks_are_warned_counted_and_recorded(site, store, crawl_
     assert newest["stats"]["newsdiff/health/empty_body"] == 8
     assert newest["problems"][0]["message"] in warning
     assert store.crawls.count_documents({"outlet": "nytimes"}) == 3
+
+
+def empty_feed(root) -> None:
+    feed = site_path(root, NYT_FEED_URL)
+    feed.write_bytes(re.sub(rb"<item>.*?</item>", b"", feed.read_bytes(), flags=re.S))
+
+
+@coroutine_test
+async def test_empty_feed_and_scrapy_health(site, store, crawl_settings, caplog):
+    root = site.root
+    build_nytimes_site(root)
+    settings = crawl_settings()
+    await run_crawl(settings)
+    healthy = scrapy("health", "nytimes", "--json", settings=settings)
+    assert healthy.returncode == 0, healthy.stderr
+    [report] = json.loads(healthy.stdout)
+    assert report["outlet"] == "nytimes"
+    assert report["status"] == "ok"
+    assert report["broken"] == []
+    assert report["last_crawl"]["finish_reason"] == "finished"
+    assert report["last_finished_ago_hours"] < 1
+    assert report["failure_rate"] == 0
+    assert report["articles_tracked"] == 8
+    assert report["new_articles_last_day"] == 8
+    assert report["checked_last_day"] == 8
+    table = scrapy("health", settings=settings)
+    assert table.returncode == 0
+    assert table.stdout.splitlines()[0].split()[:2] == ["outlet", "status"]
+    assert table.stdout.splitlines()[1].split()[:2] == ["nytimes", "ok"]
+
+    empty_feed(root)
+    caplog.set_level(logging.INFO)
+    crawler = await run_crawl(settings, mode="discover")
+    assert health_stats(crawler) == {"newsdiff/health/no_urls": 0}
+    [warning] = health_warnings(caplog)
+    assert warning.startswith("newsdiff health nytimes: discovery found no article URLs in")
+    assert "feeds and sitemaps still list articles" in warning
+
+    broken = scrapy("health", "--json", settings=settings)
+    assert broken.returncode == 1
+    [report] = json.loads(broken.stdout)
+    assert report["status"] == "broken"
+    assert report["broken"] == ["last crawl had health problems: no_urls"]
+    assert report["recent_problems"][0]["problem"] == "no_urls"
+    table = scrapy("health", "nytimes", settings=settings)
+    assert table.returncode == 1
+    assert "BROKEN" in table.stdout
+    assert "nytimes: last crawl had health problems: no_urls" in table.stdout
+
+    # A cron job with a tighter limit on crawl age; an outlet never crawled is broken too.
+    old = scrapy(
+        "health",
+        "nytimes",
+        "-s",
+        "NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS=0",
+        "--json",
+        settings=settings,
+    )
+    assert "last finished crawl" in json.loads(old.stdout)[0]["broken"][0]
+    never = scrapy("health", "bbc", "--json", settings=settings)
+    assert never.returncode == 1
+    assert json.loads(never.stdout)[0]["broken"] == ["no finished crawl recorded"]
+
+
+@coroutine_test
+async def test_shrunk_body_and_stale_outlet(site, store, crawl_settings, caplog):
+    root = site.root
+    build_nytimes_site(root)
+    settings = crawl_settings()
+    await run_crawl(settings)
+    # Nothing stored for ten days (the versions are made older), then a body loses most text.
+    ten_days = datetime.now(UTC) - timedelta(days=10)
+    for i, v in enumerate(store.versions.find({}, {"_id": 1})):
+        store.versions.update_one(
+            {"_id": v["_id"]}, {"$set": {"fetched_at": ten_days - timedelta(hours=i)}}
+        )
+    page = site_path(root, GREECE)
+    doc = lxml.html.fromstring(page.read_bytes())
+    for p in doc.xpath("//div[contains(@class, 'StoryBodyCompanionColumn')]//p")[4:]:
+        p.getparent().remove(p)
+    page.write_bytes(lxml.html.tostring(doc))
+
+    caplog.set_level(logging.INFO)
+    crawler = await run_crawl(settings, force="1")
+    assert crawler.stats.get_value("newsdiff/extract/shrunk") == 1
+    assert crawler.stats.get_value("newsdiff/status/failing") == 1
+    stats = health_stats(crawler)
+    assert stats["newsdiff/health/shrunk"] == 1
+    assert 239 < stats["newsdiff/health/stale"] < 241
+    warnings = health_warnings(caplog)
+    assert any("1 article body shrank sharply" in w and "scrapy history URL" in w for w in warnings)
+    assert any(
+        "no new version stored for 10.0 days (usual at most 2.0 days)" in w for w in warnings
+    )
+    [newest, _] = store.recent_crawls("nytimes", 10)
+    assert {p["problem"] for p in newest["problems"]} == {"shrunk", "stale"}
+    assert store.articles.find_one({"url": GREECE})["version_count"] == 1
+
+
+def store_through_pipelines(settings, item) -> None:
+    """Write an item as a crawl would: validate -> normalise -> hash -> store."""
+    crawler = get_crawler(settings_dict=settings)
+    stages = [
+        cls.from_crawler(crawler) for cls in (ValidatePipeline, NormalisePipeline, HashPipeline)
+    ]
+    store = StorePipeline.from_crawler(crawler)
+    store.open_spider()
+    try:
+        for stage in stages:
+            item = stage.process_item(item)
+        store.store_item(item)
+    finally:
+        store.close_spider()
+
+
+@coroutine_test
+async def test_reparse_reports_then_applies(site, store, crawl_settings):
+    root = site.root
+    build_nytimes_site(root)
+    settings = crawl_settings()
+    await run_crawl(settings)
+    # A version stored by an older extractor: a different headline, the last paragraph missed.
+    html = site_path(root, GREECE).read_bytes()
+    current = pages.extract(html, GREECE, "nytimes")
+    old = current.to_dict() | {"title": "Greece Deal: Old Headline", "body": current.body[:-1]}
+    item = Article(
+        outlet="nytimes",
+        url=GREECE,
+        fetched_at=datetime.now(UTC).isoformat(),
+        html=html,
+        extractor_version="0",
+        **old,
+    )
+    store_through_pipelines(settings, item)
+    article = store.articles.find_one({"url": GREECE})
+    assert article["version_count"] == 2
+    before = list(store.versions.find({}).sort("_id", 1))
+
+    dry = scrapy("reparse", "nytimes", "--json", settings=settings)
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["versions"] == 9
+    assert report["unchanged"] == 8
+    [d] = report["differ"]
+    assert (d["url"], d["number"], d["stored_extractor_version"]) == (GREECE, 1, "0")
+    assert d["same_as_previous_version"] is True
+    assert d["changes"]["title"] == {"old": "Greece Deal: Old Headline", "new": current.title}
+    assert d["changes"]["body"]["removed"] == []
+    assert d["changes"]["body"]["added"] == [current.body[-1]]
+    assert set(d["changes"]) == {"title", "body"}
+    assert list(store.versions.find({}).sort("_id", 1)) == before  # nothing written
+    text_out = scrapy("reparse", "nytimes", settings=settings).stdout
+    assert f"{GREECE} v1 (now identical to the version before)" in text_out
+    assert "title: 'Greece Deal: Old Headline' -> " in text_out
+    assert "1 of 9 stored versions (8 articles) would differ" in text_out
+    assert "--apply" in text_out
+
+    applied = scrapy("reparse", "nytimes", "--apply", settings=settings)
+    assert applied.returncode == 0, applied.stderr
+    assert "1 of 9 stored versions (8 articles) were updated" in applied.stdout
+    v0, v1 = store.versions_of(article["_id"])
+    assert v1["number"] == 1 and v1["label"] == "change"  # kept, not renumbered or relabelled
+    assert v1["title"] == current.title == v0["title"]
+    assert v1["hashes"] == v0["hashes"] and v1["hash"] == v0["hash"]
+    assert v1["extractor_version"] == pages.EXTRACTOR_VERSION
+    [record] = v1["reparses"]
+    assert record["previous"]["title"] == "Greece Deal: Old Headline"
+    assert record["previous"]["extractor_version"] == "0"
+    assert record["previous"]["body"] == current.body[:-1]
+    assert store.versions.count_documents({}) == 9
+    assert store.articles.find_one({"url": GREECE})["hashes"] == v1["hashes"]
+
+    again = json.loads(scrapy("reparse", "nytimes", "--json", settings=settings).stdout)
+    assert again["differ"] == [] and again["unchanged"] == 9
+    # The article's cached hashes followed: a re-check of the same page stores nothing new.
+    crawler = await run_crawl(settings, force="1")
+    assert crawler.stats.get_value("newsdiff/versions/new") is None
+    assert store.articles.find_one({"url": GREECE})["version_count"] == 2
