@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+from newsdiff.nodes import Node, NodeError
 from newsdiff.replay import build_nytimes_site
-from tests.scrapyd_env import Scrapyd, ensure_venv
+from tests.conftest import ROOT
+from tests.scrapyd_env import PASSWORD, USERNAME, Scrapyd, ensure_venv, free_port
 from tests.test_concurrency import assert_consistent
 from tests.test_crawl import GREECE, edit
 
@@ -88,3 +93,41 @@ def test_bad_spider_argument_fails_the_job(scrapyd, site, store, mongo_uri, db_n
     scrapyd.wait_finished(job)
     assert "mode must be one of" in scrapyd.job_log("nytimes", job)
     assert store.versions.count_documents({}) == 0
+
+
+def test_deploy_scrapyd_conf_serves_with_credentials_from_the_environment(scrapyd_venv, tmp_path):
+    """deploy/scrapyd.conf as installed, its directories moved under tmp; auth from the env."""
+    conf = (ROOT / "deploy" / "scrapyd.conf").read_text()
+    assert "bind_address = 127.0.0.1" in conf
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "scrapyd.conf").write_text(
+        conf.replace("/var/lib/newsdiff", str(tmp_path)).replace("/var/log/newsdiff", str(tmp_path))
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "SCRAPYD_HTTP_PORT": str(port),
+        "SCRAPYD_USERNAME": USERNAME,
+        "SCRAPYD_PASSWORD": PASSWORD,
+    }
+    with (home / "out.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [str(scrapyd_venv / "bin" / "scrapyd")], cwd=home, env=env, stdout=out, stderr=out
+        )
+    try:
+        node = Node("default", f"http://127.0.0.1:{port}/", env)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert node.call("daemonstatus.json")["status"] == "ok"
+                break
+            except NodeError:
+                assert time.monotonic() < deadline, (home / "out.log").read_text()
+                time.sleep(0.2)
+        with pytest.raises(NodeError, match="HTTP 401"):
+            Node("default", node.url, {}).call("daemonstatus.json")
+        assert (tmp_path / "scrapyd" / "dbs").is_dir()  # SqliteJobStorage's database
+    finally:
+        proc.terminate()
+        proc.wait(30)
