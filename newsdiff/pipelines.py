@@ -1,7 +1,8 @@
 """Item pipelines, in order: validate -> normalise -> hash -> store (decide + write).
 
-Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, status/<status>, versions/new,
-versions/<label>, checks/unchanged, versions/conflicts, store/errors.
+Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
+status/<status>, versions/new, versions/<label>, checks/unchanged, versions/conflicts,
+store/errors.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from newsdiff import schedule, text
 from newsdiff.store import ArticleState, Store, StoreError, VersionConflict, open_store
 
 logger = logging.getLogger(__name__)
+
+FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")
 
 _stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -155,6 +158,13 @@ class StorePipeline(_Pipeline):
             before, after = state["body_chars"], sum(map(len, a["body"]))
             reason = f"body shrank from {before} to {after} characters; not stored as a version"
             events.append("extract/shrunk")
+        elif status == "ok" and self._fell_back(state, a["extractor"]):
+            status = "failing"
+            reason = (
+                f"the {state['extractor']} rules found no body, only the {a['extractor']} "
+                "fallback did: not compared with versions the outlet rules extracted"
+            )
+            events.append("extract/fell_back")
         if status != "ok":
             events.append(self._check(a, state, status, reason, now))
             return
@@ -179,6 +189,12 @@ class StorePipeline(_Pipeline):
             events += ["versions/new", f"versions/{label}"]
             logger.info("Stored version %d (%s) of %s", number, label, a["url"])
             return
+
+    @staticmethod
+    def _fell_back(state: ArticleState, extractor: str | None) -> bool:
+        """A broken layout must not look like an edit: fallback text differs from rule text."""
+        before = state.get("extractor")
+        return before not in (None, *FALLBACK_EXTRACTORS) and extractor in FALLBACK_EXTRACTORS
 
     def _shrunk(self, state: ArticleState, body: list[str]) -> bool:
         before = state.get("body_chars") or 0
@@ -226,6 +242,7 @@ class StorePipeline(_Pipeline):
             "snapshot": self.store.save_snapshot(html, now) if html else None,
         }
         article_fields = {
+            "extractor": a.get("extractor"),
             "title": a["title"],
             "section": a.get("section"),
             "published": a.get("published"),

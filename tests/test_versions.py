@@ -37,7 +37,7 @@ def pipeline(crawl_settings):
             body=list(fields.pop("body", BODY)),
             corrections=fields.pop("corrections", []),
             html=b"<html>raw</html>",
-            extractor="nytimes",
+            extractor=fields.pop("extractor", "nytimes"),
             **fields,
         )
         for stage in stages:
@@ -176,3 +176,23 @@ def test_snapshot_is_stored_compressed_once(pipeline, store):
     assert store.snapshots.count_documents({}) == 1  # same raw bytes, one snapshot
     version = store.versions.find_one({"number": 1})
     assert store.snapshot(version["snapshot"]) == b"<html>raw</html>"
+
+
+def test_fallback_extraction_after_outlet_rules_is_not_an_edit(pipeline, store):
+    """When the outlet's rules stop finding the body (a new layout), the fallback's text is not
+    compared with versions the rules extracted: no spurious version, a status instead."""
+    pipeline()
+    pipeline(minutes=20, extractor="trafilatura", body=[*BODY, "Read more: related stories"])
+    assert labels(store) == ["first"]
+    article = store.articles.find_one({"url": URL})
+    assert article["status"] == "failing"
+    assert "trafilatura" in article["reason"]
+    assert pipeline.crawler.stats.get_value("newsdiff/extract/fell_back") == 1
+    pipeline(minutes=40, body=[*BODY, "A real new paragraph."])  # the rules work again
+    assert labels(store) == ["first", "change"]
+
+
+def test_articles_first_seen_through_a_fallback_keep_versioning(pipeline, store):
+    pipeline(extractor="jsonld")
+    pipeline(minutes=20, extractor="jsonld", title="Second Title")
+    assert labels(store) == ["first", "change"]

@@ -48,6 +48,7 @@ STATE_FIELDS = {
     "validators": 1,
     "status": 1,
     "aliases": 1,
+    "extractor": 1,
 }
 ArticleState = dict[str, Any]
 
