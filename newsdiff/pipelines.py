@@ -2,13 +2,14 @@
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, versions/new, versions/<label>, checks/unchanged, versions/conflicts,
-store/errors.
+store/errors, store/spooled, spool/replayed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from datetime import datetime
 
@@ -16,7 +17,16 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
 from newsdiff import schedule, text
-from newsdiff.store import ArticleState, Store, StoreError, VersionConflict, open_store
+from newsdiff.spool import Spool
+from newsdiff.store import (
+    ArticleState,
+    ConnectionFailure,
+    Store,
+    StoreError,
+    VersionConflict,
+    data_dir,
+    open_store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +103,16 @@ class StorePipeline(_Pipeline):
         self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO", 0.5)
         self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS", 800)
         self.store: Store | None = None
+        self.spool = Spool(data_dir(settings) / "spool")
+        self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
+        self._down_until = 0.0
 
     def open_spider(self):
         try:
             self.store = store_for(self.crawler)
             self.store.ping()
             self.store.ensure_indexes()
+            self._replay_spool()
         except Exception as exc:
             where = (
                 "the embedded store"
@@ -110,8 +124,29 @@ class StorePipeline(_Pipeline):
 
     def close_spider(self):
         if self.store is not None:
+            if self.spool.pending():
+                self._replay_spool()  # the database may be back: write what waited
             self.store.close()
             _stores.pop(self.crawler, None)
+
+    def _replay_spool(self) -> None:
+        try:
+            self.store.ping()
+        except StoreError:
+            logger.warning("%d spooled fetches wait for MongoDB", len(self.spool.pending()))
+            return
+        written = 0
+        for path, item in self.spool.items():
+            events = self._write(item, spool=False)
+            if "store/errors" in events:
+                break
+            path.unlink()
+            written += 1
+            for event in events:
+                self.stats.inc_value(f"newsdiff/{event}")
+        if written:
+            self.stats.inc_value("newsdiff/spool/replayed", written)
+            logger.info("Wrote %d fetches spooled while MongoDB was unreachable", written)
 
     async def process_item(self, item):
         # Database round trips and compression run in a worker thread, so downloads and
@@ -129,11 +164,21 @@ class StorePipeline(_Pipeline):
             raise StoreError(ItemAdapter(item).get("reason") or "store write failed")
         return item
 
-    def _write(self, item) -> list[str]:
+    def _write(self, item, spool: bool = True) -> list[str]:
         a = ItemAdapter(item)
         events: list[str] = []
         try:
+            if spool and time.monotonic() < self._down_until:
+                raise ConnectionFailure("MongoDB was unreachable moments ago")
             self._store(a, events)
+        except ConnectionFailure as exc:
+            if not spool:
+                return ["store/errors"]
+            # Keep the fetch on disk; open_spider/close_spider write it once MongoDB is back.
+            self._down_until = time.monotonic() + self.retry_after
+            path = self.spool.add(a.asdict())
+            logger.warning("MongoDB unreachable (%s): spooled %s to %s", exc, a["url"], path)
+            events = ["store/spooled"]
         except StoreError as exc:
             logger.error("Could not store %s: %s", a["url"], exc)
             a["reason"] = str(exc)

@@ -50,6 +50,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         self.server.requests.append((host, path))
         self.server.headers.append(dict(self.headers))
+        if self.server.on_request:
+            self.server.on_request(host, path)
         site = self.server.root / host
         routes_file = site / "_routes.json"
         routes = json.loads(routes_file.read_text()) if routes_file.exists() else {}
@@ -93,6 +95,7 @@ class ReplayServer(ThreadingHTTPServer):
         self.root = Path(root)
         self.requests: list[tuple[str, str]] = []
         self.headers: list[dict[str, str]] = []  # of each request, in order
+        self.on_request = None  # tests: called with (host, path) before each answer
         self._thread: threading.Thread | None = None
 
     @property

@@ -47,11 +47,14 @@ def run_pair(site, mongo_uri, db_name, tmp_path, *args):
     return logs
 
 
-def assert_consistent(store):
+def assert_consistent(store, articles_current=True):
+    """No gap or duplicate in any article's versions; with articles_current, every article
+    document also agrees with its versions (a crash may leave it behind until the next check)."""
     for article in store.articles.find():
         vs = store.versions_of(article["_id"])
         assert [v["number"] for v in vs] == list(range(len(vs))), article["url"]
-        assert article["version_count"] == len(vs), article["url"]
+        if articles_current:
+            assert article["version_count"] == len(vs), article["url"]
         for older, newer in zip(vs, vs[1:], strict=False):
             assert older["hash"] != newer["hash"], f"duplicate version of {article['url']}"
 

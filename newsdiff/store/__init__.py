@@ -17,13 +17,14 @@ from typing import Any
 
 import pymongo
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from newsdiff.store.embedded import EmbeddedServerError, ensure_server
 
 __all__ = [
     "ArticleState",
+    "ConnectionFailure",
     "EmbeddedServerError",
     "Store",
     "StoreError",
@@ -165,6 +166,9 @@ class Store:
                 "version_count": 0,
                 "status": "new",
                 "checks": 0,
+                # Due at once until its first check is recorded: a crash before that must not
+                # leave an article that is never checked (and never repaired) again.
+                "next_check": now,
             },
         }
         if aliases:

@@ -113,15 +113,17 @@ def secantusd() -> str:
     return str(beside) if beside.exists() else "secantusd-py"
 
 
-def start_server(directory: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, int]:
-    """Start secantusd-py on a free 127.0.0.1 port with its data under directory."""
+def start_server(
+    directory: Path, timeout: float = 60.0, port: int = 0
+) -> tuple[subprocess.Popen, int]:
+    """Start secantusd-py on 127.0.0.1 (a free port by default) with its data under directory."""
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "secantusd.toml"
     config.touch()  # an explicit, empty config: no auto-discovery of other files
     with open(directory / LOG_FILE, "ab") as log:
         start = log.tell()
         server = subprocess.Popen(
-            [secantusd(), "--host", "127.0.0.1", "--port", "0",
+            [secantusd(), "--host", "127.0.0.1", "--port", str(port),
              "--storage-path", str(directory / "db"), "--config", str(config),
              "--cache-size", "256M", "--oplog-max-entries", "10000", "--log-level", "INFO"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
