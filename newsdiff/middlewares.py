@@ -1,4 +1,4 @@
-"""Crawl components: discovery's seen-set (deltafetch) and the offline host map."""
+"""Crawl components: discovery's seen-set (deltafetch), offsite redirects, the offline host map."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import scrapy_deltafetch
 from scrapy import Request, signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import NotConfigured
 
 from newsdiff.store import data_dir
@@ -76,3 +77,17 @@ class HostMapDownloadHandler(HTTP11DownloadHandler):
         )
         response = await super().download_request(local)
         return response.replace(url=request.url)
+
+
+class OffsiteRedirects(OffsiteMiddleware):
+    """Scrapy's offsite filter, also for redirects of dont_filter requests (re-checks): Scrapy
+    lets those follow a redirect to any domain, so an outlet could hand us another site's page."""
+
+    def request_scheduled(self, request, spider):
+        if not (request.dont_filter and request.meta.get("redirect_urls")):
+            super().request_scheduled(request, spider)  # else judged below, where errbacks run
+
+    def process_request(self, request, spider=None):
+        if request.dont_filter and request.meta.get("redirect_urls"):
+            request = request.replace(dont_filter=False)  # judged by its domain alone
+        return super().process_request(request)

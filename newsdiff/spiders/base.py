@@ -19,13 +19,14 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from scrapy import Request, Spider
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from newsdiff import pages
 from newsdiff.items import Article
+from newsdiff.pages.base import html_encoding
 from newsdiff.pipelines import store_for
 from newsdiff.text import canonical_url
 
@@ -49,6 +50,23 @@ def canonical_link_of(html: bytes) -> str | None:
     return None
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def page_source(response: Response) -> bytes | str:
+    """The body to extract from: the bytes as they are, unless they claim (or default to) UTF-8
+    and mostly are not, e.g. a Latin-1 page declared UTF-8; then the HTTP charset or cp1252."""
+    body = response.body
+    if body.isascii() or html_encoding(body)[0] != "utf-8":
+        return body
+    text = body.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - body.count("\ufffd".encode())
+    if invalid == 0 or invalid <= len(_NON_ASCII.findall(text)):  # stray bad bytes in UTF-8
+        return body
+    header = response._headers_encoding() if isinstance(response, TextResponse) else None
+    return body.decode(header if header and header != "utf-8" else "cp1252", "replace")
+
+
 class SpiderArgumentError(ValueError):
     """A spider argument (from the command line or Scrapyd's schedule.json) is invalid."""
 
@@ -60,7 +78,13 @@ class OutletSpider(Spider):
     keep_query: ClassVar[bool] = False  # most outlets' article URLs need no query
     url_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()  # (regex, replacement) on the URL
 
-    custom_settings: ClassVar[dict[str, Any]] = {}
+    # Re-checks bypass the dupefilter, which also let their redirects go to any domain.
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "newsdiff.middlewares.OffsiteRedirects": 50,
+        }
+    }
 
     def __init__(self, mode: str = "all", force: str = "0", **kwargs: Any):
         super().__init__(**kwargs)
@@ -211,7 +235,9 @@ class OutletSpider(Spider):
                 url = candidate
         try:
             # In a worker thread: lxml parses without the GIL while the crawl goes on.
-            extraction = await asyncio.to_thread(pages.extract, response.body, url, self.name)
+            # page_source: a mis-declared charset must not turn into a mojibake "edit".
+            source = page_source(response)
+            extraction = await asyncio.to_thread(pages.extract, source, url, self.name)
         except pages.NotArticle as exc:
             status = NOT_ARTICLE_STATUS.get(exc.reason, "not-article")
             return self._item(
@@ -239,7 +265,9 @@ class OutletSpider(Spider):
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status} after retries"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            # Some Scrapy errors (ResponseDataLossError, DownloadCancelledError) carry no message.
+            detail = failure.getErrorMessage() or (failure.type.__doc__ or "").strip()
+            reason = f"{failure.type.__name__}: {detail.splitlines()[0] if detail else '?'}"
         self.crawler.stats.inc_value("newsdiff/fetch/failed")
         logger.warning("Fetching %s failed: %s", request.url, reason)
         yield self._item(request, status="failing", reason=reason)
