@@ -100,9 +100,16 @@ class Command(ScrapyCommand):
     @staticmethod
     def write(store, fh: TextIO, outlet: str | None, since: datetime | None) -> tuple[int, int]:
         articles = versions = 0
-        for article in Queries(store).export(now=datetime.now(UTC), outlet=outlet, since=since):
-            fh.write(json.dumps(article, ensure_ascii=False, default=_json_default))
-            fh.write("\n")
+        def dumps(value: Any) -> str:
+            return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+        stream = Queries(store).export(now=datetime.now(UTC), outlet=outlet, since=since)
+        for article, article_versions in stream:
+            # {...article fields, "versions": [...]}, one version at a time
+            fh.write(dumps({**article, "versions": []})[:-2])
+            for n, version in enumerate(article_versions):
+                fh.write(("," if n else "") + dumps(version))
+                versions += 1
+            fh.write("]}\n")
             articles += 1
-            versions += len(article["versions"])
         return articles, versions

@@ -328,9 +328,10 @@ class Queries:
     def export(
         self, *, now: datetime, outlet: str | None = None, since: datetime | None = None,
         batch: int = 200,
-    ) -> Iterator[dict[str, Any]]:
-        """Articles changed at or after `since` (newest change first), each with all its
-        versions; a page of articles at a time, so memory stays flat."""
+    ) -> Iterator[tuple[dict[str, Any], Iterator[dict[str, Any]]]]:
+        """Articles changed at or after `since` (newest change first), each with an iterator
+        over its versions, oldest first (consume it before the next article). A page of articles
+        and a batch of versions at a time, so memory stays flat however long a history is."""
         base = {"outlet": outlet} if outlet else {}
         before = None
         width = FIRST_WINDOW
@@ -340,12 +341,11 @@ class Queries:
                 floor=since or FLOOR, first_window=max(width, FIRST_WINDOW),
             )
             for doc in docs[:batch]:
-                article = _public(doc, ("seen_hashes", "validators"))
-                versions = self.versions.find({"article_id": doc["_id"]})
-                article["versions"] = sorted(
-                    (_public(v) for v in versions), key=lambda v: v["number"]
+                versions = self.versions.find({"article_id": doc["_id"]}).sort("number", 1)
+                yield (
+                    _public(doc, ("seen_hashes", "validators")),
+                    (_public(v) for v in versions.batch_size(20)),
                 )
-                yield article
             if len(docs) <= batch:
                 return
             before = (docs[batch - 1]["last_changed"], docs[batch - 1]["_id"])

@@ -90,7 +90,11 @@ def test_cursor_round_trip_and_errors():
 def test_export_streams_every_article_with_its_versions(store, spread, ingest):
     ingest("https://www.nytimes.com/tie-0.html", 150, title="Tie 0, updated")
     queries = Queries(store)
-    exported = list(queries.export(now=NOW, batch=3))
+
+    def export(**kwargs):
+        return [{**a, "versions": list(v)} for a, v in queries.export(now=NOW, **kwargs)]
+
+    exported = export(batch=3)
     assert [a["id"] for a in exported] == [
         str(d["_id"]) for d in sorted(
             store.articles.find({}, {"last_changed": 1}),
@@ -99,7 +103,7 @@ def test_export_streams_every_article_with_its_versions(store, spread, ingest):
     assert [v["number"] for v in tie0["versions"]] == [0, 1]
     assert tie0["versions"][1]["title"] == "Tie 0, updated"
     assert "seen_hashes" not in tie0 and "validators" not in tie0
-    recent = list(queries.export(now=NOW, since=T0 - timedelta(days=2), batch=2))
+    recent = export(since=T0 - timedelta(days=2), batch=2)
     assert len(recent) == 8 + 3  # the ties and days 0-2 (day 2 is exactly two days back)
-    guardian = list(queries.export(now=NOW, outlet="guardian"))
+    guardian = export(outlet="guardian")
     assert {a["outlet"] for a in guardian} == {"guardian"} and len(guardian) == 7
