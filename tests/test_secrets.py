@@ -84,7 +84,7 @@ def test_no_credentials_in_tracked_files():
     leaks = []
     for path in tracked_files():
         data = path.read_bytes()
-        if b"\0" in data[:8192]:
+        if path == Path(__file__).resolve() or b"\0" in data[:8192]:  # its examples, binaries
             continue  # binary
         code = path.suffix in (".py", ".html", ".js", ".css")
         for hit in secrets_in(data.decode("utf-8", "replace"), code=code):
