@@ -249,7 +249,8 @@ class StorePipeline(_Pipeline):
         """Record a check that stores no version; returns the stat to count."""
         if status != "unchanged":
             logger.warning("%s: %s (%s)", a["url"], status, reason or "no detail")
-        stopped = status == "not-article"
+        # A page that never was an article is not checked again; a tracked one keeps its checks.
+        stopped = status == "not-article" and not state.get("version_count")
         last_changed = state.get("last_changed") or state.get("first_seen") or now
         self.store.record_check(
             state["_id"],

@@ -67,6 +67,11 @@ LOG_LEVEL = "INFO"
 CLOSESPIDER_TIMEOUT = 3 * 3600  # a stuck scheduled run must not block the next one
 
 # --- components ----------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Re-checks bypass the dupefilter, which also lets their redirects go to any domain.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newsdiff.middlewares.OffsiteRedirects": 50,
+}
 DOWNLOAD_HANDLERS = {  # HTTP/1.1 as usual, plus NEWSDIFF_HOST_MAP for offline replays
     "http": "newsdiff.middlewares.HostMapDownloadHandler",
     "https": "newsdiff.middlewares.HostMapDownloadHandler",

@@ -37,12 +37,12 @@ def versions(store, url):
     return [(v["number"], v["label"]) for v in store.versions_of(article["_id"])]
 
 
-async def recheck_with_fault(outlet, store, caplog, fault, **overrides):
-    """Crawl once cleanly, then re-check everything with `fault` on GREECE's path."""
+async def recheck_with_fault(outlet, store, caplog, fault, path=GREECE_PATH, **overrides):
+    """Crawl once cleanly, then re-check everything with `fault` on `path` (GREECE's page)."""
     server, settings, urls = outlet
     await run_crawl(settings)
     assert store.versions.count_documents({}) == len(urls)
-    server.faults[GREECE_PATH] = fault
+    server.faults[path] = fault
     server.hits.clear()
     caplog.clear()
     caplog.set_level(logging.INFO)
@@ -175,8 +175,8 @@ async def test_not_html_is_not_an_article(outlet, store, caplog, body, kind):
 @coroutine_test
 async def test_robots_txt_disallowing_is_obeyed_and_recorded(outlet, store, caplog):
     server = outlet[0]
-    server.faults["/robots.txt"] = fs.content(b"User-agent: *\nDisallow: /2018/06/\n", "text/plain")
-    stats, article = await recheck_with_fault(outlet, store, caplog, fs.status(200, b"unused"))
+    robots = fs.content(b"User-agent: *\nDisallow: /2018/06/\n", "text/plain")
+    stats, article = await recheck_with_fault(outlet, store, caplog, robots, path="/robots.txt")
     assert server.hits[GREECE_PATH] == 0
     assert stats["robotstxt/forbidden"] == 1
     assert stats["newsdiff/fetch/failed"] == 1

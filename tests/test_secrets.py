@@ -96,7 +96,6 @@ def test_no_credentials_in_tracked_files():
 
 # Strict: once .gitignore has the lines (.env, .env.*, !.env.example, /deploy/env, secrets.toml,
 # *.key) this passes, fails as XPASS, and the marker goes.
-@pytest.mark.xfail(strict=True, reason=".gitignore does not yet list local secret files")
 def test_local_secret_files_are_ignored_by_git():
     ignored = subprocess.run(
         ["git", "check-ignore", "--no-index", *LOCAL_SECRET_FILES],

@@ -78,13 +78,7 @@ class OutletSpider(Spider):
     keep_query: ClassVar[bool] = False  # most outlets' article URLs need no query
     url_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()  # (regex, replacement) on the URL
 
-    # Re-checks bypass the dupefilter, which also let their redirects go to any domain.
-    custom_settings: ClassVar[dict[str, Any]] = {
-        "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-            "newsdiff.middlewares.OffsiteRedirects": 50,
-        }
-    }
+    custom_settings: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, mode: str = "all", force: str = "0", **kwargs: Any):
         super().__init__(**kwargs)
