@@ -10,7 +10,10 @@ import scrapy_deltafetch
 from scrapy import Request, signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from newsdiff.store import data_dir
 
@@ -77,6 +80,20 @@ class HostMapDownloadHandler(HTTP11DownloadHandler):
         )
         response = await super().download_request(local)
         return response.replace(url=request.url)
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, obeyed by every request that waited for the file.
+
+    In Scrapy 2.19 the requests of a host that arrive while its robots.txt downloads all await
+    one Deferred through Deferred.asFuture, whose callback returns None: only the first gets the
+    parser, the others get None and are let through. Read the parser back once it is known.
+    """
+
+    async def robot_parser(self, request):
+        parser = await super().robot_parser(request)
+        known = self._parsers.get(urlparse_cached(request).netloc)
+        return parser if isinstance(known, Deferred) else known
 
 
 class OffsiteRedirects(OffsiteMiddleware):

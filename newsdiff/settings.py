@@ -71,6 +71,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Re-checks bypass the dupefilter, which also lets their redirects go to any domain.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "newsdiff.middlewares.OffsiteRedirects": 50,
+    # Scrapy 2.19 lets through requests that waited for robots.txt alongside the first one.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsdiff.middlewares.RobotsTxt": 100,
 }
 DOWNLOAD_HANDLERS = {  # HTTP/1.1 as usual, plus NEWSDIFF_HOST_MAP for offline replays
     "http": "newsdiff.middlewares.HostMapDownloadHandler",
