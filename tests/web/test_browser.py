@@ -31,9 +31,9 @@ def in_browser(scenario, *args):
     outcome: dict = {}
 
     def run():
-        from playwright.sync_api import sync_playwright
-
         try:
+            from playwright.sync_api import sync_playwright
+
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
                 try:
@@ -43,6 +43,7 @@ def in_browser(scenario, *args):
                     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
                     page.on("pageerror", lambda e: page.errors.append(str(e)))
                     scenario(page, *args)
+                    outcome["done"] = True
                 finally:
                     browser.close()
         except BaseException as exc:  # re-raised on the test's thread
@@ -55,6 +56,7 @@ def in_browser(scenario, *args):
         raise TimeoutError("the browser scenario did not finish in 3 minutes")
     if "error" in outcome:
         raise outcome["error"]
+    assert outcome.get("done"), "the browser scenario did not run to its end"
 
 
 def test_read_an_article_open_a_diff_follow_the_feed(live_server, seeded):
