@@ -59,6 +59,11 @@ def page_source(response: Response) -> bytes | str:
     body = response.body
     if body.isascii() or html_encoding(body)[0] != "utf-8":
         return body
+    try:
+        body.decode("utf-8")  # the common case, checked at C speed
+        return body
+    except UnicodeDecodeError:
+        pass
     text = body.decode("utf-8", "replace")
     invalid = text.count("\ufffd") - body.count("\ufffd".encode())
     if invalid == 0 or invalid <= len(_NON_ASCII.findall(text)):  # stray bad bytes in UTF-8
@@ -77,8 +82,6 @@ class OutletSpider(Spider):
     article_path: ClassVar[re.Pattern]  # matched against the canonical URL's path
     keep_query: ClassVar[bool] = False  # most outlets' article URLs need no query
     url_rewrites: ClassVar[tuple[tuple[str, str], ...]] = ()  # (regex, replacement) on the URL
-
-    custom_settings: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, mode: str = "all", force: str = "0", **kwargs: Any):
         super().__init__(**kwargs)
