@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import uuid
 from pathlib import Path
@@ -76,6 +77,17 @@ def crawl_settings(mongo_uri, db_name, tmp_path, site, store):
         }
 
     return make
+
+
+def crawl_env(site, mongo_uri, db_name, data_dir) -> dict[str, str]:
+    """The environment of a `scrapy` subprocess aimed at the test database and replay server."""
+    return {
+        **os.environ,
+        "NEWSDIFF_MONGO_URI": mongo_uri,
+        "NEWSDIFF_MONGO_DB": db_name,
+        "NEWSDIFF_DATA_DIR": str(data_dir),
+        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
+    }
 
 
 def coroutine_test(f):

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 from newsdiff.replay import build_nytimes_site
-from tests.conftest import ROOT
+from tests.conftest import ROOT, crawl_env
 from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
 
 
 def start_crawl(site, mongo_uri, db_name, data_dir, *args, cwd=ROOT):
-    env = {
-        **os.environ,
-        "NEWSDIFF_MONGO_URI": mongo_uri,
-        "NEWSDIFF_MONGO_DB": db_name,
-        "NEWSDIFF_DATA_DIR": str(data_dir),
-        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
-    }
+    env = crawl_env(site, mongo_uri, db_name, str(data_dir))
     cmd = [
         sys.executable,
         "-m",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import socket
 import subprocess
 import sys
@@ -11,17 +9,11 @@ import sys
 import pytest
 
 from newsdiff.replay import build_nytimes_site
-from tests.conftest import ROOT
+from tests.conftest import ROOT, crawl_env
 
 
 def crawl(tmp_path, mongo_uri, db_name, site, *args):
-    env = {
-        **os.environ,
-        "NEWSDIFF_MONGO_URI": mongo_uri,
-        "NEWSDIFF_MONGO_DB": db_name,
-        "NEWSDIFF_DATA_DIR": str(tmp_path / "data"),
-        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
-    }
+    env = crawl_env(site, mongo_uri, db_name, str(tmp_path / "data"))
     return subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0", *args],
         cwd=ROOT,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import pytest
 from newsdiff.replay import build_nytimes_site
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
-from tests.conftest import ROOT, coroutine_test, run_crawl
+from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
 from tests.test_concurrency import assert_consistent
 from tests.test_crawl import BLACKOUTS, GREECE, MUELLER, add_paragraph_after, edit
 
@@ -83,13 +82,7 @@ def test_crawl_killed_while_writing_leaves_no_duplicate_or_gap(
     from benchmarks.crawl import build_site
 
     build_site(site.root, copies=15)
-    env = {
-        **os.environ,
-        "NEWSDIFF_MONGO_URI": mongo_uri,
-        "NEWSDIFF_MONGO_DB": db_name,
-        "NEWSDIFF_DATA_DIR": str(tmp_path / "data"),
-        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
-    }
+    env = crawl_env(site, mongo_uri, db_name, str(tmp_path / "data"))
     cmd = [
         sys.executable,
         "-m",
