@@ -13,8 +13,16 @@ from starlette.routing import Route
 from newsdiff.diff import diff_versions
 from newsdiff.store.queries import LABELS, VISIBLE_LABELS
 from newsdiff.web import format as fmt
-from newsdiff.web.app import PAGE_SIZE, diff_view, known_outlet, load_article, url, viewer
-from newsdiff.web.params import BadRequest, Params, outlet_name, version_number
+from newsdiff.web.app import (
+    PAGE_SIZE,
+    diff_view,
+    known_outlet,
+    load_article,
+    load_version,
+    url,
+    viewer,
+)
+from newsdiff.web.params import BadRequest, Params, outlet_name
 
 
 def _default(value: Any) -> Any:
@@ -90,11 +98,7 @@ def version(request: Request) -> Response:
     v = viewer(request)
     Params(request, (), strict=True)
     doc = load_article(v, request.path_params["article_id"])
-    n = version_number(request.path_params["number"])
-    found = v.queries.version(doc["id"], n)
-    if found is None:
-        raise BadRequest(f"article {doc['id']} has no version {n}", 404)
-    return JSON({"version": found})
+    return JSON({"version": load_version(v, doc["id"], request.path_params["number"])})
 
 
 def diff(request: Request) -> Response:

@@ -133,6 +133,14 @@ def load_article(v: Viewer, raw_id: str) -> dict[str, Any]:
     return article
 
 
+def load_version(v: Viewer, article_id_: Any, raw_number: str) -> dict[str, Any]:
+    n = version_number(raw_number)
+    version = v.queries.version(article_id_, n)
+    if version is None:
+        raise BadRequest(f"article {article_id_} has no version {n}", 404)
+    return version
+
+
 def known_outlet(v: Viewer, name: str) -> bool:
     """A configured outlet, or one with articles in the archive."""
     if name in v.outlets:
@@ -221,10 +229,7 @@ def version_page(request: Request) -> Response:
     v = viewer(request)
     Params(request, (), strict=False)
     article = load_article(v, request.path_params["article_id"])
-    n = version_number(request.path_params["number"])
-    version = v.queries.version(article["id"], n)
-    if version is None:
-        raise BadRequest(f"article {article['id']} has no version {n}", 404)
+    version = load_version(v, article["id"], request.path_params["number"])
     versions = v.queries.version_list(article["id"])
     return render(request, "version.html", article=article, version=version, versions=versions)
 
