@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -176,6 +177,16 @@ def test_snapshot_is_stored_compressed_once(pipeline, store):
     assert store.snapshots.count_documents({}) == 1  # same raw bytes, one snapshot
     version = store.versions.find_one({"number": 1})
     assert store.snapshot(version["snapshot"]) == b"<html>raw</html>"
+    stored = store.snapshots.find_one({"_id": version["snapshot"]})
+    assert stored["codec"] == "zstd" and stored["data"] != b"<html>raw</html>"
+
+
+def test_snapshots_stored_before_zstd_still_read(store):
+    """Databases written by earlier releases hold zlib snapshots without a codec field."""
+    html = b"<html>" + b"old page " * 500 + b"</html>"
+    store.snapshots.insert_one({"_id": "old", "data": zlib.compress(html, 1), "size": len(html)})
+    assert store.snapshot("old") == html
+    assert store.snapshot("missing") is None
 
 
 def test_fallback_extraction_after_outlet_rules_is_not_an_edit(pipeline, store):
