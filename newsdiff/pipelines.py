@@ -84,8 +84,9 @@ class HashPipeline(_Pipeline):
     def process_item(self, item):
         a = ItemAdapter(item)
         if a["status"] == "ok":
-            a["hashes"] = text.field_hashes(a.asdict())
-            a["loose_hashes"] = text.loose_hashes(a.asdict())
+            fields = {name: a.get(name) for name in text.HASHED_FIELDS}
+            a["hashes"] = text.field_hashes(fields)
+            a["loose_hashes"] = text.loose_hashes(fields)
         return item
 
 

@@ -47,9 +47,10 @@ def normalise(text: str) -> str:
     characters, whitespace collapsed. Quotes and punctuation are kept (those edits are
     labelled trivial, not hidden)."""
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\n" not in text:  # most paragraphs are one line
+        return text.strip()
+    return "\n".join(line for line in map(str.strip, text.split("\n")) if line)
 
 
 def normalise_list(items: Iterable[str]) -> list[str]:
@@ -72,7 +73,12 @@ _TIMESTAMP_LINE = re.compile(
 def fingerprint(text: str) -> str:
     """A loose form, blind to punctuation, quote style, case and timestamp lines: two texts
     with equal fingerprints but different normal forms differ only trivially."""
-    lines = [ln for ln in normalise(text).split("\n") if not _TIMESTAMP_LINE.match(ln)]
+    return _loose(normalise(text))
+
+
+def _loose(normal: str) -> str:
+    """fingerprint() of text already in normal form."""
+    lines = [ln for ln in normal.split("\n") if not _TIMESTAMP_LINE.match(ln)]
     loose = _PUNCT.sub(" ", "\n".join(lines).translate(_QUOTES)).casefold()
     return " ".join(loose.split())
 
@@ -88,12 +94,13 @@ def field_hashes(fields: Mapping[str, object]) -> dict[str, str]:
 
 
 def loose_hashes(fields: Mapping[str, object]) -> dict[str, str]:
-    """Hashes of the fingerprints, used to tell a trivial edit from a real one."""
+    """Hashes of the fingerprints of normalised fields (as field_hashes gets them), used to tell
+    a trivial edit from a real one."""
     out = {}
     for name in HASHED_FIELDS:
         value = fields.get(name) or ""
         items = value if isinstance(value, list) else [value]
-        out[name] = _digest([f for f in map(fingerprint, items) if f])
+        out[name] = _digest([f for f in map(_loose, items) if f])
     return out
 
 
