@@ -10,8 +10,10 @@ import scrapy_deltafetch
 from scrapy import Request, signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
+from scrapy.http import HtmlResponse
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
@@ -79,7 +81,26 @@ class HostMapDownloadHandler(HTTP11DownloadHandler):
             headers={**request.headers.to_unicode_dict(), "Host": parts.netloc},
         )
         response = await super().download_request(local)
-        return response.replace(url=request.url)
+        # Rebuilt rather than replace()d: replace() reads `encoding`, which decodes the body.
+        keep = [a for a in response.attributes if a not in ("url", "encoding")]
+        return type(response)(url=request.url, **{a: getattr(response, a) for a in keep})
+
+
+# Scrapy looks for a refresh tag in the first 4096 characters, at most 4 bytes each in UTF-8.
+_REFRESH_WINDOW = 4 * 4096
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16/32 text hides ASCII words from a byte search
+
+
+class MetaRefresh(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, without decoding every page to look for the tag: a page
+    whose head has no "refresh" at all is passed on untouched."""
+
+    def process_response(self, request, response, spider=None):
+        if isinstance(response, HtmlResponse):
+            head = response.body[:_REFRESH_WINDOW]
+            if b"refresh" not in head.lower() and not head.startswith(_WIDE_BOMS):
+                return response
+        return super().process_response(request, response)
 
 
 class RobotsTxt(RobotsTxtMiddleware):

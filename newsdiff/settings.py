@@ -23,6 +23,8 @@ NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue f
 # A body shorter than this share of the previous version's is a broken page, not an edit.
 NEWSDIFF_SHRINK_RATIO = 0.5
 NEWSDIFF_SHRINK_MIN_CHARS = 800
+# Processes that extract pages beside the crawl process (newsdiff/workers.py); 0: a thread.
+NEWSDIFF_EXTRACT_WORKERS = int(os.environ.get("NEWSDIFF_EXTRACT_WORKERS", "1"))
 
 # Offline runs: {"www.nytimes.com": "127.0.0.1:8800"} sends a host's requests to a local server
 # while URLs and stored data stay the outlet's own.
@@ -74,6 +76,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy 2.19 lets through requests that waited for robots.txt alongside the first one.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newsdiff.middlewares.RobotsTxt": 100,
+    # Scrapy's decodes every page to look for a refresh tag; ours first checks the bytes.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newsdiff.middlewares.MetaRefresh": 580,
 }
 DOWNLOAD_HANDLERS = {  # HTTP/1.1 as usual, plus NEWSDIFF_HOST_MAP for offline replays
     "http": "newsdiff.middlewares.HostMapDownloadHandler",

@@ -119,3 +119,26 @@ async def test_robots_txt_is_obeyed_and_user_agent_sent(site, store, crawl_setti
     assert store.versions.count_documents({}) == 7
     agents = {h.get("User-Agent") for h in site.headers}
     assert agents == {project.USER_AGENT}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_meta_refresh_is_followed_and_other_pages_pass_untouched(encoding):
+    from scrapy.http import HtmlResponse
+
+    from newsdiff.middlewares import MetaRefresh
+
+    middleware = MetaRefresh.from_crawler(get_crawler(settings_dict={"METAREFRESH_ENABLED": True}))
+    request = Request("https://www.nytimes.com/2020/01/01/us/old.html")
+
+    def page(head: str) -> HtmlResponse:
+        html = f"<html><head>{head}</head><body>{'<p>text</p>' * 3000}</body></html>"
+        return HtmlResponse(request.url, body=html.encode(encoding), encoding=encoding)
+
+    moved = page('<META HTTP-EQUIV="Refresh" CONTENT="0; URL=/2020/01/01/us/new.html">')
+    redirected = middleware.process_response(request, moved)
+    assert isinstance(redirected, Request)
+    # (Scrapy itself appends the UTF-16 byte-order mark to the URL as a query: not ours to fix.)
+    assert redirected.url.startswith("https://www.nytimes.com/2020/01/01/us/new.html")
+    plain = page("<title>An article</title>")
+    assert middleware.process_response(request, plain) is plain
+    assert project.DOWNLOADER_MIDDLEWARES["newsdiff.middlewares.MetaRefresh"]

@@ -45,6 +45,7 @@ __all__ = [
     "Extraction",
     "NotArticle",
     "extract",
+    "extract_fetched",
     "outlet_for_url",
     "page_url",
     "register",
@@ -149,6 +150,32 @@ def parse(html: str | bytes) -> Selector:
     if selector.root is None or not isinstance(selector.root.tag, str):
         raise NotArticle("empty", "The page has no HTML elements.")
     return selector
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def source_of(body: bytes, charset: str | None = None) -> bytes | str:
+    """The fetched body to extract from: the bytes as they are, unless they claim (or default to)
+    UTF-8 and mostly are not, e.g. a Latin-1 page declared UTF-8; then the HTTP `charset` or
+    cp1252. A mis-declared charset must not turn into a mojibake "edit"."""
+    if body.isascii() or html_encoding(body)[0] != "utf-8":
+        return body
+    try:
+        body.decode("utf-8")  # the common case, checked at C speed
+        return body
+    except UnicodeDecodeError:
+        pass
+    text = body.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - body.count("\ufffd".encode())
+    if invalid == 0 or invalid <= len(_NON_ASCII.findall(text)):  # stray bad bytes in UTF-8
+        return body
+    return body.decode(charset if charset and charset != "utf-8" else "cp1252", "replace")
+
+
+def extract_fetched(body: bytes, charset: str | None, url: str, outlet: str) -> Extraction:
+    """extract() of a fetched body with the charset its HTTP headers gave (see source_of)."""
+    return extract(source_of(body, charset), url, outlet)
 
 
 def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extraction:

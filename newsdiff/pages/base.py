@@ -57,6 +57,9 @@ class NotArticle(Exception):
         super().__init__(message or _REASON_MESSAGES.get(reason, f"Not an article ({reason})."))
         self.reason = reason
 
+    def __reduce__(self):  # crosses from extraction worker processes intact
+        return type(self), (self.reason, str(self))
+
 
 def decode_html(data: bytes) -> str:
     """Decode bytes as Scrapy does: BOM, then meta charset, else utf-8 with replacement."""

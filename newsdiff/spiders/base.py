@@ -9,7 +9,6 @@ article of the outlet now, whatever the schedule says.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import UTC, datetime
@@ -19,14 +18,14 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from scrapy import Request, Spider
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
+from w3lib.encoding import http_content_type_encoding
 
-from newsdiff import pages
+from newsdiff import pages, workers
 from newsdiff.items import Article
-from newsdiff.pages.base import html_encoding
 from newsdiff.pipelines import store_for
 from newsdiff.text import canonical_url
 
@@ -48,28 +47,6 @@ def canonical_link_of(html: bytes) -> str | None:
         if attrs.get(b"rel", b"").lower() == b"canonical" and attrs.get(b"href"):
             return html_unescape(attrs[b"href"].decode("utf-8", "replace")).strip()
     return None
-
-
-_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
-
-
-def page_source(response: Response) -> bytes | str:
-    """The body to extract from: the bytes as they are, unless they claim (or default to) UTF-8
-    and mostly are not, e.g. a Latin-1 page declared UTF-8; then the HTTP charset or cp1252."""
-    body = response.body
-    if body.isascii() or html_encoding(body)[0] != "utf-8":
-        return body
-    try:
-        body.decode("utf-8")  # the common case, checked at C speed
-        return body
-    except UnicodeDecodeError:
-        pass
-    text = body.decode("utf-8", "replace")
-    invalid = text.count("\ufffd") - body.count("\ufffd".encode())
-    if invalid == 0 or invalid <= len(_NON_ASCII.findall(text)):  # stray bad bytes in UTF-8
-        return body
-    header = response._headers_encoding() if isinstance(response, TextResponse) else None
-    return body.decode(header if header and header != "utf-8" else "cp1252", "replace")
 
 
 class SpiderArgumentError(ValueError):
@@ -230,15 +207,20 @@ class OutletSpider(Spider):
             candidate = self.canonical(urljoin(response.url, canonical_link))
             if self.is_article_url(candidate):
                 url = candidate
+        charset = http_content_type_encoding(
+            response.headers.get("Content-Type", b"").decode("latin-1")
+        )
         try:
-            # In a worker thread: lxml parses without the GIL while the crawl goes on.
-            # page_source: a mis-declared charset must not turn into a mojibake "edit".
-            source = page_source(response)
-            extraction = await asyncio.to_thread(pages.extract, source, url, self.name)
+            extraction = await workers.extract(self.crawler, response.body, charset, url, self.name)
         except pages.NotArticle as exc:
             status = NOT_ARTICLE_STATUS.get(exc.reason, "not-article")
             return self._item(
                 response, url=url, status=status, reason=str(exc), http_status=response.status
+            )
+        except workers.WorkerDied as exc:
+            logger.error("%s", exc)
+            return self._item(
+                response, url=url, status="failing", reason=str(exc), http_status=response.status
             )
         headers = response.headers
         validators = {

@@ -1,0 +1,66 @@
+"""Extraction in worker processes.
+
+A crawl process is bound by the GIL: parsing pages and walking their trees is most of its CPU.
+With NEWSDIFF_EXTRACT_WORKERS > 0 (the default is 1), built-in outlets' pages are extracted in
+that many processes, started from a fork server once per crawl process and shared by its crawls;
+0 extracts in a thread of the crawl process. Declarative outlets (outlets.toml) always use the
+thread: their page classes are built at run time and exist only in the crawl process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from newsdiff import pages
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+class WorkerDied(Exception):
+    """The process extracting a page died (a crash in a parser); the page is not extracted."""
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool of this size, started on first use. A fork server, not fork: the crawl
+    process has threads (pymongo, Scrapy) whose locks a forked child could inherit held."""
+    with _lock:
+        if workers not in _pools:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["newsdiff.pages"])
+            _pools[workers] = ProcessPoolExecutor(workers, mp_context=context)
+        return _pools[workers]
+
+
+def _discard(workers: int, broken: ProcessPoolExecutor) -> None:
+    with _lock:
+        if _pools.get(workers) is broken:
+            del _pools[workers]
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+async def extract(
+    crawler, body: bytes, charset: str | None, url: str, outlet: str
+) -> pages.Extraction:
+    """pages.extract_fetched off the crawl's event loop; raises NotArticle or WorkerDied."""
+    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS", 1)
+    if workers <= 0 or outlet not in pages.BUILT_IN:
+        return await asyncio.to_thread(pages.extract_fetched, body, charset, url, outlet)
+    executor = pool(workers)
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(
+            executor, pages.extract_fetched, body, charset, url, outlet
+        )
+    except BrokenProcessPool:
+        # Every page in flight on the dead pool fails; the next page starts a new one.
+        _discard(workers, executor)
+        crawler.stats.inc_value("newsdiff/extract/worker_died")
+        raise WorkerDied(f"the extraction worker died while parsing {url}") from None

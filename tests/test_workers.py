@@ -1,0 +1,68 @@
+"""Extraction in worker processes (newsdiff/workers.py) gives what extraction in-process gives."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from newsdiff import pages, workers
+from newsdiff.replay import corpus_pages
+from tests.conftest import coroutine_test
+
+
+def crawler(count: int):
+    return get_crawler(settings_dict={"NEWSDIFF_EXTRACT_WORKERS": count})
+
+
+async def in_worker(count: int, body: bytes, url: str, outlet: str = "nytimes", charset=None):
+    return await workers.extract(crawler(count), body, charset, url, outlet)
+
+
+@pytest.mark.parametrize("count", [0, 1])
+@coroutine_test
+async def test_every_nytimes_page_extracts_as_in_process(count):
+    seen = {"article": 0, "not-article": 0}
+    for url, path in corpus_pages("nytimes"):
+        body = path.read_bytes()
+        try:
+            expected = pages.extract_fetched(body, None, url, "nytimes")
+        except pages.NotArticle as exc:
+            with pytest.raises(pages.NotArticle) as raised:
+                await in_worker(count, body, url)
+            # The reason survives the trip between processes: it decides the article's status.
+            assert (raised.value.reason, str(raised.value)) == (exc.reason, str(exc))
+            seen["not-article"] += 1
+            continue
+        assert await in_worker(count, body, url) == expected
+        seen["article"] += 1
+    assert seen["article"] >= 5 and seen["not-article"] >= 1
+
+
+@coroutine_test
+async def test_a_mis_declared_charset_is_repaired_in_the_worker():
+    html = "<html><head><meta charset='utf-8'><title>Café</title></head><body>"
+    html += "<article><p>" + "Un café à Paris, déjà célèbre. " * 20 + "</p></article></body></html>"
+    body = html.encode("latin-1")  # declared UTF-8, really Latin-1
+    url = "https://www.nytimes.com/2020/01/01/world/europe/cafe.html"
+    extraction = await in_worker(1, body, url, charset="iso-8859-1")
+    assert extraction.title == "Café"
+    assert "déjà" in extraction.body[0]
+
+
+@coroutine_test
+async def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_pool():
+    url, path = next((u, p) for u, p in corpus_pages("nytimes") if "/2020/" in u)
+    body = path.read_bytes()
+    test_crawler = crawler(1)
+    await workers.extract(test_crawler, body, None, url, "nytimes")  # the pool is running
+    for process in list(workers.pool(1)._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+    await asyncio.sleep(0.5)  # the pool notices its dead worker
+    with pytest.raises(workers.WorkerDied, match="worker died"):
+        await workers.extract(test_crawler, body, None, url, "nytimes")
+    assert (await workers.extract(test_crawler, body, None, url, "nytimes")).body
+    assert test_crawler.stats.get_value("newsdiff/extract/worker_died") == 1
