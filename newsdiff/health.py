@@ -3,7 +3,8 @@
 Checks (each problem sets newsdiff/health/<problem> and logs one WARNING naming the outlet, the
 figure and what to look at):
 
-- no_urls: discovery ran but its feeds and sitemaps gave no article URL;
+- no_urls: discovery ran but its feeds and sitemaps gave no article URL (not judged in
+  shared-queue mode, where one node may read none of them);
 - empty_body / empty_title / empty_byline: more than NEWSDIFF_HEALTH_MAX_EMPTY_SHARE of the
   article pages fetched extracted no such field (with at least NEWSDIFF_HEALTH_MIN_PAGES pages);
 - fallback_body: more than that share of the pages extracted went past the outlet's own body rules
@@ -125,8 +126,11 @@ class CrawlHealth:
         def problem(name: str, figure: float, message: str, **extra: Any) -> None:
             problems.append({"problem": name, "figure": figure, "message": message, **extra})
 
-        discovery_ran = getattr(spider, "mode", "all") in ("all", "discover") and bool(
-            getattr(spider, "feeds", ()) or getattr(spider, "sitemaps", ())
+        # With a shared queue (NEWSDIFF_REDIS_URL) other nodes may read some or all listings.
+        discovery_ran = (
+            getattr(spider, "mode", "all") in ("all", "discover")
+            and bool(getattr(spider, "feeds", ()) or getattr(spider, "sitemaps", ()))
+            and not self.crawler.settings.get("NEWSDIFF_REDIS_URL")
         )
         if discovery_ran and not get("newsdiff/discovery/urls", 0):
             failed = get("newsdiff/discovery/failed_listings", 0)

@@ -30,6 +30,14 @@ NEWSDIFF_EXTRACT_WORKERS = int(os.environ.get("NEWSDIFF_EXTRACT_WORKERS", "1"))
 # while URLs and stored data stay the outlet's own.
 NEWSDIFF_HOST_MAP = json.loads(os.environ.get("NEWSDIFF_HOST_MAP") or "{}")
 
+# --- one outlet on several nodes (scrapy-redis; newsdiff/redis_mode.py) ------------------------
+# A Redis URL puts every crawl in shared-queue mode: the nodes crawling an outlet share its request
+# queue and discovery's seen-set there. Empty: each crawl is on its own, with deltafetch.
+NEWSDIFF_REDIS_URL = os.environ.get("NEWSDIFF_REDIS_URL", "")
+NEWSDIFF_REDIS_TTL_SECONDS = 60  # a node silent this long stops counting as busy
+NEWSDIFF_REDIS_MAX_IDLE_SECONDS = 300  # how long an idle node waits for busy ones
+ADDONS = {"newsdiff.redis_mode.RedisMode": 0}  # does nothing without NEWSDIFF_REDIS_URL
+
 # --- scheduled crawls: `scrapy schedule` (newsdiff/nodes.py; deploy/ runs it from cron or systemd)
 # Scrapyd nodes, name -> URL (JSON in the environment on a server). Credentials from the
 # environment: NEWSDIFF_NODE_<NAME>_USERNAME/_PASSWORD, else SCRAPYD_USERNAME/SCRAPYD_PASSWORD.

@@ -70,6 +70,7 @@ def crawl_settings(mongo_uri, db_name, tmp_path, site, store):
             "NEWSDIFF_MONGO_DB": db_name,
             "NEWSDIFF_DATA_DIR": str(tmp_path / "data"),
             "NEWSDIFF_HOST_MAP": site.host_map(),
+            "NEWSDIFF_REDIS_URL": "",  # not a developer's shared-queue Redis
             "AUTOTHROTTLE_ENABLED": False,
             "DOWNLOAD_DELAY": 0,
             "RETRY_TIMES": 0,
@@ -87,6 +88,7 @@ def crawl_env(site, mongo_uri, db_name, data_dir) -> dict[str, str]:
         "NEWSDIFF_MONGO_DB": db_name,
         "NEWSDIFF_DATA_DIR": str(data_dir),
         "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
+        "NEWSDIFF_REDIS_URL": "",
     }
 
 
