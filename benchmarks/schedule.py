@@ -43,7 +43,8 @@ Metrics: checks per article (including the first fetch); the share of edits capt
 versions (an edit is captured if a check falls after it and before the next edit: of several edits
 between two checks only the last is captured); median delay from a captured edit to its detection;
 and, to show what the cap buys, the median and 90th percentile delay (hours) of edits made more
-than a week after publication.
+than a week after publication; and the 90th percentile delay (hours) before an article's first
+edit is seen.
 Target: newsdiff captures at least NewsDiffs' share with no more checks than News Sniffer.
 
 Why the issue's defaults (factor 0.2, 15-minute floor, 40-day horizon) cannot meet it:
@@ -53,6 +54,15 @@ Why the issue's defaults (factor 0.2, 15-minute floor, 40-day horizon) cannot me
 - NewsDiffs keeps checking monthly until 360 days after the last change and so finds the edits that
   come after 40 quiet days; no policy with a 40-day horizon can. Stopped at 40 days, NewsDiffs
   captured 0.754 of edits at 99.9 checks/article in our run, below newsdiff's 0.756 at 52.3.
+
+What does meet it (TARGET_POLICY, printed among the variants): settings that depart from those
+defaults. Capture only suffers when several edits fall between two checks, which happens on
+articles that are already changing; an article not seen to change yet can wait longer without
+losing an edit, only seeing it later. So: NEWSDIFF_RECHECK_QUIET_FACTOR=1.5 until the first change,
+NEWSDIFF_RECHECK_FACTOR=0.15 after it, no cap, and NEWSDIFF_RECHECK_LATE_DAYS=90,180,365 for the
+late edits. 38.5 checks/article, 0.7666 captured; the price is the 90th percentile delay before
+an article's first edit is seen, 32 hours instead of 4.4, and late edits seen weeks later. The
+defaults stay as the issue specifies; choosing between the two is a product decision.
 """
 
 from __future__ import annotations
@@ -95,8 +105,9 @@ EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 # A schedule is a generator: it yields the next check time (None to stop) and is sent whether that
 # check found a change.
 Schedule = Generator[float | None, bool, None]
-# policy, checks per article, share captured, median delay (min), late median (h), late p90 (h)
-Row = tuple[str, float, float, float, float, float]
+# policy, checks per article, share captured, median delay (min), late median (h), late p90 (h),
+# p90 delay (h) of an article's first edit
+Row = tuple[str, float, float, float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -155,10 +166,11 @@ def calibration(articles: list[Article]) -> list[tuple[str, float, str]]:
 def newsdiff(policy: Policy, published: float) -> Schedule:
     last_changed = EPOCH + timedelta(minutes=published)
     at: datetime | None = last_changed
+    changed_before = False
     while at is not None:
         if (yield (at - EPOCH) / timedelta(minutes=1)):
-            last_changed = at
-        at = next_check(policy, at, last_changed)
+            last_changed, changed_before = at, True
+        at = next_check(policy, at, last_changed, changed_before=changed_before)
     yield None
 
 
@@ -226,6 +238,7 @@ class Result:
     edits: int = 0
     delays: list[float] = field(default_factory=list)
     late_delays: list[float] = field(default_factory=list)  # edits over a week after publication
+    first_delays: list[float] = field(default_factory=list)  # an article's first edit, seen
 
     def row(self, name: str) -> Row:
         return (
@@ -235,6 +248,7 @@ class Result:
             statistics.median(self.delays),
             statistics.median(self.late_delays) / HOUR,
             statistics.quantiles(self.late_delays, n=10)[-1] / HOUR,
+            statistics.quantiles(self.first_delays, n=10)[-1] / HOUR,
         )
 
 
@@ -252,6 +266,8 @@ def replay(make: Callable[[float], Schedule], articles: list[Article]) -> Result
             upto = bisect.bisect_right(edits, at, seen)
             changed = upto > seen
             if changed:
+                if seen == 0:
+                    result.first_delays.append(at - edits[0])
                 # Edits since the last check collapse into one version: only the last is captured.
                 edited = edits[upto - 1]
                 result.delays.append(at - edited)
@@ -264,10 +280,12 @@ def replay(make: Callable[[float], Schedule], articles: list[Article]) -> Result
 
 def print_table(rows: list[Row]) -> None:
     header = ("policy", "checks/article", "captured", "delay min", "late h", "late p90 h")
-    print("{:<46} {:>14} {:>8} {:>9} {:>7} {:>10}".format(*header))
-    for name, checks, captured, delay, late, p90 in rows:
+    header += ("1st p90 h",)
+    print("{:<70} {:>14} {:>8} {:>9} {:>7} {:>10} {:>9}".format(*header))
+    for name, checks, captured, delay, late, p90, first in rows:
         print(
-            f"{name:<46} {checks:>14.1f} {captured:>8.3f} {delay:>9.1f} {late:>7.1f} {p90:>10.1f}"
+            f"{name:<70} {checks:>14.1f} {captured:>8.3f} {delay:>9.1f} {late:>7.1f} {p90:>10.1f}"
+            f" {first:>9.1f}"
         )
 
 
@@ -277,7 +295,23 @@ def _label(policy: Policy) -> str:
         cap = "none"
     else:
         cap = f"{hours / 24:g} d" if hours >= 24 else f"{hours:g} h"
-    return f"newsdiff factor {policy.factor:g}, max_interval {cap}"
+    label = f"newsdiff factor {policy.factor:g}, max_interval {cap}"
+    if policy.quiet_factor:
+        label += f", quiet {policy.quiet_factor:g}"
+    if policy.late_checks:
+        label += f", late {'/'.join(f'{d / timedelta(days=1):g}' for d in policy.late_checks)} d"
+    return label
+
+
+# Meets the target: articles not seen to change yet are checked far less often (1.5 x their age),
+# changed ones more often (0.15), no cap, and three late looks up to a year. The price: an
+# article's first edit is seen much later (p90 about 32 h against 4.4 h for the default).
+TARGET_POLICY = Policy(
+    factor=0.15,
+    quiet_factor=1.5,
+    max_interval=timedelta(days=40),
+    late_checks=tuple(timedelta(days=d) for d in (90, 180, 365)),
+)
 
 
 _articles: list[Article] = []
@@ -311,6 +345,7 @@ def main() -> None:
     # The cap trades checks for late-edit delay; a larger factor trades capture for checks.
     variants = [replace(default, max_interval=timedelta(days=d)) for d in (1, 2, 4)]
     variants += [replace(default, factor=f, max_interval=default.horizon) for f in (0.2, 0.25, 0.3)]
+    variants += [replace(TARGET_POLICY, max_interval=default.max_interval), TARGET_POLICY]
     variants = [v for v in variants if v != default]
     jobs = [("newsdiff (default Policy)", partial(newsdiff, default)), *references]
     jobs += [(_label(v), partial(newsdiff, v)) for v in variants]
@@ -324,16 +359,20 @@ def main() -> None:
     print_table(sorted([ours, *rows[len(references) :]], key=lambda r: r[1], reverse=True))
     print()
 
-    _, checks, captured, delay, _, _ = ours
     newsdiffs_captured, sniffer_checks = rows[0][2], rows[1][1]
     print(
-        f"Target: captured >= NewsDiffs ({newsdiffs_captured:.3f}) with checks <= News Sniffer "
-        f"({sniffer_checks:.1f})"
+        f"Target: captured >= NewsDiffs ({newsdiffs_captured:.4f}) with checks <= News Sniffer "
+        f"({sniffer_checks:.2f})"
     )
-    print(
-        f"  captured {captured:.3f}: {'met' if captured >= newsdiffs_captured else 'NOT met'}; "
-        f"checks {checks:.1f}: {'met' if checks <= sniffer_checks else 'NOT met'}"
-    )
+    target_row = next(r for r in rows if r[0] == _label(TARGET_POLICY))
+    for name, row in (("default Policy", ours), ("TARGET_POLICY", target_row)):
+        _, checks, captured, delay, _, _, first = row
+        print(
+            f"  {name:<15} captured {captured:.4f}: "
+            f"{'met' if captured >= newsdiffs_captured else 'NOT met'}; checks {checks:.2f}: "
+            f"{'met' if checks <= sniffer_checks else 'NOT met'}; first-edit p90 {first:.1f} h"
+        )
+    _, checks, captured, delay, *_ = ours
     print(f"checks_per_article={checks:.1f} captured={captured:.3f} delay_min={delay:.1f}")
 
 

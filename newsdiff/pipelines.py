@@ -253,12 +253,15 @@ class StorePipeline(_Pipeline):
         # A page that never was an article is not checked again; a tracked one keeps its checks.
         stopped = status == "not-article" and not state.get("version_count")
         last_changed = state.get("last_changed") or state.get("first_seen") or now
+        changed_before = state.get("version_count", 0) > 1
         self.store.record_check(
             state["_id"],
             now=now,
             status="live" if status == "unchanged" else status,
             reason=reason,
-            next_check=None if stopped else schedule.next_check(self.policy, now, last_changed),
+            next_check=None
+            if stopped
+            else schedule.next_check(self.policy, now, last_changed, changed_before=changed_before),
             validators=a.get("validators") or None,
             repair=repair,
         )
@@ -300,5 +303,5 @@ class StorePipeline(_Pipeline):
             state,
             version,
             article_fields=article_fields,
-            next_check=schedule.next_check(self.policy, now, now),
+            next_check=schedule.next_check(self.policy, now, now, changed_before=label != "first"),
         )

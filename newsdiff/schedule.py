@@ -1,9 +1,11 @@
 """The re-check policy: when to fetch a known article again.
 
 Pure functions of times, no I/O. The interval starts at `min_interval` after a change, grows as a
-fixed fraction of the time since the last change, is capped at `max_interval`, and checking stops
-once an article has gone `horizon` without changing. `benchmarks/schedule.py` measures the defaults
-against the schedules of NewsDiffs, News Sniffer and diffengine.
+fixed fraction of the time since the last change, is capped at `max_interval`, and regular checks
+stop once an article has gone `horizon` without changing; `late_checks` (none by default) look
+again at those ages since the last change. Articles never seen to change since their first fetch
+may back off faster (`quiet_factor`, by default the same as `factor`). `benchmarks/schedule.py`
+measures the defaults and these options against NewsDiffs, News Sniffer and diffengine.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
-class _FloatSettings(Protocol):
+class _Settings(Protocol):
     def getfloat(self, name: str, default: float = 0.0) -> float: ...
+
+    def getlist(self, name: str, default: list | None = None) -> list: ...
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,16 @@ class Policy:
     # Late edits wait at most 4 d (8 d uncapped) for 52.3 checks/article vs 51.3 (2 d cap: 58.3).
     max_interval: timedelta = timedelta(days=4)
     horizon: timedelta = timedelta(days=40)
+    quiet_factor: float | None = None  # for articles not seen to change yet; None: factor
+    late_checks: tuple[timedelta, ...] = ()  # ages since the last change, past the horizon
 
     def __post_init__(self) -> None:
         if self.factor <= 0:
             raise ValueError(f"factor must be positive, got {self.factor}")
+        if self.quiet_factor is not None and self.quiet_factor <= 0:
+            raise ValueError(f"quiet_factor must be positive, got {self.quiet_factor}")
+        if any(late <= self.horizon for late in self.late_checks):
+            raise ValueError(f"late_checks must all come after the horizon ({self.horizon})")
         if self.min_interval <= timedelta(0):
             raise ValueError(f"min_interval must be positive, got {self.min_interval}")
         if self.max_interval < self.min_interval:
@@ -41,8 +51,8 @@ class Policy:
             raise ValueError(f"horizon must be positive, got {self.horizon}")
 
     @classmethod
-    def from_settings(cls, settings: _FloatSettings) -> Policy:
-        """Build from Scrapy settings (or anything with `getfloat(name, default)`)."""
+    def from_settings(cls, settings: _Settings) -> Policy:
+        """Build from Scrapy settings (or anything with their `getfloat` and `getlist`)."""
         default = cls()
         return cls(
             factor=settings.getfloat("NEWSDIFF_RECHECK_FACTOR", default.factor),
@@ -61,6 +71,13 @@ class Policy:
                     "NEWSDIFF_RECHECK_HORIZON_DAYS", default.horizon / timedelta(days=1)
                 )
             ),
+            quiet_factor=settings.getfloat("NEWSDIFF_RECHECK_QUIET_FACTOR", 0) or None,
+            late_checks=tuple(
+                sorted(
+                    timedelta(days=float(days))
+                    for days in settings.getlist("NEWSDIFF_RECHECK_LATE_DAYS", [])
+                )
+            ),
         )
 
 
@@ -71,24 +88,31 @@ def _utc(name: str, value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def interval(policy: Policy, since_change: timedelta) -> timedelta:
+def interval(policy: Policy, since_change: timedelta, changed_before: bool = True) -> timedelta:
     """The wait before the next check, `since_change` after the last change was seen."""
     # A last change slightly in the future (clock skew between workers) counts as just now.
     since_change = max(since_change, timedelta(0))
-    return min(max(since_change * policy.factor, policy.min_interval), policy.max_interval)
+    factor = policy.factor if changed_before else (policy.quiet_factor or policy.factor)
+    return min(max(since_change * factor, policy.min_interval), policy.max_interval)
 
 
-def next_check(policy: Policy, now: datetime, last_changed: datetime) -> datetime | None:
-    """When to check again after a check at `now`; None once `now - last_changed` > horizon.
+def next_check(
+    policy: Policy, now: datetime, last_changed: datetime, *, changed_before: bool = True
+) -> datetime | None:
+    """When to check again after a check at `now`; None once `now - last_changed` is past the
+    horizon and the last of `late_checks`.
 
-    Interval = clamp(factor * (now - last_changed), min_interval, max_interval). A real change sets
-    last_changed = now, so the schedule resets to min_interval. The result is in UTC.
+    Interval = clamp(factor * (now - last_changed), min_interval, max_interval), with quiet_factor
+    for an article not seen to change since its first fetch (changed_before=False). A real change
+    sets last_changed = now, so the schedule resets to min_interval. The result is in UTC.
     """
     now = _utc("now", now)
-    since_change = now - _utc("last_changed", last_changed)
+    last_changed = _utc("last_changed", last_changed)
+    since_change = now - last_changed
     if since_change > policy.horizon:
-        return None
-    return now + interval(policy, since_change)
+        late = [last_changed + age for age in policy.late_checks if last_changed + age > now]
+        return min(late, default=None)
+    return now + interval(policy, since_change, changed_before)
 
 
 def _duration(delta: timedelta) -> str:

@@ -19,6 +19,8 @@ NEWSDIFF_RECHECK_FACTOR = 0.2  # next check after ~a fifth of the time since the
 NEWSDIFF_RECHECK_MIN_MINUTES = 15
 NEWSDIFF_RECHECK_MAX_HOURS = 96  # a late edit waits at most 4 days (see benchmarks/schedule.py)
 NEWSDIFF_RECHECK_HORIZON_DAYS = 40  # stop after this long without a change
+NEWSDIFF_RECHECK_QUIET_FACTOR = 0.2  # the factor until an article is first seen to change
+NEWSDIFF_RECHECK_LATE_DAYS = []  # checks past the horizon, in days since the last change
 NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue first
 # A body shorter than this share of the previous version's is a broken page, not an edit.
 NEWSDIFF_SHRINK_RATIO = 0.5

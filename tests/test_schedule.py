@@ -100,10 +100,13 @@ def test_from_settings_reads_every_number():
     )
 
 
-def test_from_settings_accepts_any_object_with_getfloat():
+def test_from_settings_accepts_any_object_with_getfloat_and_getlist():
     class Plain(dict):
         def getfloat(self, name, default=0.0):
             return float(self.get(name, default))
+
+        def getlist(self, name, default=None):
+            return list(self.get(name, default or []))
 
     assert Policy.from_settings(Plain(NEWSDIFF_RECHECK_MAX_HOURS=48)) == Policy(
         max_interval=timedelta(days=2)
@@ -193,3 +196,33 @@ def test_a_later_check_never_schedules_an_earlier_one(policy, last_changed, a, b
     if later is not None:
         assert sooner is not None
         assert sooner <= later
+
+
+def test_quiet_articles_can_back_off_faster_until_their_first_change():
+    policy = Policy(factor=0.15, quiet_factor=1.5, max_interval=timedelta(days=40))
+    now = T0 + timedelta(hours=10)
+    assert next_check(policy, now, T0, changed_before=False) == now + timedelta(hours=15)
+    assert next_check(policy, now, T0, changed_before=True) == now + timedelta(hours=1.5)
+    # Without a quiet factor both kinds of article follow `factor`.
+    assert next_check(DEFAULT, now, T0, changed_before=False) == now + timedelta(hours=2)
+
+
+def test_late_checks_look_again_after_the_horizon():
+    late = (timedelta(days=90), timedelta(days=180))
+    policy = Policy(late_checks=late)
+    past_horizon = T0 + timedelta(days=41)
+    assert next_check(policy, past_horizon, T0) == T0 + timedelta(days=90)
+    assert next_check(policy, T0 + timedelta(days=90), T0) == T0 + timedelta(days=180)
+    assert next_check(policy, T0 + timedelta(days=180), T0) is None
+    assert next_check(DEFAULT, past_horizon, T0) is None
+    with pytest.raises(ValueError, match="after the horizon"):
+        Policy(late_checks=(timedelta(days=10),))
+
+
+def test_quiet_factor_and_late_checks_come_from_settings():
+    settings = Settings(
+        {"NEWSDIFF_RECHECK_QUIET_FACTOR": 1.5, "NEWSDIFF_RECHECK_LATE_DAYS": "365,90"}
+    )
+    policy = Policy.from_settings(settings)
+    assert policy.quiet_factor == 1.5
+    assert policy.late_checks == (timedelta(days=90), timedelta(days=365))

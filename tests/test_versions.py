@@ -22,8 +22,27 @@ T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def pipeline(crawl_settings):
-    crawler = get_crawler(Spider, crawl_settings())
+def pipeline(pipeline_with):
+    return pipeline_with()
+
+
+@pytest.fixture
+def pipeline_with(crawl_settings):
+    """Builds the pipeline chain with setting overrides; each run() stores one fetch."""
+    opened = []
+
+    def build(**overrides):
+        crawler = get_crawler(Spider, crawl_settings(**overrides))
+        run = _chain(crawler)
+        opened.append(run.stage)
+        return run
+
+    yield build
+    for stage in opened:
+        stage.close_spider()
+
+
+def _chain(crawler):
     stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
     store_stage = StorePipeline(crawler)
     store_stage.open_spider()
@@ -47,8 +66,7 @@ def pipeline(crawl_settings):
 
     run.crawler = crawler
     run.stage = store_stage
-    yield run
-    store_stage.close_spider()
+    return run
 
 
 def labels(store):
@@ -207,3 +225,18 @@ def test_articles_first_seen_through_a_fallback_keep_versioning(pipeline, store)
     pipeline(extractor="jsonld")
     pipeline(minutes=20, extractor="jsonld", title="Second Title")
     assert labels(store) == ["first", "change"]
+
+
+def test_quiet_factor_applies_until_the_first_change(pipeline_with, store):
+    pipeline = pipeline_with(NEWSDIFF_RECHECK_FACTOR=0.15, NEWSDIFF_RECHECK_QUIET_FACTOR=1.5)
+
+    def next_check():
+        return store.articles.find_one({"url": URL})["next_check"]
+
+    pipeline()
+    pipeline(minutes=600)  # unchanged, 10 hours after the first version: 1.5 x 10 h
+    assert next_check() == T0 + timedelta(hours=10 + 15)
+    pipeline(minutes=660, title="A New Title")  # changed: back to the floor
+    assert next_check() == T0 + timedelta(hours=11, minutes=15)
+    pipeline(minutes=1260, title="A New Title")  # unchanged, 10 h after the change: 0.15 x 10 h
+    assert next_check() == T0 + timedelta(hours=21 + 1.5)
