@@ -5,7 +5,9 @@ Configuration (settings, see newsdiff/settings.py):
   NEWSDIFF_NODE_<NAME>_USERNAME / _PASSWORD, else SCRAPYD_USERNAME / SCRAPYD_PASSWORD.
 - NEWSDIFF_SCHEDULE: outlet -> {"every": "20m", "node": "default", "args": {}, "settings": {}};
   `every` takes s, m, h or d; `args` are spider arguments (e.g. {"mode": "discover"}), `settings`
-  Scrapy settings for the job (schedule.json's `setting=K=V`).
+  Scrapy settings for the job (schedule.json's `setting=K=V`). A list of nodes ("node": ["a",
+  "b"]) starts the outlet on each of them: only for the shared-queue mode (NEWSDIFF_REDIS_URL),
+  where they share the work; otherwise they would fetch the same pages.
 
 An outlet is due when its last job on its node started at least `every` ago (or it never ran), and
 it is never scheduled while a job of it is pending or running there. decide() is pure; Scrapyd is
@@ -67,13 +69,20 @@ def plans(schedule: Mapping[str, Any], nodes: Mapping[str, str]) -> list[OutletP
         if unknown:
             raise ScheduleConfigError(f"NEWSDIFF_SCHEDULE[{outlet!r}]: unknown keys {unknown}")
         node = entry.get("node", "default")
-        if node not in nodes:
+        names = [node] if isinstance(node, str) else node
+        if not isinstance(names, list) or not names:
             raise ScheduleConfigError(
-                f"NEWSDIFF_SCHEDULE[{outlet!r}]: node {node!r} is not in NEWSDIFF_NODES"
+                f"NEWSDIFF_SCHEDULE[{outlet!r}]: node must be a node name or a list of them"
             )
+        for name in names:
+            if name not in nodes:
+                raise ScheduleConfigError(
+                    f"NEWSDIFF_SCHEDULE[{outlet!r}]: node {name!r} is not in NEWSDIFF_NODES"
+                )
         args = {str(k): str(v) for k, v in (entry.get("args") or {}).items()}
         settings = {str(k): str(v) for k, v in (entry.get("settings") or {}).items()}
-        result.append(OutletPlan(outlet, parse_interval(entry["every"]), node, args, settings))
+        every = parse_interval(entry["every"])
+        result += [OutletPlan(outlet, every, name, args, settings) for name in dict.fromkeys(names)]
     return result
 
 

@@ -23,6 +23,13 @@ from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
 from tests.scrapyd_env import free_port
 from tests.test_concurrency import assert_consistent
 from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
+from tests.test_schedule_command import (  # noqa: F401 - fixtures
+    jobs_of,
+    node_env,
+    scrapy_schedule,
+    scrapyd_venv,
+    start_node,
+)
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -248,7 +255,7 @@ async def test_a_joining_node_waits_for_the_busy_leader_then_stops(
 # --- several nodes at once ----------------------------------------------------------------------
 
 
-def start_node(site, mongo_uri, db_name, tmp_path, redis_url, name, *args):
+def crawl_node(site, mongo_uri, db_name, tmp_path, redis_url, name, *args):
     """`scrapy crawl nytimes` as a node of its own: own data directory, own User-Agent."""
     env = {
         **crawl_env(site, mongo_uri, db_name, tmp_path / name),
@@ -273,7 +280,7 @@ def run_nodes(site, mongo_uri, db_name, tmp_path, redis_url, *args, nodes=("a", 
     """Start the nodes at once; returns their logs and the pages each fetched (robots.txt aside)."""
     site.requests.clear()
     site.headers.clear()
-    procs = [start_node(site, mongo_uri, db_name, tmp_path, redis_url, n, *args) for n in nodes]
+    procs = [crawl_node(site, mongo_uri, db_name, tmp_path, redis_url, n, *args) for n in nodes]
     logs = dict(zip(nodes, (p.communicate(timeout=300)[0] for p in procs), strict=True))
     for proc, (name, log) in zip(procs, logs.items(), strict=True):
         assert proc.returncode == 0, f"node {name}:\n{log[-4000:]}"
@@ -315,7 +322,7 @@ def test_nodes_share_one_queue_and_fetch_each_page_once(
 
     def on_request(host, path):
         if slow.is_set() and path.endswith(".html"):
-            time.sleep(0.5)  # long enough for the second node to take part
+            time.sleep(0.75)  # alone, the leader needs longer than one engine heartbeat (5 s)
 
     site.on_request = on_request
 
@@ -350,3 +357,51 @@ def test_nodes_share_one_queue_and_fetch_each_page_once(
     assert store.versions.count_documents({}) == len(urls) + 2
     assert_consistent(store)
     assert client.keys("*") == [f"{db_name}:nytimes:seen"]
+
+
+@pytest.mark.slow
+def test_scrapy_schedule_starts_an_outlet_on_two_scrapyd_nodes_sharing_the_work(
+    start_node,  # noqa: F811 - the fixture imported above
+    site,
+    store,
+    mongo_uri,
+    db_name,
+    tmp_path,
+    redis_url,
+    client,
+):
+    """As on servers: two Scrapyd nodes, one outlet listed on both in NEWSDIFF_SCHEDULE."""
+    urls = {u for u in build_nytimes_site(site.root) if "/es/" not in u}
+    nodes = {
+        name: start_node(
+            name,
+            **node_env(site, mongo_uri, db_name, tmp_path / name, NEWSDIFF_REDIS_URL=redis_url),
+        )
+        for name in ("a", "b")
+    }
+    site.requests.clear()
+    site.on_request = lambda host, path: time.sleep(0.5 if path.endswith(".html") else 0)
+    settings = {"AUTOTHROTTLE_ENABLED": "0", "CONCURRENT_REQUESTS": "1"}
+    schedule = {"nytimes": {"every": "20m", "node": ["a", "b"], "settings": settings}}
+    result = scrapy_schedule(nodes, schedule)
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = []
+    for name, node in nodes.items():
+        assert f"nytimes on {name}: scheduled job" in result.stdout, result.stdout
+        listing = jobs_of(node)
+        (job,) = listing["pending"] + listing["running"] + listing["finished"]
+        node.wait_finished(job["id"])
+        logs.append(node.job_log("nytimes", job["id"]))
+    for log in logs:
+        assert "Disabled" not in log and " ERROR: " not in log, log[-3000:]
+        assert "'scheduler/dequeued/redis'" in log  # scrapy-redis's scheduler ran
+    # Normally one round; a node whose job started after the round ended leads a second one,
+    # which reads the listings again and finds every article seen.
+    leaders = sum("leading the round" in log for log in logs)
+    assert leaders in (1, 2)
+    fetched = collections.Counter(host + path for host, path in site.requests)
+    del fetched["rss.nytimes.com/robots.txt"], fetched["www.nytimes.com/robots.txt"]
+    assert fetched == once_each([*LISTINGS * leaders, *urls])
+    assert store.versions.count_documents({}) == len(urls)
+    assert_consistent(store)
+    assert client.smembers(f"{db_name}:nytimes:seen") == urls

@@ -111,6 +111,15 @@ def test_plans_check_the_configuration():
             plans(bad, nodes)
 
 
+def test_an_outlet_on_several_nodes_is_planned_on_each():
+    nodes = {"default": "http://127.0.0.1:6800/", "b": "http://10.0.0.2:6800/"}
+    got = plans({"nytimes": {"every": "20m", "node": ["default", "b", "b"]}}, nodes)
+    assert [(p.outlet, p.node) for p in got] == [("nytimes", "default"), ("nytimes", "b")]
+    for bad in ([], ["default", "c"], {"b": 1}):
+        with pytest.raises(ScheduleConfigError):
+            plans({"nytimes": {"every": "20m", "node": bad}}, nodes)
+
+
 def test_node_credentials_from_the_environment():
     env = {"SCRAPYD_USERNAME": "all", "SCRAPYD_PASSWORD": "x", "NEWSDIFF_NODE_EU_1_USERNAME": "eu"}
     assert Node("default", "http://h:6800", env)._auth == "Basic YWxsOng="  # all:x
