@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis import scheduler as redis_scheduler
 from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet.task import LoopingCall
@@ -204,7 +205,11 @@ def shared_round(crawler) -> SharedRound:
 
 class Scheduler(redis_scheduler.Scheduler):
     """scrapy-redis's scheduler, taking part in the outlet's round: joins it at open, says when
-    this node is busy, and keeps an idle node open while the round may still need it."""
+    this node is busy, and keeps an idle node open while the round may still need it.
+
+    A Redis error stops the crawl (finish reason `redis_unreachable: …`): scrapy-redis would
+    raise in every engine loop for ever. Later calls skip Redis, which may take its socket
+    timeout to fail each time."""
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -212,33 +217,50 @@ class Scheduler(redis_scheduler.Scheduler):
             scheduler = super().from_crawler(crawler)  # pings Redis
         except RedisError as exc:
             return Unreachable(crawler, f"redis_unreachable: {exc}")
+        scheduler.crawler = crawler
         scheduler.round = shared_round(crawler)
         scheduler.max_idle = crawler.settings.getfloat("NEWSDIFF_REDIS_MAX_IDLE_SECONDS", 300)
         scheduler.idle_since = None
-        scheduler.heartbeat = LoopingCall(scheduler._beat)
+        scheduler.failed = None  # the finish reason, once Redis failed
+        scheduler.heartbeat = LoopingCall(scheduler._redis, scheduler.round.beat)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
+
+    def _redis(self, call, *args, default=None):
+        """call(*args), or default once Redis has failed (and the crawl is stopping)."""
+        if self.failed:
+            return default
+        try:
+            return call(*args)
+        except RedisError as exc:
+            self.failed = f"redis_unreachable: {exc}"
+            logger.error("newsdiff %s: %s; stopping the crawl", self.spider.name, self.failed)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=self.failed))
+            return default
 
     def open(self, spider):
         self.stats.set_value("newsdiff/redis/leader", int(self.round.leading))
         super().open(spider)
         self.heartbeat.start(self.round.ttl / 4, now=False)
 
-    def _beat(self):
-        try:
-            self.round.beat()
-        except RedisError as exc:  # a lapse only lets other nodes stop waiting for this one
-            logger.warning("Redis heartbeat failed: %s", exc)
+    def enqueue_request(self, request):
+        return self._redis(super().enqueue_request, request, default=False)
 
     def next_request(self):
-        request = super().next_request()
+        request = self._redis(super().next_request)
         if request is not None:
-            self.round.working()
+            self._redis(self.round.working)
             self.idle_since = None
         return request
 
+    def has_pending_requests(self):
+        return self._redis(super().has_pending_requests, default=False)
+
     def spider_idle(self, spider):
-        if self.round.rest():
+        over = self._redis(self.round.rest)
+        if self.failed:
+            raise CloseSpider(self.failed)
+        if over:
             logger.info("newsdiff %s: round over: nothing queued, no node busy", spider.name)
             return
         now = time.monotonic()
@@ -255,11 +277,10 @@ class Scheduler(redis_scheduler.Scheduler):
     def close(self, reason):
         if self.heartbeat.running:
             self.heartbeat.stop()
-        try:
-            self.round.rest()
-        except RedisError as exc:
-            logger.warning("Redis unreachable when leaving the round: %s", exc)
-        return super().close(reason)
+        self._redis(self.round.rest)
+        if not self.failed:
+            return super().close(reason)
+        return None
 
 
 class Unreachable:
@@ -319,16 +340,24 @@ class LeaderStart:
 
 class RedisSeen:
     """DeltaFetch's store as a Redis set shared by every node: `key in seen` (SISMEMBER),
-    `seen[key] = when` (SADD; the time is not kept), close()."""
+    `seen[key] = when` (SADD; the time is not kept), close(). Without Redis a URL counts as
+    unseen and is not marked: it costs a fetch later, never a version (the scheduler is what
+    stops the crawl)."""
 
     def __init__(self, server, key: str):
         self.server, self.key = server, key
 
     def __contains__(self, key: bytes) -> bool:
-        return bool(self.server.sismember(self.key, key))
+        try:
+            return bool(self.server.sismember(self.key, key))
+        except RedisError:
+            return False
 
     def __setitem__(self, key: bytes, _when: str) -> None:
-        self.server.sadd(self.key, key)
+        try:
+            self.server.sadd(self.key, key)
+        except RedisError as exc:
+            logger.warning("Could not mark %s seen in Redis: %s", key.decode(), exc)
 
     def close(self) -> None:
         pass

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import pytest
 import redis
@@ -35,8 +36,8 @@ REDIS_SERVER = "/usr/bin/redis-server"
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A redis-server of its own on a free 127.0.0.1 port, nothing saved to disk."""
+def redis_server(tmp_path):
+    """A redis-server of its own on a free 127.0.0.1 port, nothing saved to disk: .url, .proc."""
     binary = shutil.which("redis-server") or REDIS_SERVER
     if not shutil.which(binary):
         pytest.fail(f"{REDIS_SERVER} not found: install Debian's redis-server (.ci/run does)")
@@ -59,10 +60,15 @@ def redis_url(tmp_path):
                 proc.kill()
                 pytest.fail(f"redis-server did not start on port {port}")
             time.sleep(0.05)
-    yield url
     client.close()
+    yield types.SimpleNamespace(url=url, proc=proc)
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url
 
 
 @pytest.fixture
@@ -214,6 +220,26 @@ async def test_unreachable_redis_stops_the_crawl_clearly(site, crawl_settings):
     crawler = await run_crawl(settings)
     assert crawler.stats.get_value("finish_reason").startswith("redis_unreachable: ")
     assert site.requests == []
+
+
+@coroutine_test
+async def test_redis_lost_mid_crawl_stops_the_crawl_clearly(
+    site, store, crawl_settings, redis_server
+):
+    build_nytimes_site(site.root)
+
+    def on_request(host, path):  # Redis goes away as the first article is fetched
+        if path.endswith(".html") and redis_server.proc.poll() is None:
+            redis_server.proc.terminate()
+            redis_server.proc.wait(10)
+
+    site.on_request = on_request
+    started = time.monotonic()
+    settings = crawl_settings(NEWSDIFF_REDIS_URL=redis_server.url, CLOSESPIDER_TIMEOUT=20)
+    crawler = await run_crawl(settings)
+    assert crawler.stats.get_value("finish_reason").startswith("redis_unreachable: ")
+    assert time.monotonic() - started < 15  # not retried until CLOSESPIDER_TIMEOUT
+    assert_consistent(store)
 
 
 def ghost(client, db, expires_in: float) -> None:
