@@ -209,7 +209,9 @@ def test_overlap_guard_and_interval(start_node, site, mongo_uri, db_name, tmp_pa
         (job,) = listing["pending"] + listing["running"]
         assert job["spider"] == "nytimes"
 
-        node.post("cancel.json", [("project", "newsdiff"), ("job", job["id"])])
+        # KILL: stopped gracefully (SIGINT), a job that got that far first waits out its
+        # requests to the silent host (3 x DOWNLOAD_TIMEOUT), and "now" below is minutes later.
+        node.post("cancel.json", [("project", "newsdiff"), ("job", job["id"]), ("signal", "KILL")])
         node.wait_finished(job["id"])
         # Finished an instant ago: not due within the hour, due with a shorter interval.
         third = scrapy_schedule({"default": node}, schedule)
