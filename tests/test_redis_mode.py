@@ -303,12 +303,44 @@ def crawl_node(site, mongo_uri, db_name, tmp_path, redis_url, name, *args):
 
 
 def run_nodes(site, mongo_uri, db_name, tmp_path, redis_url, *args, nodes=("a", "b")):
-    """Start the nodes at once; returns their logs and the pages each fetched (robots.txt aside)."""
+    """Start the nodes at once; returns their logs and the pages each fetched (robots.txt aside).
+
+    The site answers only once every node has joined the round, so that they take part in one
+    round however slowly their processes start (a node that starts after the round ended would
+    rightly lead the next one)."""
     site.requests.clear()
     site.headers.clear()
-    procs = [crawl_node(site, mongo_uri, db_name, tmp_path, redis_url, n, *args) for n in nodes]
-    logs = dict(zip(nodes, (p.communicate(timeout=300)[0] for p in procs), strict=True))
-    for proc, (name, log) in zip(procs, logs.items(), strict=True):
+    joined = {n: threading.Event() for n in nodes}
+    answer = site.on_request
+
+    def gated(host, path):
+        for event in joined.values():
+            event.wait(60)
+        if answer:
+            answer(host, path)
+
+    site.on_request = gated
+    procs = {n: crawl_node(site, mongo_uri, db_name, tmp_path, redis_url, n, *args) for n in nodes}
+    lines: dict[str, list[str]] = {n: [] for n in nodes}
+
+    def read(name):
+        for line in procs[name].stdout:
+            lines[name].append(line)
+            if "leading the round" in line or "joined the round" in line:
+                joined[name].set()
+
+    readers = [threading.Thread(target=read, args=(n,), daemon=True) for n in nodes]
+    for reader in readers:
+        reader.start()
+    try:
+        for proc in procs.values():
+            proc.wait(300)
+        for reader in readers:
+            reader.join(10)
+    finally:
+        site.on_request = answer
+    logs = {n: "".join(lines[n]) for n in nodes}
+    for proc, (name, log) in zip(procs.values(), logs.items(), strict=True):
         assert proc.returncode == 0, f"node {name}:\n{log[-4000:]}"
         assert "Disabled" not in log, log
         errors = [line for line in log.splitlines() if " ERROR: " in line]
