@@ -10,8 +10,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from newsdiff import pages, workers
-from newsdiff.replay import corpus_pages
-from tests.conftest import coroutine_test
+from newsdiff.replay import build_nytimes_site, corpus_pages
+from tests.conftest import coroutine_test, run_crawl
 
 
 def crawler(count: int):
@@ -66,3 +66,23 @@ async def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_pool():
         await workers.extract(test_crawler, body, None, url, "nytimes")
     assert (await workers.extract(test_crawler, body, None, url, "nytimes")).body
     assert test_crawler.stats.get_value("newsdiff/extract/worker_died") == 1
+
+
+@coroutine_test
+async def test_a_crawl_records_pages_whose_worker_died_as_failing(
+    site, store, crawl_settings, monkeypatch
+):
+    """The spider's side: a page whose worker died becomes a `failing` check, not a crash."""
+    urls = build_nytimes_site(site.root)
+
+    async def died(crawler, body, charset, url, outlet):
+        raise workers.WorkerDied(f"the extraction worker died while parsing {url}")
+
+    monkeypatch.setattr(workers, "extract", died)
+    crawler = await run_crawl(crawl_settings())
+    assert store.versions.count_documents({}) == 0
+    articles = list(store.articles.find())
+    assert articles and len(articles) <= len(urls)
+    assert {a["status"] for a in articles} == {"failing"}
+    assert all("worker died" in a["reason"] for a in articles)
+    assert crawler.stats.get_value("newsdiff/status/failing") == len(articles)
