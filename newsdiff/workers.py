@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -35,8 +37,23 @@ def pool(workers: int) -> ProcessPoolExecutor:
         if workers not in _pools:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["newsdiff.pages"])
-            _pools[workers] = ProcessPoolExecutor(workers, mp_context=context)
+            _pools[workers] = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_watch, initargs=(os.getpid(),)
+            )
         return _pools[workers]
+
+
+def _watch(crawl_pid: int) -> None:
+    """In each worker: exit once the crawl process is gone. A worker holds both ends of its task
+    pipe, so a crawl killed with SIGKILL (the OOM killer, a hard Scrapyd cancel) would otherwise
+    leave it, and the fork server, waiting for ever."""
+
+    def watch() -> None:
+        while _alive(crawl_pid):
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="newsdiff-parent-watch", daemon=True).start()
 
 
 def _discard(workers: int, broken: ProcessPoolExecutor) -> None:
@@ -64,3 +81,17 @@ async def extract(
         _discard(workers, executor)
         crawler.stats.inc_value("newsdiff/extract/worker_died")
         raise WorkerDied(f"the extraction worker died while parsing {url}") from None
+
+
+def _alive(pid: int) -> bool:
+    try:  # Linux: a killed crawl may linger as a zombie until its parent reaps it
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True

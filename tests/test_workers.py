@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
 
 from newsdiff import pages, workers
 from newsdiff.replay import build_nytimes_site, corpus_pages
-from tests.conftest import coroutine_test, run_crawl
+from tests.conftest import coroutine_test, crawl_env, run_crawl
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def crawler(count: int):
@@ -86,3 +92,57 @@ async def test_a_crawl_records_pages_whose_worker_died_as_failing(
     assert {a["status"] for a in articles} == {"failing"}
     assert all("worker died" in a["reason"] for a in articles)
     assert crawler.stats.get_value("newsdiff/status/failing") == len(articles)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_killed_crawl_leaves_no_extraction_worker_behind(site, mongo_uri, db_name, tmp_path):
+    """Workers hold both ends of their task pipe: without a watch on the crawl process they, and
+    their fork server, would wait for ever after a SIGKILL (the OOM killer, a hard cancel)."""
+    build_nytimes_site(site.root)
+    slow = {"count": 0}
+
+    def on_request(host, path):  # the crawl stays busy: every article after the second hangs
+        if path.endswith(".html"):
+            slow["count"] += 1
+            if slow["count"] > 2:
+                time.sleep(30)
+
+    site.on_request = on_request
+    env = crawl_env(site, mongo_uri, db_name, tmp_path / "data")
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "crawl", "nytimes"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers_seen: list[int] = []
+    deadline = time.monotonic() + 60
+    while not workers_seen and time.monotonic() < deadline and crawl.poll() is None:
+        time.sleep(0.2)
+        # crawl -> fork server -> worker (the resource tracker has no children)
+        workers_seen = [w for child in _children(crawl.pid) for w in _children(child)]
+    assert workers_seen, "the crawl started no extraction worker"
+    crawl.kill()
+    crawl.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_running, workers_seen)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_running, workers_seen))
