@@ -10,7 +10,6 @@ thread: their page classes are built at run time and exist only in the crawl pro
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
 import os
 import threading
@@ -19,8 +18,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from newsdiff import pages
-
-logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPoolExecutor] = {}

@@ -15,9 +15,7 @@ from scrapy.utils.test import get_crawler
 
 from newsdiff import pages, workers
 from newsdiff.replay import build_nytimes_site, corpus_pages
-from tests.conftest import coroutine_test, crawl_env, run_crawl
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
 
 
 def crawler(count: int):
@@ -107,13 +105,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 def test_a_killed_crawl_leaves_no_extraction_worker_behind(site, mongo_uri, db_name, tmp_path):
     """Workers hold both ends of their task pipe: without a watch on the crawl process they, and
@@ -131,7 +122,7 @@ def test_a_killed_crawl_leaves_no_extraction_worker_behind(site, mongo_uri, db_n
     env = crawl_env(site, mongo_uri, db_name, tmp_path / "data")
     crawl = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "crawl", "nytimes"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     workers_seen: list[int] = []
     deadline = time.monotonic() + 60
@@ -143,6 +134,6 @@ def test_a_killed_crawl_leaves_no_extraction_worker_behind(site, mongo_uri, db_n
     crawl.kill()
     crawl.wait()
     deadline = time.monotonic() + 10
-    while any(map(_running, workers_seen)) and time.monotonic() < deadline:
+    while any(map(workers._alive, workers_seen)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(map(_running, workers_seen))
+    assert not any(map(workers._alive, workers_seen))
