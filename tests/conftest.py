@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -18,6 +20,20 @@ from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def scrapy_command(
+    *args: str, env: dict | None = None, timeout: float = 120, text: bool = True
+) -> subprocess.CompletedProcess:
+    """`scrapy ARGS` run in the project directory as its own process, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+    )
 CORPUS = default_corpus()
 
 

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import pytest
 
 from newsdiff.replay import build_nytimes_site
-from tests.conftest import ROOT, crawl_env
+from tests.conftest import crawl_env, scrapy_command
 
 
 def crawl(tmp_path, mongo_uri, db_name, site, *args):
     env = crawl_env(site, mongo_uri, db_name, str(tmp_path / "data"))
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return scrapy_command(
+        "crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0", *args, env=env, timeout=300
     )
 
 

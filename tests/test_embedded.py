@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from newsdiff.replay import build_nytimes_site
 from newsdiff.store import open_store
 from newsdiff.store.embedded import STATE_FILE, running_uri, stop_server
-from tests.conftest import ROOT
+from tests.conftest import scrapy_command
 from tests.test_crawl import GREECE
 
 
@@ -24,14 +22,7 @@ def scrapy(data_dir, *args, host_map=None):
         NEWSDIFF_EMBEDDED_IDLE_SECONDS="2",
         NEWSDIFF_HOST_MAP=json.dumps(host_map or {}),
     )
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return scrapy_command(*args, env=env, timeout=300)
 
 
 @pytest.mark.slow

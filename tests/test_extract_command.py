@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.conftest import scrapy_command
 from tests.test_pages import FIXTURES, NYT_CORPUS, REPO
 
 SUDAN = "readability-nytimes-1"
@@ -16,12 +15,7 @@ BLACKOUTS = "trafilatura-nytimes-2020-blackouts"
 
 
 def scrapy_extract(*args: str) -> tuple[int, dict]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "extract", *args],
-        cwd=REPO,
-        capture_output=True,
-        timeout=120,
-    )
+    proc = scrapy_command("extract", *args, text=False)
     assert proc.stdout, proc.stderr.decode()
     return proc.returncode, json.loads(proc.stdout)
 
@@ -52,12 +46,7 @@ def test_url_and_outlet_options():
 
 
 def test_missing_file_exits_2():
-    proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "extract", str(REPO / "no-such-page.html")],
-        cwd=REPO,
-        capture_output=True,
-        timeout=120,
-    )
+    proc = scrapy_command("extract", str(REPO / "no-such-page.html"), text=False)
     assert proc.returncode == 2
     assert b"cannot read" in proc.stderr
 

@@ -8,9 +8,7 @@ import logging
 import os
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import lxml.html
 from scrapy.utils.test import get_crawler
@@ -19,9 +17,8 @@ from newsdiff import pages
 from newsdiff.items import Article
 from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
 from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
-from tests.conftest import coroutine_test, run_crawl
+from tests.conftest import coroutine_test, run_crawl, scrapy_command
 
-REPO = Path(__file__).resolve().parent.parent
 GREECE = "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html"
 # The body is now rendered in the browser: the server sends a headline and an empty shell.
 SHELL = b"""<!DOCTYPE html><html><head><title>Story - The New York Times</title>
@@ -56,14 +53,7 @@ def scrapy(*args: str, settings) -> subprocess.CompletedProcess:
         "NEWSDIFF_MONGO_DB": settings["NEWSDIFF_MONGO_DB"],
         "NEWSDIFF_DATA_DIR": settings["NEWSDIFF_DATA_DIR"],
     }
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return scrapy_command(*args, env=env)
 
 
 @coroutine_test

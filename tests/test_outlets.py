@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import feedparser
 import pytest
@@ -24,11 +23,10 @@ from newsdiff.pages import NotArticle, extract, outlet_for_url
 from newsdiff.pages.base import clean, split_names
 from newsdiff.replay import site_path, write_feed
 from newsdiff.spiders import generic
-from tests.conftest import coroutine_test, run_crawl
+from tests.conftest import coroutine_test, run_crawl, scrapy_command
 from tests.test_pages import (
     CORPUS,
     OUTLET_OF,
-    REPO,
     expected,
     meta,
     run,
@@ -660,14 +658,7 @@ async def test_declared_outlets_crawl_end_to_end(declare, site, store, crawl_set
 
 def scrapy(*args: str, outlets_file=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "NEWSDIFF_OUTLETS_FILE": str(outlets_file)} if outlets_file else None
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return scrapy_command(*args, env=env)
 
 
 def test_scrapy_list_and_outlets_show_declared_outlets(tmp_path):

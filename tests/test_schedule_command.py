@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,7 +19,7 @@ from newsdiff.nodes import (
     plans,
 )
 from newsdiff.replay import build_nytimes_site
-from tests.conftest import ROOT
+from tests.conftest import scrapy_command
 from tests.scrapyd_env import PASSWORD, USERNAME, Scrapyd, ensure_venv
 from tests.test_concurrency import assert_consistent
 from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
@@ -169,14 +167,7 @@ def scrapy_schedule(nodes: dict[str, Scrapyd], schedule: dict, *args: str):
         "SCRAPYD_USERNAME": USERNAME,
         "SCRAPYD_PASSWORD": PASSWORD,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "schedule", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return scrapy_command("schedule", *args, env=env)
 
 
 def jobs_of(node: Scrapyd) -> dict[str, list[dict]]:
