@@ -1,22 +1,26 @@
-"""Article-body extraction quality on a directory laid out like the public article-extraction
-benchmark (github.com/scrapinghub/article-extraction-benchmark):
+"""Article-body extraction quality on a directory of real pages, in either of two layouts:
 
-    DIR/html/<id>.html.gz        the pages, gzipped
-    DIR/ground-truth.json        {"<id>": {"articleBody": "...", "url": "..."}, ...}
+    DIR/html/<id>.html.gz + DIR/ground-truth.json   the public article-extraction benchmark
+        (github.com/scrapinghub/article-extraction-benchmark): {"<id>": {"articleBody", "url"}}
+    DIR/html/<id>.html.gz + DIR/expected.json       the devset (../shared/corpus/devset):
+        {"<id>": {"url", "with": [...], "without": [...]}}
 
-    python benchmarks/extraction.py DIR [--outlet NAME] [--verbose]
+    python benchmarks/extraction.py DIR [--outlet NAME|auto] [--verbose]
 
-Scores newsdiff's extraction (by default the generic path: JSON-LD, then trafilatura, as for an
-outlet without rules; --outlet NAME uses that outlet's page rules, --outlet auto the outlet
-guessed from each page's URL) and, in the same run, trafilatura alone with its defaults.
+Scores newsdiff's extraction (by default the generic path, as for an outlet without rules;
+--outlet NAME uses that outlet's page rules, --outlet auto the outlet guessed from each page's
+URL) and, in the same run, trafilatura alone: with its defaults and with favor_precision.
 
-Scoring as in the public benchmark: the body and the ground truth are lower-cased word tokens;
-a page's precision and recall count the shared 4-token shingles (as multisets); precision and
-recall are averaged over pages and F1 is their harmonic mean. A page where the extractor finds
-nothing (or says it is not an article) scores 0 and 0. Time is the median milliseconds per page
-of the extraction call alone.
+Scoring of ground-truth.json, as in the public benchmark: the body and the ground truth are
+lower-cased word tokens; a page's precision and recall count the shared 4-token shingles (as
+multisets); both are averaged over pages and F1 is their harmonic mean. Scoring of expected.json,
+as the devset README says: over all pages, a `with` snippet found in the body is a true positive,
+a missing one a false negative, a `without` snippet found a false positive (whitespace collapsed).
 
-Last line: F1=<f> precision=<p> recall=<r> ms_per_page=<t> (newsdiff's extraction).
+A page is lost when the extractor finds no body (or says it is not an article); the lost pages are
+listed with newsdiff's reason. Time is the median milliseconds per page of the extraction call.
+
+Last line: F1=<f> precision=<p> recall=<r> lost=<n> ms_per_page=<t> (newsdiff's extraction).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import trafilatura
@@ -45,17 +49,28 @@ _TOKEN = re.compile(r"\w+")
 
 
 @dataclass
+class Page:
+    id: str
+    url: str
+    html: bytes
+    body: str | None = None  # ground-truth.json: the whole article text
+    with_: list[str] = field(default_factory=list)  # expected.json: snippets it must contain
+    without: list[str] = field(default_factory=list)  # ... and must not contain
+
+
+@dataclass
 class Score:
     precision: float
     recall: float
     f1: float
     ms_per_page: float
-    pages: dict[str, tuple[float, float]]  # id -> (precision, recall)
+    pages: dict[str, tuple[float, float]]  # id -> (precision, recall), or (tp, fn + fp) counts
+    lost: dict[str, str]  # id -> why no body was found
 
     def line(self) -> str:
         return (
             f"F1={self.f1:.4f} precision={self.precision:.4f} recall={self.recall:.4f} "
-            f"ms_per_page={self.ms_per_page:.1f}"
+            f"lost={len(self.lost)} ms_per_page={self.ms_per_page:.1f}"
         )
 
 
@@ -76,15 +91,35 @@ def page_score(truth: str, found: str) -> tuple[float, float]:
     return precision, recall
 
 
-def load(directory: Path) -> list[tuple[str, str, str, bytes]]:
-    """(id, url, articleBody, html bytes) for each page of the ground truth, in id order."""
-    truth = json.loads((directory / "ground-truth.json").read_text(encoding="utf-8"))
+def snippet_counts(page: Page, found: str) -> tuple[int, int, int]:
+    """(true positives, false negatives, false positives) of a page's snippets in the body."""
+    text = " ".join(found.split())
+    hits = [" ".join(s.split()) in text for s in page.with_]
+    false_positives = sum(" ".join(s.split()) in text for s in page.without if text)
+    return sum(hits), len(hits) - sum(hits), false_positives
+
+
+def load(directory: Path) -> list[Page]:
+    """The pages of either layout, in id order."""
+    snippets = directory / "expected.json"
+    layout = snippets if snippets.is_file() else directory / "ground-truth.json"
+    truth = json.loads(layout.read_text(encoding="utf-8"))
     found = []
     for page_id in sorted(truth):
-        html = gzip.decompress((directory / "html" / f"{page_id}.html.gz").read_bytes())
         entry = truth[page_id]
-        found.append((page_id, entry.get("url") or "", entry.get("articleBody") or "", html))
+        html = gzip.decompress((directory / "html" / f"{page_id}.html.gz").read_bytes())
+        page = Page(page_id, entry.get("url") or "", html)
+        if layout is snippets:
+            page.with_, page.without = entry.get("with") or [], entry.get("without") or []
+        else:
+            page.body = entry.get("articleBody") or ""
+        found.append(page)
     return found
+
+
+# An extractor: (html, url) -> the body text, or raises Lost with the reason it found none.
+class Lost(Exception):
+    pass
 
 
 def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], str]:
@@ -92,28 +127,49 @@ def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], str]:
         name = pages.outlet_for_url(url) if outlet == "auto" else outlet
         try:
             return "\n".join(pages.extract(html, url, name).body)
-        except pages.NotArticle:
-            return ""
+        except pages.NotArticle as exc:
+            raise Lost(exc.reason) from exc
 
     return run
 
 
-def trafilatura_alone(html: bytes, url: str) -> str:
-    return trafilatura.extract(html, url=url or None) or ""
+def trafilatura_alone(html: bytes, url: str, **options) -> str:
+    return trafilatura.extract(html, url=url or None, **options) or ""
 
 
-def evaluate(corpus: list[tuple[str, str, str, bytes]], extractor: Callable) -> Score:
+def trafilatura_precise(html: bytes, url: str) -> str:
+    return trafilatura_alone(html, url, favor_precision=True)
+
+
+def evaluate(corpus: list[Page], extractor: Callable[[bytes, str], str]) -> Score:
     scores: dict[str, tuple[float, float]] = {}
+    lost: dict[str, str] = {}
     times = []
-    for page_id, url, truth, html in corpus:
+    tp = fn = fp = 0
+    for page in corpus:
         start = time.perf_counter()
-        text = extractor(html, url)
+        try:
+            text = extractor(page.html, page.url)
+        except Lost as exc:
+            text, lost[page.id] = "", str(exc)
         times.append((time.perf_counter() - start) * 1000)
-        scores[page_id] = page_score(truth, text)
-    precision = statistics.fmean(p for p, _ in scores.values()) if scores else 0.0
-    recall = statistics.fmean(r for _, r in scores.values()) if scores else 0.0
+        if not text.strip():
+            lost.setdefault(page.id, "empty")
+        if page.body is None:
+            t, n, p = snippet_counts(page, text)
+            tp, fn, fp = tp + t, fn + n, fp + p
+            scores[page.id] = (t, n + p)
+        else:
+            scores[page.id] = page_score(page.body, text)
+    if corpus and corpus[0].body is None:
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+    else:
+        precision = statistics.fmean(p for p, _ in scores.values()) if scores else 0.0
+        recall = statistics.fmean(r for _, r in scores.values()) if scores else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Score(precision, recall, f1, statistics.median(times) if times else 0.0, scores)
+    median = statistics.median(times) if times else 0.0
+    return Score(precision, recall, f1, median, scores, lost)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,17 +189,21 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown outlet {args.outlet!r}; known: {', '.join(sorted(pages.PAGES))}")
     corpus = load(args.directory)
     if not corpus:
-        parser.error(f"{args.directory}/ground-truth.json lists no pages")
+        parser.error(f"{args.directory} lists no pages")
     label = f"newsdiff ({args.outlet or 'generic'})"
     baseline = evaluate(corpus, trafilatura_alone)
+    precise = evaluate(corpus, trafilatura_precise)
     ours = evaluate(corpus, newsdiff_extractor(args.outlet))
     if args.verbose:
-        print(f"{'page':50} {'newsdiff P/R':>14} {'trafilatura P/R':>16}")
+        print(f"{'page':50} {'newsdiff':>14} {'trafilatura':>16}")
         for page_id in ours.pages:
             (p, r), (bp, br) = ours.pages[page_id], baseline.pages[page_id]
             print(f"{page_id[:50]:50} {p:6.3f}/{r:6.3f}  {bp:7.3f}/{br:6.3f}")
+    for page_id, reason in sorted(ours.lost.items()):
+        print(f"lost: {page_id} ({reason}) {next(p.url for p in corpus if p.id == page_id)}")
     print(f"{len(corpus)} pages")
     print(f"trafilatura alone: {baseline.line()}")
+    print(f"trafilatura alone, favor_precision: {precise.line()}")
     print(f"{label}: {ours.line()}")
     print(ours.line())
     return 0

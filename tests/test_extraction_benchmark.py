@@ -83,10 +83,40 @@ def test_command_line_output(benchmark_dir):
     lines = done.stdout.splitlines()
     assert lines[-1].startswith("F1=")
     fields = dict(item.split("=") for item in lines[-1].split())
-    assert list(fields) == ["F1", "precision", "recall", "ms_per_page"]
+    assert list(fields) == ["F1", "precision", "recall", "lost", "ms_per_page"]
     assert all(0 <= float(fields[k]) <= 1 for k in ("F1", "precision", "recall"))
+    assert fields["lost"] == "0"
     assert any(line.startswith("trafilatura alone: F1=") for line in lines)
+    assert any(line.startswith("trafilatura alone, favor_precision: F1=") for line in lines)
     assert f"{len(KNOWN)} pages" in lines
+
+
+DEVSET = REPO.parent / "shared" / "corpus" / "devset"
+
+
+def test_devset_layout_is_scored_by_snippets_and_lost_pages_are_listed(tmp_path):
+    """expected.json (the devset's layout): snippets counted over all pages; a page with no body
+    is lost and listed. Built from three devset pages, one of them emptied."""
+    truth = json.loads((DEVSET / "expected.json").read_text(encoding="utf-8"))
+    ids = sorted(truth)[:3]
+    (tmp_path / "html").mkdir()
+    for page_id in ids:
+        data = (DEVSET / "html" / f"{page_id}.html.gz").read_bytes()
+        if page_id == ids[2]:
+            data = gzip.compress(b"<html><body></body></html>")
+        (tmp_path / "html" / f"{page_id}.html.gz").write_bytes(data)
+    (tmp_path / "expected.json").write_text(json.dumps({i: truth[i] for i in ids}))
+    corpus = bench.load(tmp_path)
+    assert [page.id for page in corpus] == ids and corpus[0].with_ == truth[ids[0]]["with"]
+    score = bench.evaluate(corpus, bench.newsdiff_extractor(None))
+    assert score.lost == {ids[2]: "empty"}
+    assert 0 < score.recall < 1 and score.pages[ids[2]][0] == 0  # its snippets are misses
+    page = corpus[0]
+    assert bench.snippet_counts(page, "\n".join(page.with_ + page.without[:1])) == (
+        len(page.with_),
+        0,
+        1,
+    )
 
 
 def test_outlet_extraction_beats_the_generic_extractor(benchmark_dir):

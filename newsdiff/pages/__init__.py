@@ -1,7 +1,9 @@
 """Article extraction: pure (html, url) -> Extraction, one page class per outlet.
 
-extract() tries the outlet's own rules, then the page's JSON-LD articleBody, then trafilatura, and
-raises NotArticle for section fronts, paywalls, redirect stubs and pages with no article text.
+extract() tries the outlet's own rules, then the better of the page's JSON-LD articleBody and the
+generic extractor (trafilatura), and raises NotArticle only on strong evidence: a page that
+declares itself a section front, a paywall or redirect stub with no article's worth of text, or a
+page where no extractor finds any text.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from newsdiff.pages.base import (
 from newsdiff.pages.bbc import BbcPage
 from newsdiff.pages.cnn import CnnPage
 from newsdiff.pages.generic import (
-    MIN_FALLBACK_WORDS,
     SHORT_BODY_WORDS,
+    choose_body,
+    generic_body,
     jsonld_body,
     looks_like_listing,
+    refreshes_away,
     stub_reason,
-    trafilatura_body,
     word_count,
 )
 from newsdiff.pages.guardian import GuardianPage
@@ -180,15 +183,7 @@ def extract_fetched(body: bytes, charset: str | None, url: str, outlet: str) -> 
 
 def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extraction:
     page = PAGES.get(outlet or "", ArticlePage)(parse(html), url)
-    if page.listing():
-        raise NotArticle("section-front")
-    body, extractor = page.body(), page.name
-    if not body:
-        body, extractor = jsonld_body(page), "jsonld"
-    if word_count(body) < SHORT_BODY_WORDS and (reason := stub_reason(page, len(html))):
-        raise NotArticle(reason)
-    if extractor == "jsonld" and len(body) <= 1:
-        body, extractor = _trafilatura_instead(page, html, url, body)
+    body, extractor = _body(page, html, url)
     title = page.title()
     corrections = page.corrections()
     body = [p for p in body if p != title and not _is_correction_of(p, corrections)]
@@ -206,19 +201,38 @@ def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extractio
     )
 
 
-def _trafilatura_instead(
-    page: ArticlePage, html: str | bytes, url: str, ld_body: list[str]
-) -> tuple[list[str], str]:
-    """trafilatura when JSON-LD gave nothing, or one paragraph (often a summary or an unbroken
-    run, both bad for paragraph diffs) and trafilatura finds as much text in paragraphs."""
-    if not ld_body and looks_like_listing(page):
-        raise NotArticle("section-front")
-    text = decode_html(html) if isinstance(html, bytes) else html
-    found = [p for p in trafilatura_body(text, url) if p != page.title()]
-    better = len(found) > 1 and word_count(found) >= 0.8 * word_count(ld_body)
-    if word_count(found) >= MIN_FALLBACK_WORDS and (better or not ld_body):
-        return found, "trafilatura"
-    return ld_body, "jsonld"
+def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], str]:
+    """The article text and who found it: the outlet's rules, else the better of the JSON-LD
+    articleBody and the generic extractor, which is always tried before a page is given up.
+    "Not an article" needs strong evidence: a page that declares itself a listing and has no
+    article body by rules or JSON-LD, or a gate or redirect stub with a short body whoever
+    found it."""
+    generic: list[str] | None = None
+
+    def generic_text() -> list[str]:
+        nonlocal generic
+        if generic is None:
+            text = decode_html(html) if isinstance(html, bytes) else html
+            generic = [p for p in generic_body(text, url) if p != page.title()]
+        return generic
+
+    body, extractor = page.body(), page.name
+    if not body:
+        ld_body = jsonld_body(page)
+        if not ld_body and page.listing():  # teasers are all a generic extractor finds there
+            raise NotArticle("section-front")
+        body, extractor = choose_body(ld_body, generic_text())
+        if extractor == "trafilatura" and looks_like_listing(page, body):
+            raise NotArticle("section-front")
+    elif word_count(body) < SHORT_BODY_WORDS and word_count(generic_text()) >= max(
+        SHORT_BODY_WORDS, 2 * word_count(body)
+    ):
+        body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
+    if word_count(body) < SHORT_BODY_WORDS and (reason := stub_reason(page, len(html))):
+        raise NotArticle(reason)
+    if refreshes_away(page):
+        raise NotArticle("interstitial")
+    return body, extractor
 
 
 def _is_correction_of(paragraph: str, corrections: list[str]) -> bool:

@@ -229,7 +229,8 @@ def ld_types(obj: dict) -> set[str]:
 
 
 def parse_jsonld(texts: Iterable[str]) -> list[dict]:
-    """All JSON-LD objects in the script texts, flattening lists and @graph; bad JSON skipped."""
+    """All JSON-LD objects in the script texts, flattening lists, @graph and a wrapper's
+    mainEntity; bad JSON skipped."""
     objects: list[dict] = []
     for raw in texts:
         raw = _CDATA_RE.sub("", raw)
@@ -242,8 +243,12 @@ def parse_jsonld(texts: Iterable[str]) -> list[dict]:
             if isinstance(obj, dict):
                 objects.append(obj)
                 graph = obj.get("@graph")
-                if isinstance(graph, list):
-                    objects.extend(o for o in graph if isinstance(o, dict))
+                members = [o for o in graph if isinstance(o, dict)] if isinstance(graph, list) else []
+                objects.extend(members)
+                # A WebPage (or any wrapper) around the article: {"mainEntity": {"@type": ...}}
+                objects.extend(
+                    o["mainEntity"] for o in (obj, *members) if isinstance(o.get("mainEntity"), dict)
+                )
     return objects
 
 
@@ -487,7 +492,8 @@ class ArticlePage:
         return _dedupe(found)
 
     def listing(self) -> bool:
-        """Explicit markers of a section front / index page (checked before any extraction)."""
+        """The page declares itself a section front or index page; extract() believes it only
+        when no extractor finds an article's worth of text."""
         if self.ld_article is not None:
             return False
         return any(ld_types(o) & LISTING_TYPES for o in self.jsonld)

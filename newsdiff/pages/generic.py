@@ -12,7 +12,9 @@ from newsdiff.pages.base import ARTICLE_TYPES, ArticlePage, clean, is_junk, ld_t
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts that set location
-MIN_FALLBACK_WORDS = 25  # a fallback extraction shorter than this is noise, not an article
+MIN_FALLBACK_WORDS = 10  # a fallback extraction shorter than this is noise, not an article
+MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this many teasers
+GENERIC_SURE_WORDS = 250  # a precision-first extraction this long is not a cut-down article
 
 _PAYWALL_RE = re.compile(
     r"subscribe to (continue|read|keep reading)|(log|sign) ?in to (continue|read|keep reading)"
@@ -31,13 +33,16 @@ _JS_REDIRECT_RE = re.compile(
     r"(?:window|document|top|self)\.location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\(", re.I
 )
 _REFRESH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*[;,]?\s*url\s*=", re.I)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
+_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 _VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 )
 
 
 def word_count(paragraphs: list[str]) -> int:
-    return sum(len(p.split()) for p in paragraphs)
+    """Words, counting each CJK character as one (those scripts put no spaces between words)."""
+    return sum(len(_WORDS.findall(p)) for p in paragraphs)
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -53,12 +58,13 @@ def jsonld_body(page: ArticlePage) -> list[str]:
     return []
 
 
-def trafilatura_body(html: str, url: str | None) -> list[str]:
-    """trafilatura's precision-first main-text extraction of an already fetched page."""
+def trafilatura_body(html: str, url: str | None, *, precise: bool = True) -> list[str]:
+    """trafilatura's main-text extraction of an already fetched page (precision-first unless
+    precise=False)."""
     doc = trafilatura.bare_extraction(
         html,
         url=url,
-        favor_precision=True,
+        favor_precision=precise,
         include_comments=False,
         include_tables=False,
         with_metadata=False,
@@ -67,15 +73,43 @@ def trafilatura_body(html: str, url: str | None) -> list[str]:
     return split_paragraphs(text or "")
 
 
+def generic_body(html: str, url: str | None) -> list[str]:
+    """The generic extractor as an article needs it: trafilatura's precision-first text, or its
+    default one when that finds at least twice as much of a short article (precision mode
+    sometimes cuts a short page to its lead, or to nothing)."""
+    precise = trafilatura_body(html, url)
+    if word_count(precise) >= GENERIC_SURE_WORDS:
+        return precise
+    full = trafilatura_body(html, url, precise=False)
+    return full if word_count(full) >= 2 * word_count(precise) else precise
+
+
+def choose_body(ld_body: list[str], generic: list[str]) -> tuple[list[str], str]:
+    """Between the page's JSON-LD articleBody and the generic extractor's text, by evidence: the
+    publisher's own paragraphs unless they are a summary, a truncation or one unbroken run (bad
+    for paragraph diffs) and the generic text holds as much."""
+    ld_words, generic_words = word_count(ld_body), word_count(generic)
+    if len(ld_body) > 1 and ld_words >= 0.8 * generic_words:
+        return ld_body, "jsonld"
+    if generic_words >= MIN_FALLBACK_WORDS and generic_words >= 0.8 * ld_words:
+        return generic, "trafilatura"
+    return ld_body, "jsonld"
+
+
 def visible_text(page: ArticlePage) -> str:
     return clean(" ".join(_VISIBLE_TEXT(page.root)))
 
 
+def refreshes_away(page: ArticlePage) -> bool:
+    """A meta refresh that sends the reader to another URL within seconds: a redirect stub,
+    however much text it carries."""
+    match = _REFRESH_RE.match(page.meta.get("refresh", ""))
+    return bool(match) and float(match.group(1) or 0) <= 10
+
+
 def stub_reason(page: ArticlePage, size: int) -> str | None:
     """'interstitial' or 'paywall' for a page whose article text is missing or short, else None."""
-    refresh = page.meta.get("refresh", "")
-    match = _REFRESH_RE.match(refresh)
-    if match and float(match.group(1) or 0) <= 10:
+    if refreshes_away(page):
         return "interstitial"
     text = visible_text(page)
     if _BOTWALL_RE.search(text):
@@ -89,16 +123,17 @@ def stub_reason(page: ArticlePage, size: int) -> str | None:
     return None
 
 
-def looks_like_listing(page: ArticlePage) -> bool:
-    """Heuristic for a section front when no rule found a body: typed as something other than an
-    article, or many linked teaser headlines and hardly any paragraph of running text."""
-    if page.ld_article is not None:
+def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
+    """A section front by its shape, when nothing says what the page is: many linked teaser
+    headlines, hardly any paragraph of running text on the page, and a body found there that is
+    a run of short teasers. (og:type "website", a missing article type, a sidebar of headlines
+    or a short body alone are common on real articles.)"""
+    if page.ld_article is not None or len(body) < MIN_TEASERS:
         return False
-    og_type = (page.meta.get("og:type") or "").lower()
-    if og_type and og_type != "article":
-        return True
+    if any(word_count([p]) >= 40 for p in body):
+        return False
     teasers = _TEASER_HEADINGS(page.root)
-    if len(teasers) < 20:
+    if len(teasers) < 2 * MIN_TEASERS:
         return False
     running = [p for p in _FREE_PARAGRAPHS(page.root) if len(p.xpath("string()").split()) >= 40]
     return len(running) < 5

@@ -79,9 +79,8 @@ class NytimesPage(ArticlePage):
         return super().modified() or iso_date(self.meta_value("utime"), NEW_YORK)
 
     def listing(self) -> bool:
-        if self.meta_value("ct") == "sectionfront" or "nyt-collection:type" in self.meta:
-            return True
-        return super().listing()
+        # Not nyt-collection:*: those metas name the column or series an article belongs to.
+        return self.meta_value("ct") == "sectionfront" or super().listing()
 
 
 _BYLINE_XPATH = (
