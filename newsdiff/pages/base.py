@@ -243,12 +243,13 @@ def parse_jsonld(texts: Iterable[str]) -> list[dict]:
             if isinstance(obj, dict):
                 objects.append(obj)
                 graph = obj.get("@graph")
-                members = [o for o in graph if isinstance(o, dict)] if isinstance(graph, list) else []
+                graph = graph if isinstance(graph, list) else []
+                members = [o for o in graph if isinstance(o, dict)]
                 objects.extend(members)
                 # A WebPage (or any wrapper) around the article: {"mainEntity": {"@type": ...}}
-                objects.extend(
-                    o["mainEntity"] for o in (obj, *members) if isinstance(o.get("mainEntity"), dict)
-                )
+                for holder in (obj, *members):
+                    if isinstance(entity := holder.get("mainEntity"), dict):
+                        objects.append(entity)
     return objects
 
 
