@@ -54,6 +54,7 @@ class Page:
     url: str
     html: bytes
     body: str | None = None  # ground-truth.json: the whole article text
+    title: str | None = None  # expected.json: the headline, where the annotators gave one
     with_: list[str] = field(default_factory=list)  # expected.json: snippets it must contain
     without: list[str] = field(default_factory=list)  # ... and must not contain
 
@@ -66,6 +67,7 @@ class Score:
     ms_per_page: float
     pages: dict[str, tuple[float, float]]  # id -> (precision, recall), or (tp, fn + fp) counts
     lost: dict[str, str]  # id -> why no body was found
+    titles: tuple[int, int] = (0, 0)  # (right, pages with an expected title)
 
     def line(self) -> str:
         return (
@@ -111,22 +113,25 @@ def load(directory: Path) -> list[Page]:
         page = Page(page_id, entry.get("url") or "", html)
         if layout is snippets:
             page.with_, page.without = entry.get("with") or [], entry.get("without") or []
+            page.title = entry.get("title") or None
         else:
             page.body = entry.get("articleBody") or ""
         found.append(page)
     return found
 
 
-# An extractor: (html, url) -> the body text, or raises Lost with the reason it found none.
+# An extractor: (html, url) -> the body text, or (body, title); raises Lost with the reason
+# it found no body.
 class Lost(Exception):
     pass
 
 
-def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], str]:
-    def run(html: bytes, url: str) -> str:
+def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], tuple[str, str | None]]:
+    def run(html: bytes, url: str) -> tuple[str, str | None]:
         name = pages.outlet_for_url(url) if outlet == "auto" else outlet
         try:
-            return "\n".join(pages.extract(html, url, name).body)
+            found = pages.extract(html, url, name)
+            return "\n".join(found.body), found.title
         except pages.NotArticle as exc:
             raise Lost(exc.reason) from exc
 
@@ -141,18 +146,34 @@ def trafilatura_precise(html: bytes, url: str) -> str:
     return trafilatura_alone(html, url, favor_precision=True)
 
 
-def evaluate(corpus: list[Page], extractor: Callable[[bytes, str], str]) -> Score:
+def same_title(expected: str, found: str | None) -> bool:
+    """Equal once case, punctuation, spacing and soft hyphens are set aside."""
+    return _title_key(expected) == _title_key(found or "")
+
+
+def _title_key(title: str) -> str:
+    return " ".join(_TOKEN.findall(title.replace("\xad", "").casefold()))
+
+
+def evaluate(corpus: list[Page], extractor: Callable) -> Score:
     scores: dict[str, tuple[float, float]] = {}
     lost: dict[str, str] = {}
     times = []
     tp = fn = fp = 0
+    titles_right = titles = 0
     for page in corpus:
         start = time.perf_counter()
+        title = None
         try:
             text = extractor(page.html, page.url)
         except Lost as exc:
             text, lost[page.id] = "", str(exc)
         times.append((time.perf_counter() - start) * 1000)
+        if isinstance(text, tuple):
+            text, title = text
+        if page.title:
+            titles += 1
+            titles_right += same_title(page.title, title)
         if not text.strip():
             lost.setdefault(page.id, "empty")
         if page.body is None:
@@ -169,7 +190,7 @@ def evaluate(corpus: list[Page], extractor: Callable[[bytes, str], str]) -> Scor
         recall = statistics.fmean(r for _, r in scores.values()) if scores else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     median = statistics.median(times) if times else 0.0
-    return Score(precision, recall, f1, median, scores, lost)
+    return Score(precision, recall, f1, median, scores, lost, (titles_right, titles))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(corpus)} pages")
     print(f"trafilatura alone: {baseline.line()}")
     print(f"trafilatura alone, favor_precision: {precise.line()}")
+    if ours.titles[1]:
+        print(f"{label}: titles right {ours.titles[0]} of {ours.titles[1]}")
     print(f"{label}: {ours.line()}")
     print(ours.line())
     return 0

@@ -10,6 +10,10 @@ figure and what to look at):
 - fallback_body: more than that share of the pages extracted went past the outlet's own body rules
   to JSON-LD or trafilatura (a renamed body container looks like this: text is still found);
 - shrunk: more than NEWSDIFF_HEALTH_MAX_SHRUNK bodies shrank sharply against the stored version;
+- rejected: more than NEWSDIFF_HEALTH_MAX_REJECTED_SHARE of the article URLs fetched were judged
+  not to be articles (newsdiff/status/not-article/<reason>);
+- low_agreement: more than NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE of the new versions agreed less
+  than NEWSDIFF_HEALTH_MIN_AGREEMENT with the generic extractor (a layout the rules half-survive);
 - stale: the outlet stored no version for longer than NEWSDIFF_HEALTH_STALE_HOURS, or
   NEWSDIFF_HEALTH_STALE_FACTOR times its typical gap between versions if that is longer.
 
@@ -56,6 +60,8 @@ ADVICE = {
     "on a recent article and update the outlet's {field} rule",
     "shrunk": "compare a recent page with its stored version (`scrapy history URL`): "
     "the body rule may now match only part of the article",
+    "rejected": "run `scrapy extract URL --outlet {outlet}` on one of them: a real article "
+    "called a section front or not HTML is an extraction bug; they are re-checked as usual",
     "stale": "check the crawl schedule and the outlet's discovery; "
     "`scrapy health {outlet}` shows its recent crawls",
 }
@@ -82,12 +88,16 @@ class CrawlHealth:
         self.max_empty_share = settings.getfloat("NEWSDIFF_HEALTH_MAX_EMPTY_SHARE", 0.5)
         self.min_pages = settings.getint("NEWSDIFF_HEALTH_MIN_PAGES", 3)
         self.max_shrunk = settings.getint("NEWSDIFF_HEALTH_MAX_SHRUNK", 0)
+        self.max_rejected_share = settings.getfloat("NEWSDIFF_HEALTH_MAX_REJECTED_SHARE")
+        self.min_agreement = settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT")
+        self.max_low_agreement = settings.getfloat("NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE")
         self.stale_hours = settings.getfloat("NEWSDIFF_HEALTH_STALE_HOURS", 48)
         self.stale_factor = settings.getfloat("NEWSDIFF_HEALTH_STALE_FACTOR", 10)
         self.started = datetime.now(UTC)
         self.pages = 0  # article pages fetched that extraction was tried on
         self.no_body = 0  # of which extraction found no article text at all
         self.fallback = 0  # of which the outlet's own body rules found nothing
+        self.not_article = 0  # article URLs whose page extraction called "not an article"
         for handler, signal in (
             (self.spider_opened, signals.spider_opened),
             (self.item_seen, signals.item_scraped),
@@ -114,6 +124,8 @@ class CrawlHealth:
         elif get("status") == "failing" and 200 <= (get("http_status") or 0) < 300:
             self.pages += 1
             self.no_body += 1
+        elif get("status") == "not-article" and get("http_status"):
+            self.not_article += 1
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -172,6 +184,8 @@ class CrawlHealth:
                     pages=self.pages,
                 )
 
+        problems += self.rejected(outlet) + self.low_agreement(outlet)
+
         shrunk = get("newsdiff/extract/shrunk", 0)
         if shrunk > self.max_shrunk:
             problem(
@@ -194,6 +208,49 @@ class CrawlHealth:
                     threshold_hours=round(limit, 1),
                 )
         return problems
+
+    def rejected(self, outlet: str) -> list[dict[str, Any]]:
+        """Article URLs that extraction called "not an article", when unusually many."""
+        pages_seen = self.pages + self.not_article
+        share = self.not_article / pages_seen if pages_seen else 0.0
+        if pages_seen < self.min_pages or share <= self.max_rejected_share:
+            return []
+        prefix = "newsdiff/status/not-article/"
+        reasons = {
+            k[len(prefix) :]: v for k, v in self.stats.get_stats().items() if k.startswith(prefix)
+        }
+        return [
+            {
+                "problem": "rejected",
+                "figure": self.not_article,
+                "message": f"{self.not_article} of {pages_seen} article URLs ({share:.0%}) were "
+                f"judged not to be articles ({', '.join(f'{k}: {v}' for k, v in reasons.items())}"
+                f"; threshold {self.max_rejected_share:.0%}); "
+                + ADVICE["rejected"].format(outlet=outlet),
+                "share": round(share, 4),
+                "pages": pages_seen,
+            }
+        ]
+
+    def low_agreement(self, outlet: str) -> list[dict[str, Any]]:
+        """New versions whose body the independent generic extractor hardly agrees with."""
+        checked = self.stats.get_value("newsdiff/agreement/checked", 0)
+        low = self.stats.get_value("newsdiff/agreement/low", 0)
+        share = low / checked if checked else 0.0
+        if checked < self.min_pages or share <= self.max_low_agreement:
+            return []
+        return [
+            {
+                "problem": "low_agreement",
+                "figure": low,
+                "message": f"{low} of {checked} new versions ({share:.0%}) agreed less than "
+                f"{self.min_agreement:.0%} with the generic extractor "
+                f"(threshold {self.max_low_agreement:.0%}); "
+                + ADVICE["shrunk"].format(outlet=outlet),
+                "share": round(share, 4),
+                "pages": checked,
+            }
+        ]
 
     def stale(self, store, outlet: str) -> tuple[float, float] | None:
         """(hours since the outlet's last version, the limit) when that is unusually long."""

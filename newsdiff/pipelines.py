@@ -1,8 +1,8 @@
 """Item pipelines, in order: validate -> normalise -> hash -> store (decide + write).
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
-status/<status>, versions/new, versions/<label>, checks/unchanged, versions/conflicts,
-store/errors, store/spooled, spool/replayed.
+status/<status>, agreement/checked, agreement/low, versions/new, versions/<label>,
+checks/unchanged, versions/conflicts, store/errors, store/spooled, spool/replayed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
-from newsdiff import schedule, text
+from newsdiff import schedule, text, workers
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
@@ -103,6 +103,7 @@ class StorePipeline(_Pipeline):
         self.policy = schedule.Policy.from_settings(settings)
         self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO", 0.5)
         self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS", 800)
+        self.min_agreement = settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT")
         self.store: Store | None = None
         self.spool = Spool(data_dir(settings) / "spool")
         self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
@@ -250,8 +251,6 @@ class StorePipeline(_Pipeline):
         """Record a check that stores no version; returns the stat to count."""
         if status != "unchanged":
             logger.warning("%s: %s (%s)", a["url"], status, reason or "no detail")
-        # A page that never was an article is not checked again; a tracked one keeps its checks.
-        stopped = status == "not-article" and not state.get("version_count")
         last_changed = state.get("last_changed") or state.get("first_seen") or now
         changed_before = state.get("version_count", 0) > 1
         self.store.record_check(
@@ -259,13 +258,26 @@ class StorePipeline(_Pipeline):
             now=now,
             status="live" if status == "unchanged" else status,
             reason=reason,
-            next_check=None
-            if stopped
-            else schedule.next_check(self.policy, now, last_changed, changed_before=changed_before),
+            next_check=schedule.next_check(
+                self.policy, now, last_changed, changed_before=changed_before
+            ),
             validators=a.get("validators") or None,
             repair=repair,
         )
         return "checks/unchanged" if status == "unchanged" else f"status/{status}"
+
+    def _agreement(self, a: ItemAdapter) -> float | None:
+        """How much of the outlet rules' body the independent generic extractor also finds
+        (shingle F1): a layout change the rules half-survive shows as a fall. None when the
+        body came from the generic path itself or there is no page."""
+        if not a.get("html") or a.get("extractor") in FALLBACK_EXTRACTORS:
+            return None
+        found = workers.agreement(self.crawler, a["html"], a["url"], a["outlet"], a["body"])
+        if found is not None:
+            self.stats.inc_value("newsdiff/agreement/checked")
+            if found < self.min_agreement:
+                self.stats.inc_value("newsdiff/agreement/low")
+        return found
 
     def _add_version(self, a: ItemAdapter, state: ArticleState, label: str, now) -> int:
         hashes = a["hashes"]
@@ -290,6 +302,7 @@ class StorePipeline(_Pipeline):
             "extractor_version": a.get("extractor_version"),
             "normaliser_version": text.NORMALISER_VERSION,
             "snapshot": self.store.save_snapshot(html, now) if html else None,
+            "agreement": self._agreement(a),
         }
         article_fields = {
             "extractor": a.get("extractor"),

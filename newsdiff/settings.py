@@ -105,6 +105,12 @@ NEWSDIFF_HEALTH_ENABLED = True  # per-crawl self-checks, warnings and the `crawl
 NEWSDIFF_HEALTH_MAX_EMPTY_SHARE = 0.5  # warn when a larger share of pages lacks body/title/byline
 NEWSDIFF_HEALTH_MIN_PAGES = 3  # the share checks need at least this many article pages
 NEWSDIFF_HEALTH_MAX_SHRUNK = 0  # sharply shrunken bodies a crawl may meet without a warning
+NEWSDIFF_HEALTH_MAX_REJECTED_SHARE = 0.2  # warn when more article URLs than this were not articles
+# Each new version's body is cross-checked against the generic extractor (shingle F1, stored as
+# the version's `agreement`); below this it counts as low, and a crawl warns when more than
+# NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE of its new versions were low.
+NEWSDIFF_HEALTH_MIN_AGREEMENT = 0.5
+NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE = 0.3
 NEWSDIFF_HEALTH_STALE_HOURS = 48  # warn when an outlet stored no version for longer than this,
 NEWSDIFF_HEALTH_STALE_FACTOR = 10  # or this many times its typical gap between versions if longer
 NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS = 26  # scrapy health: broken without a finished crawl since

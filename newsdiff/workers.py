@@ -80,6 +80,22 @@ async def extract(
         raise WorkerDied(f"the extraction worker died while parsing {url}") from None
 
 
+def agreement(crawler, html: bytes, url: str, outlet: str, body: list[str]) -> float | None:
+    """pages.agreement, from a thread of the crawl process (a store write): in the extraction
+    worker when there is one, so the generic extractor's parse does not hold the crawl's GIL.
+    None when the worker died."""
+    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS", 1)
+    if workers <= 0 or outlet not in pages.BUILT_IN:
+        return pages.agreement(html, url, body)
+    executor = pool(workers)
+    try:
+        return executor.submit(pages.agreement, html, url, body).result()
+    except BrokenProcessPool:
+        _discard(workers, executor)
+        crawler.stats.inc_value("newsdiff/extract/worker_died")
+        return None
+
+
 def _alive(pid: int) -> bool:
     try:  # Linux: a killed crawl may linger as a zombie until its parent reaps it
         with open(f"/proc/{pid}/stat") as stat:

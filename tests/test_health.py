@@ -287,3 +287,72 @@ async def test_reparse_reports_then_applies(site, store, crawl_settings):
     crawler = await run_crawl(settings, force="1")
     assert crawler.stats.get_value("newsdiff/versions/new") is None
     assert store.articles.find_one({"url": GREECE})["version_count"] == 2
+
+
+def break_all_but_the_first_body_column(root) -> None:
+    """A layout the rules half-survive: only the first body column keeps its class."""
+    for path in (root / "www.nytimes.com").rglob("*.html"):
+        html = path.read_bytes().replace(b"StoryBodyCompanionColumn", b"StoryBodyColumnX")
+        path.write_bytes(html.replace(b"StoryBodyColumnX", b"StoryBodyCompanionColumn", 1))
+
+
+@coroutine_test
+async def test_new_versions_are_cross_checked_with_the_generic_extractor(
+    site, store, crawl_settings, caplog
+):
+    build_nytimes_site(site.root)
+    settings = crawl_settings()
+    crawler = await run_crawl(settings)
+    agreements = [v.get("agreement") for v in store.versions.find({}, {"agreement": 1})]
+    assert len(agreements) == 8 and all(isinstance(a, float) for a in agreements)
+    assert sorted(agreements)[1] >= 0.9  # one podcast page's rules keep only its notes
+    assert crawler.stats.get_value("newsdiff/agreement/checked") == 8
+    assert "newsdiff/health/low_agreement" not in health_stats(crawler)
+
+    # The same pages for another database: the rules now find only the first column.
+    store.client.drop_database(settings["NEWSDIFF_MONGO_DB"])
+    break_all_but_the_first_body_column(site.root)
+    caplog.set_level(logging.INFO)
+    crawler = await run_crawl({**settings, "DELTAFETCH_RESET": True})
+    assert crawler.stats.get_value("newsdiff/agreement/low") >= 5
+    assert health_stats(crawler)["newsdiff/health/low_agreement"] >= 5
+    [warning] = [w for w in health_warnings(caplog) if "generic extractor" in w]
+    assert "new versions" in warning and "agreed less than 50%" in warning
+    [crawl] = store.recent_crawls("nytimes", 10)
+    assert "low_agreement" in [p["problem"] for p in crawl["problems"]]
+
+
+@coroutine_test
+async def test_article_urls_judged_not_articles_are_kept_counted_and_recovered(
+    site, store, crawl_settings, caplog
+):
+    """Discovery accepted these URLs: a page called "not an article" is stored with its status
+    and reason, checked again, and becomes an article once its page is one."""
+    from tests.test_pages import source
+
+    build_nytimes_site(site.root)
+    front = source("readability-nytimes-5")  # a real NYT section front
+    paths = sorted(p for p in (site.root / "www.nytimes.com").rglob("*.html") if "/20" in str(p))[
+        :3
+    ]
+    originals = {path: path.read_bytes() for path in paths}
+    for path in paths:
+        path.write_bytes(front)
+    settings = crawl_settings()
+    caplog.set_level(logging.INFO)
+    crawler = await run_crawl(settings)
+    assert crawler.stats.get_value("newsdiff/status/not-article/section-front") == 3
+    rejected = list(store.articles.find({"status": "not-article"}))
+    assert len(rejected) == 3
+    for article in rejected:
+        assert article["reason"] == "The page is a section front or index page, not an article."
+        assert article["next_check"] > article["last_checked"]  # checked again, on schedule
+    assert health_stats(crawler)["newsdiff/health/rejected"] == 3
+    [warning] = [w for w in health_warnings(caplog) if "not to be articles" in w]
+    assert "3 of 8 article URLs (38%)" in warning and "section-front: 3" in warning
+
+    for path, html in originals.items():
+        path.write_bytes(html)
+    await run_crawl(settings, force="1")
+    assert store.articles.count_documents({"status": "not-article"}) == 0
+    assert store.articles.count_documents({"version_count": 1}) == 8

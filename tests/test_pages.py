@@ -559,3 +559,112 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["--update"]:
         sys.exit("usage: python -m tests.test_pages --update")
     update_fixtures()
+
+
+# --- never lose a real article: evidence, not hints ----------------------------------------------
+
+STORY = [
+    f"Paragraph {n} of the story says what the council decided on day {n} and why it matters."
+    for n in range(1, 9)
+]
+
+
+def article_page(head: str = "", before: str = "", after: str = "", body=STORY) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in body)
+    return (
+        f"<html><head><title>Council Votes - Daily Example</title>{head}</head><body>{before}"
+        f"<article><h1>Council Votes to Rebuild the Bridge</h1>{paragraphs}</article>"
+        f"{after}</body></html>"
+    )
+
+
+def teasers(count: int) -> str:
+    return "".join(
+        f"<div><h3><a href='/2024/03/01/s{n}.html'>Other story {n}</a></h3></div>"
+        for n in range(count)
+    )
+
+
+def test_a_column_or_collection_page_is_still_an_article():
+    # A 2016 DealBook article: its nyt-collection metas describe the column it belongs to.
+    html = source("newsdiffs-nytimes-2018-new-format").replace(
+        b"<head>",
+        b'<head><meta name="nyt-collection:type" content="column">'
+        b'<meta name="nyt-collection:display-name" content="DealBook">',
+        1,
+    )
+    result = extract(html, url_of("newsdiffs-nytimes-2018-new-format"), "nytimes")
+    assert result.extractor == "nytimes" and len(result.body) > 5
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta property="og:type" content="website">',  # a blog's usual og:type
+        '<script type="application/ld+json">{"@type": "ItemList", "itemListElement": []}</script>',
+        '<script type="application/ld+json">{"@type": "BreadcrumbList"}</script>',
+    ],
+    ids=["og-website", "itemlist", "breadcrumbs"],
+)
+def test_hints_of_a_listing_beside_a_short_article_do_not_lose_it(head):
+    html = article_page(head, before=teasers(40), body=STORY[:3])  # 50 words, a big sidebar
+    result = extract(html, "https://example.org/2024/03/01/council.html", None)
+    assert result.body == STORY[:3]
+
+
+def test_a_webpage_wrapper_around_the_article_gives_its_article_body():
+    ld = {
+        "@type": "WebPage",
+        "mainEntity": {"@type": "NewsArticle", "headline": "H", "articleBody": "\n".join(STORY)},
+    }
+    html = article_page(f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    result = extract(html.replace("<p>", "<div>").replace("</p>", "</div>"), "https://e.org/a")
+    assert (result.extractor, result.body) == ("jsonld", STORY)
+
+
+def test_a_paywall_phrase_in_the_chrome_of_a_full_article_is_not_a_paywall():
+    html = article_page(after="<footer>Already a subscriber? Log in.</footer>", body=STORY * 3)
+    assert len(extract(html, "https://example.org/a", None).body) == 24
+
+
+def test_short_text_in_a_script_without_spaces_is_still_counted():
+    # Chinese and Japanese put no spaces between words: 40 characters are an article's worth.
+    line = "这是一篇关于城市议会决定重建大桥的新闻报道内容。" * 4
+    html = article_page(body=[line, line[::-1]])
+    assert extract(html, "https://example.cn/a", None).body == [line, line[::-1]]
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "<div class='modal'><h1>Thanks for visiting Example Money.</h1></div>",
+        "<header><h1>Daily Example</h1></header>",
+        "<div role='dialog'><h1>Subscribe for $1</h1></div>",
+    ],
+    ids=["modal", "site-header", "dialog"],
+)
+def test_the_title_is_the_articles_headline_not_a_modals_or_the_sites(before):
+    head = '<meta property="og:title" content="Council Votes to Rebuild the Bridge | Example">'
+    assert extract(article_page(head, before=before), "https://e.org/a").title == (
+        "Council Votes to Rebuild the Bridge"
+    )
+    # With no article heading, the metadata headline, without the site's name.
+    html = article_page(head, before=before).replace(
+        "<h1>Council Votes to Rebuild the Bridge</h1>", ""
+    )
+    assert extract(html, "https://e.org/a").title == "Council Votes to Rebuild the Bridge"
+
+
+def test_a_kicker_before_the_headline_is_not_part_of_the_title():
+    html = article_page('<meta property="og:title" content="Council Votes to Rebuild the Bridge">')
+    html = html.replace("<h1>", "<h1><span>Transport</span> ")
+    assert extract(html, "https://e.org/a").title == "Council Votes to Rebuild the Bridge"
+
+
+def test_agreement_of_a_body_with_the_generic_extractor():
+    from newsdiff.pages import agreement
+
+    html = article_page(body=STORY * 2).encode()
+    assert agreement(html, "https://e.org/a", STORY * 2) >= 0.95
+    assert agreement(html, "https://e.org/a", STORY[:2]) < 0.5  # rules that kept a fragment
+    assert agreement(html, "https://e.org/a", ["Something else entirely, about a cat."]) == 0

@@ -33,6 +33,7 @@ from newsdiff.pages.generic import (
     generic_body,
     jsonld_body,
     looks_like_listing,
+    overlap,
     refreshes_away,
     stub_reason,
     word_count,
@@ -44,6 +45,7 @@ from newsdiff.pages.washingtonpost import WashingtonpostPage
 
 __all__ = [
     "EXTRACTOR_VERSION",
+    "agreement",
     "PAGES",
     "Extraction",
     "NotArticle",
@@ -233,6 +235,13 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
     if refreshes_away(page):
         raise NotArticle("interstitial")
     return body, extractor
+
+
+def agreement(html: bytes, url: str, body: list[str]) -> float:
+    """Shingle F1 of a body against the generic extractor's text of the same page (0 to 1)."""
+    text = source_of(html)
+    text = decode_html(text) if isinstance(text, bytes) else text
+    return round(overlap(body, generic_body(text, url)), 3)
 
 
 def _is_correction_of(paragraph: str, corrections: list[str]) -> bool:

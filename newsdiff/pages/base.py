@@ -398,15 +398,52 @@ class ArticlePage:
     # --- the fields ---
 
     def title(self) -> str | None:
-        title = (
-            self.first_text(self.title_xpaths, skip=_is_hidden)
-            or clean(self.ld_value("headline"))
-            or self.meta_value("og:title", "twitter:title")
-            or self.first_text(["//title"])
-        )
+        """The article's headline: the first heading the page's own metadata confirms (JSON-LD
+        headline, og:title, <title>), else the metadata headline without the site's name, else
+        a heading in the article, else the <title>. An unconfirmed page-wide h1 (a modal's, a
+        banner's, the site's name) comes last."""
+        metadata = [
+            clean(self.ld_value("headline")),
+            self._without_site(self.meta_value("og:title", "twitter:title")),
+        ]
+        page_title = self._without_site(self.first_text(["//head/title", "//title"]))
+        named = [t for t in (*metadata, page_title) if t]
+        headings = self._headings()
+        for heading, _ in headings:
+            for name in named:
+                if _same_headline(heading, name):
+                    # "Kicker Headline" on the page, "Headline" in the metadata
+                    return name if heading.endswith(name) and len(name.split()) >= 3 else heading
+        in_article = [heading for heading, placed in headings if placed]
+        fallbacks = [*metadata, *in_article[:1], page_title, *(h for h, _ in headings[:1])]
+        return next((t for t in fallbacks if t), None)
+
+    def _headings(self) -> list[tuple[str, bool]]:
+        """(text, placed) of the elements title_xpaths select, in order, outside page chrome and
+        modals; placed when an outlet rule or the <article> element put it there."""
+        found: dict[str, bool] = {}
+        for expr in self.title_xpaths:
+            for el in xpath(expr)(self.root):
+                if not _in_chrome(el) and (text := node_text(el, skip=_is_hidden)):
+                    found.setdefault(text, expr != "//h1")
+        return list(found.items())[:10]
+
+    def _without_site(self, title: str | None) -> str | None:
+        """A metadata title without the outlet's suffix or the site's name beside it."""
+        title = clean(title)
         for suffix in self.site_suffixes:
-            if title and title.endswith(suffix):
-                title = title[: -len(suffix)].rstrip()
+            if title.endswith(suffix):
+                return title[: -len(suffix)].rstrip()
+        site = clean(self.meta_value("og:site_name", "application-name")).casefold()
+        parts = _TITLE_SEPARATOR.split(title)
+        if len(parts) > 1 and site:
+            kept = [p for p in parts if p.casefold() != site]
+            if kept and len(kept) < len(parts):
+                return " - ".join(kept) if len(kept) > 1 else kept[0]
+        if len(parts) > 1 and " | " in title:  # "Headline | Site" is the common shape
+            head, _, tail = title.rpartition(" | ")
+            if len(tail.split()) <= 5:
+                return head
         return title or None
 
     def byline(self) -> list[str]:
@@ -534,6 +571,35 @@ def links_only(el: etree._Element, text: str) -> bool:
     """Whether all of a block's text is link text (a related-story or newsletter promo)."""
     links = " ".join(node_text(a) for a in el.iter("a"))
     return bool(links) and re.sub(r"\W", "", links) == re.sub(r"\W", "", text)
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»]\s+")
+_CHROME = etree.XPath(
+    "boolean(ancestor-or-self::*[self::header or self::nav or self::footer or self::aside"
+    " or self::dialog or @role='dialog' or @aria-modal='true' or @role='banner'"
+    " or contains(@class, 'modal') or contains(@id, 'modal')][not(self::body or self::html)]"
+    "[not(ancestor-or-self::article)])"
+)
+
+
+def _in_chrome(el: etree._Element) -> bool:
+    """In the site's header, navigation, footer, a sidebar or a modal (not in the article)."""
+    return bool(_CHROME(el))
+
+
+def _headline_words(text: str) -> set[str]:
+    return set(_HEADLINE_WORD.findall(text.casefold()))
+
+
+_HEADLINE_WORD = re.compile(r"\w+")
+
+
+def _same_headline(heading: str, name: str) -> bool:
+    """Whether a heading and a metadata title name the same story (most words shared)."""
+    a, b = _headline_words(heading), _headline_words(name)
+    if not a or not b:
+        return False
+    return len(a & b) >= 0.6 * min(len(a), len(b)) and len(a & b) >= min(len(a), len(b), 2)
 
 
 def _is_hidden(el: etree._Element) -> bool:

@@ -4,6 +4,7 @@ that tell a gate, a redirect stub or an index page from an article."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import trafilatura
 from lxml import etree
@@ -35,6 +36,7 @@ _JS_REDIRECT_RE = re.compile(
 _REFRESH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*[;,]?\s*url\s*=", re.I)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
 _WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+_TOKEN = re.compile(r"\w+")
 _VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 )
@@ -43,6 +45,21 @@ _VISIBLE_TEXT = etree.XPath(
 def word_count(paragraphs: list[str]) -> int:
     """Words, counting each CJK character as one (those scripts put no spaces between words)."""
     return sum(len(_WORDS.findall(p)) for p in paragraphs)
+
+
+def overlap(a: list[str], b: list[str], n: int = 4) -> float:
+    """How far two texts agree: F1 of their shared word n-grams (as multisets)."""
+    first, second = _shingles(a, n), _shingles(b, n)
+    shared = sum((first & second).values())
+    if not shared:
+        return 0.0
+    precision, recall = shared / sum(second.values()), shared / sum(first.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def _shingles(paragraphs: list[str], n: int) -> Counter:
+    tokens = _TOKEN.findall(" ".join(paragraphs).lower())
+    return Counter(tuple(tokens[i : i + n]) for i in range(max(len(tokens) - n + 1, 1)))
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -60,13 +77,21 @@ def jsonld_body(page: ArticlePage) -> list[str]:
 
 def trafilatura_body(html: str, url: str | None, *, precise: bool = True) -> list[str]:
     """trafilatura's main-text extraction of an already fetched page (precision-first unless
-    precise=False)."""
+    precise=False). Tables are kept (results, figures), unless the page is laid out in one: a
+    cell holding a whole story's worth of words is layout, and would flatten its paragraphs."""
+    found = _trafilatura(html, url, precise, tables=True)
+    if any(p.startswith("| ") and word_count([p]) >= SHORT_BODY_WORDS for p in found):
+        return _trafilatura(html, url, precise, tables=False)
+    return found
+
+
+def _trafilatura(html: str, url: str | None, precise: bool, tables: bool) -> list[str]:
     doc = trafilatura.bare_extraction(
         html,
         url=url,
         favor_precision=precise,
         include_comments=False,
-        include_tables=False,
+        include_tables=tables,
         with_metadata=False,
     )
     text = getattr(doc, "text", None) if doc is not None else None

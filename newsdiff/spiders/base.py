@@ -213,6 +213,9 @@ class OutletSpider(Spider):
         try:
             extraction = await workers.extract(self.crawler, response.body, charset, url, self.name)
         except pages.NotArticle as exc:
+            # Kept as the article's status and checked again: a layout fix or a reparse may
+            # still recover a page wrongly called "not an article".
+            self.crawler.stats.inc_value(f"newsdiff/status/not-article/{exc.reason}")
             status = NOT_ARTICLE_STATUS.get(exc.reason, "not-article")
             return self._item(
                 response, url=url, status=status, reason=str(exc), http_status=response.status

@@ -133,8 +133,8 @@ class Store:
         self, outlet: str, now: datetime, limit: int, *, force: bool = False
     ) -> list[ArticleState]:
         """Articles of an outlet to re-check now, most overdue first."""
-        if force:
-            query = {"outlet": outlet, "status": {"$ne": "not-article"}}
+        if force:  # every article, those judged not articles too (a fixed parser may read them)
+            query = {"outlet": outlet}
             return list(self.articles.find(query, STATE_FIELDS).sort("first_seen", 1))
         query = {"outlet": outlet, "next_check": {"$lte": now}}
         return list(self.articles.find(query, STATE_FIELDS).sort("next_check", 1).limit(limit))
