@@ -34,7 +34,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 class ScheduleConfigError(ValueError):
-    """NEWSDIFF_NODES or NEWSDIFF_SCHEDULE is invalid; the message names the entry."""
+    """A JSON setting (NEWSDIFF_NODES, _SCHEDULE, _HOST_MAP) is invalid; the message names it."""
 
 
 class NodeError(Exception):
@@ -94,10 +94,16 @@ def plans(schedule: Mapping[str, Any], nodes: Mapping[str, str]) -> list[OutletP
 
 def json_setting(settings: Any, name: str) -> dict[str, Any]:
     """A JSON-object setting (from the environment, -s or a job's setting=), checked."""
-    try:
-        value = settings.getdict(name)
-    except (ValueError, TypeError) as exc:
-        raise ScheduleConfigError(f"the setting {name} is not a JSON object ({exc})") from exc
+    value = settings.get(name) or {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ScheduleConfigError(f"the setting {name} is not valid JSON ({exc})") from exc
+    if not isinstance(value, Mapping):
+        kind = type(value).__name__
+        raise ScheduleConfigError(f"the setting {name} must be a JSON object ({{...}}), not {kind}")
+    value = dict(value)
     if name == "NEWSDIFF_NODES":
         for node, url in value.items():
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):

@@ -124,10 +124,19 @@ def test_a_bad_json_setting_stops_a_crawl_too():
     ]
 
 
+def test_a_bad_json_option_stops_a_crawl():
+    result = scrapy_command("crawl", "nytimes", "-s", "NEWSDIFF_HOST_MAP=[1]", env=_env())
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "newsdiff: the setting NEWSDIFF_HOST_MAP must be a JSON object ({...}), not list"
+    ]
+
+
 @pytest.mark.parametrize(
     "option, message",
     [
-        ('NEWSDIFF_SCHEDULE={"nytimes": ', "the setting NEWSDIFF_SCHEDULE is not a JSON object"),
+        ('NEWSDIFF_SCHEDULE={"nytimes": ', "the setting NEWSDIFF_SCHEDULE is not valid JSON"),
+        ('NEWSDIFF_NODES=["a"]', "NEWSDIFF_NODES must be a JSON object ({...}), not list"),
         ('NEWSDIFF_SCHEDULE={"nytimes": "3x"}', "NEWSDIFF_SCHEDULE['nytimes']: interval '3x'"),
         ('NEWSDIFF_SCHEDULE={"nytimes": {"every": "1h", "args": 1}}', "args must be an object"),
         ('NEWSDIFF_NODES={"default": 6800}', "NEWSDIFF_NODES['default'] is not an http(s) URL"),
