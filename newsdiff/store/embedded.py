@@ -79,15 +79,15 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         # The child finds newsdiff where we did: a checkout, site-packages or Scrapyd's egg.
         home = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
         supervisor = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
+                "import sys; sys.path.append(sys.argv[2]); "
                 "from newsdiff.store.embedded import main; main()",
                 str(data_dir),
+                home,
             ],
-            env={**os.environ, "PYTHONPATH": path},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=open(data_dir / "supervisor.log", "ab"),  # noqa: SIM115
