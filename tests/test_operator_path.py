@@ -112,7 +112,7 @@ def deploy(node: Node, env_file: Path, workdir: Path, version: str) -> str:
         ROOT,
         workdir,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "demo-site", "build", "*.egg-info", "__pycache__"
+            ".venv", ".git", "artifacts", "demo-site", "build", "*.egg-info", "__pycache__"
         ),
     )
     deploy_cmd = f"{node.venv}/bin/scrapyd-deploy remote --version {version}"
