@@ -268,8 +268,9 @@ class CrawlHealth:
     # --- close ----------------------------------------------------------------------------
 
     async def spider_closed(self, spider, reason):
-        unreachable = str(reason).startswith("mongodb_unreachable")
-        problems = await asyncio.to_thread(self._close, spider, reason, not unreachable)
+        if str(reason).startswith("mongodb_unreachable"):
+            return  # nothing was crawled: health warnings would point away from the database
+        problems = await asyncio.to_thread(self._close, spider, reason, True)
         for p in problems:
             self.stats.set_value(f"newsdiff/health/{p['problem']}", p["figure"])
             logger.warning("newsdiff health %s: %s", spider.name, p["message"])

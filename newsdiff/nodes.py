@@ -34,7 +34,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 class ScheduleConfigError(ValueError):
-    """NEWSDIFF_NODES or NEWSDIFF_SCHEDULE is invalid; the message names the entry."""
+    """A JSON setting (NEWSDIFF_NODES, _SCHEDULE, _HOST_MAP) is invalid; the message names it."""
 
 
 class NodeError(Exception):
@@ -79,11 +79,44 @@ def plans(schedule: Mapping[str, Any], nodes: Mapping[str, str]) -> list[OutletP
                 raise ScheduleConfigError(
                     f"NEWSDIFF_SCHEDULE[{outlet!r}]: node {name!r} is not in NEWSDIFF_NODES"
                 )
+        for key in ("args", "settings"):
+            if not isinstance(entry.get(key) or {}, Mapping):
+                raise ScheduleConfigError(f"NEWSDIFF_SCHEDULE[{outlet!r}]: {key} must be an object")
         args = {str(k): str(v) for k, v in (entry.get("args") or {}).items()}
         settings = {str(k): str(v) for k, v in (entry.get("settings") or {}).items()}
-        every = parse_interval(entry["every"])
+        try:
+            every = parse_interval(entry["every"])
+        except ScheduleConfigError as exc:
+            raise ScheduleConfigError(f"NEWSDIFF_SCHEDULE[{outlet!r}]: {exc}") from exc
         result += [OutletPlan(outlet, every, name, args, settings) for name in dict.fromkeys(names)]
     return result
+
+
+def json_setting(settings: Any, name: str) -> dict[str, Any]:
+    """A JSON-object setting (from the environment, -s or a job's setting=), checked."""
+    value = settings.get(name) or {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ScheduleConfigError(f"the setting {name} is not valid JSON ({exc})") from exc
+    if not isinstance(value, Mapping):
+        kind = type(value).__name__
+        raise ScheduleConfigError(f"the setting {name} must be a JSON object ({{...}}), not {kind}")
+    value = dict(value)
+    if name == "NEWSDIFF_NODES":
+        for node, url in value.items():
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ScheduleConfigError(f"NEWSDIFF_NODES[{node!r}] is not an http(s) URL")
+    return value
+
+
+def shared_outlets(outlet_plans: list[OutletPlan]) -> dict[str, list[str]]:
+    """Outlets planned on more than one node, with their nodes."""
+    nodes: dict[str, list[str]] = {}
+    for plan in outlet_plans:
+        nodes.setdefault(plan.outlet, []).append(plan.node)
+    return {outlet: names for outlet, names in nodes.items() if len(names) > 1}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,25 @@
 
 import json
 import os
+import sys
+
+
+def _json_env(name: str, default: dict) -> dict:
+    """A JSON object from the environment; anything else stops the command: one line, status 2."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        problem = f"is not valid JSON ({exc}); in a shell or env file, single-quote the value"
+    else:
+        if isinstance(value, dict):
+            return value
+        problem = f"must be a JSON object ({{...}}), not {type(value).__name__}"
+    print(f"newsdiff: the setting {name} {problem}", file=sys.stderr)
+    raise SystemExit(2)
+
 
 BOT_NAME = "newsdiff"
 SPIDER_MODULES = ["newsdiff.spiders"]
@@ -30,7 +49,7 @@ NEWSDIFF_EXTRACT_WORKERS = int(os.environ.get("NEWSDIFF_EXTRACT_WORKERS", "1"))
 
 # Offline runs: {"www.nytimes.com": "127.0.0.1:8800"} sends a host's requests to a local server
 # while URLs and stored data stay the outlet's own.
-NEWSDIFF_HOST_MAP = json.loads(os.environ.get("NEWSDIFF_HOST_MAP") or "{}")
+NEWSDIFF_HOST_MAP = _json_env("NEWSDIFF_HOST_MAP", {})
 
 # --- one outlet on several nodes (scrapy-redis; newsdiff/redis_mode.py) ------------------------
 # A Redis URL puts every crawl in shared-queue mode: the nodes crawling an outlet share its request
@@ -43,13 +62,11 @@ ADDONS = {"newsdiff.redis_mode.RedisMode": 0}  # does nothing without NEWSDIFF_R
 # --- scheduled crawls: `scrapy schedule` (newsdiff/nodes.py; deploy/ runs it from cron or systemd)
 # Scrapyd nodes, name -> URL (JSON in the environment on a server). Credentials from the
 # environment: NEWSDIFF_NODE_<NAME>_USERNAME/_PASSWORD, else SCRAPYD_USERNAME/SCRAPYD_PASSWORD.
-NEWSDIFF_NODES = json.loads(
-    os.environ.get("NEWSDIFF_NODES") or '{"default": "http://127.0.0.1:6800/"}'
-)
+NEWSDIFF_NODES = _json_env("NEWSDIFF_NODES", {"default": "http://127.0.0.1:6800/"})
 # Outlet -> {"every": "20m" (s/m/h/d), "node": "default", "args": {spider arguments}, "settings":
 # {job settings}}. An outlet starts when its last job began `every` ago, never while a job of it
 # is pending or running. JSON in NEWSDIFF_SCHEDULE replaces this default.
-NEWSDIFF_SCHEDULE = json.loads(os.environ.get("NEWSDIFF_SCHEDULE") or "{}") or {
+NEWSDIFF_SCHEDULE = _json_env("NEWSDIFF_SCHEDULE", {}) or {
     "nytimes": {"every": "20m"},
     "washingtonpost": {"every": "30m"},
     "guardian": {"every": "30m"},

@@ -243,3 +243,4 @@ async def test_unreachable_database_stops_the_crawl_clearly(site, crawl_settings
     assert crawler.stats.get_value("finish_reason").startswith("mongodb_unreachable")
     assert crawler.stats.get_value("downloader/request_count") is None
     assert "MongoDB is unreachable" in caplog.text
+    assert "no article URLs" not in caplog.text  # not a discovery problem

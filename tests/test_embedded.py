@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from newsdiff.replay import build_nytimes_site
-from newsdiff.store import open_store
-from newsdiff.store.embedded import STATE_FILE, running_uri, stop_server
-from tests.conftest import scrapy_command
+from newsdiff.store import Store, open_store
+from newsdiff.store.embedded import (
+    STATE_FILE,
+    EmbeddedServerError,
+    ensure_server,
+    running_uri,
+    stop_server,
+)
+from tests.conftest import ROOT, scrapy_command
 from tests.test_crawl import GREECE
 
 
@@ -58,3 +68,45 @@ def test_crawl_and_readers_share_the_embedded_server(site, tmp_path, monkeypatch
     finally:
         again.close()
         stop_server(data_dir)
+
+
+def _zip_package(egg: Path) -> None:
+    """newsdiff as a zip on sys.path, like the egg Scrapyd runs a job from."""
+    with zipfile.ZipFile(egg, "w") as z:
+        for path in (ROOT / "newsdiff").rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                z.write(path, path.relative_to(ROOT))
+
+
+def test_embedded_server_starts_when_newsdiff_is_only_in_an_egg(tmp_path):
+    egg = tmp_path / "newsdiff-1.0-py3.egg"
+    _zip_package(egg)
+    data_dir = tmp_path / "data"
+    script = (
+        f"import sys; sys.path.insert(0, {str(egg)!r}); "
+        "from newsdiff.store.embedded import ensure_server; "
+        f"print(ensure_server({str(data_dir)!r}, timeout=30))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        uri = out.stdout.strip()
+        assert uri == running_uri(data_dir)
+        store = Store(uri, "newsdiff")
+        store.ping()
+        store.close()
+    finally:
+        stop_server(data_dir)
+
+
+def test_a_supervisor_that_cannot_start_says_why_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "ten minutes")
+    started = time.monotonic()
+    with pytest.raises(EmbeddedServerError) as info:
+        ensure_server(tmp_path / "data", timeout=30)
+    assert time.monotonic() - started < 15  # not the whole timeout
+    assert "supervisor exited" in str(info.value)
+    assert "could not convert string to float: 'ten minutes'" in str(info.value)

@@ -10,6 +10,8 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from newsdiff.nodes import ScheduleConfigError, json_setting
+
 
 class Command(ScrapyCrawlCommand):
     def short_desc(self):
@@ -18,6 +20,14 @@ class Command(ScrapyCrawlCommand):
     def _create_crawler(self, spidercls):
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
+        try:  # -s or a Scrapyd job's setting=; the environment's is checked in settings.py
+            json_setting(self.settings, "NEWSDIFF_HOST_MAP")
+        except ScheduleConfigError as exc:
+            print(f"newsdiff: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
 
     def run(self, args, opts):
         super().run(args, opts)

@@ -7,12 +7,21 @@ asked or refused a job; the other nodes are still served.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsdiff.nodes import Node, NodeError, ScheduleConfigError, decide, plans
+from newsdiff.nodes import (
+    Node,
+    NodeError,
+    ScheduleConfigError,
+    decide,
+    json_setting,
+    plans,
+    shared_outlets,
+)
 
 
 class Command(ScrapyCommand):
@@ -32,11 +41,20 @@ class Command(ScrapyCommand):
         )
 
     def run(self, args, opts):
-        nodes_conf = self.settings.getdict("NEWSDIFF_NODES")
         try:
-            outlet_plans = plans(self.settings.getdict("NEWSDIFF_SCHEDULE"), nodes_conf)
-        except ScheduleConfigError as exc:
-            raise UsageError(str(exc), print_help=False) from exc
+            nodes_conf = json_setting(self.settings, "NEWSDIFF_NODES")
+            outlet_plans = plans(json_setting(self.settings, "NEWSDIFF_SCHEDULE"), nodes_conf)
+        except ScheduleConfigError as exc:  # one line, like a bad NEWSDIFF_* in the environment
+            print(f"newsdiff: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        if not self.settings.get("NEWSDIFF_REDIS_URL"):
+            for outlet, names in shared_outlets(outlet_plans).items():
+                print(
+                    f"warning: {outlet} is on nodes {', '.join(names)} without NEWSDIFF_REDIS_URL: "
+                    "each will fetch the same pages (give it one node, or set NEWSDIFF_REDIS_URL)",
+                    file=sys.stderr,
+                )
         if args:
             unknown = set(args) - {p.outlet for p in outlet_plans}
             if unknown:

@@ -77,12 +77,16 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
         if uri:
             return uri
         (data_dir / STATE_FILE).unlink(missing_ok=True)
-        subprocess.Popen(
+        # The child finds newsdiff where we did: a checkout, site-packages or Scrapyd's egg.
+        home = str(Path(__file__).resolve().parents[2])
+        supervisor = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
+                "import sys; sys.path.append(sys.argv[2]); "
                 "from newsdiff.store.embedded import main; main()",
                 str(data_dir),
+                home,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -91,19 +95,21 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
             close_fds=True,
         )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and supervisor.poll() is None:  # it died: say why
             uri = running_uri(data_dir)
             if uri:
                 return uri
             time.sleep(0.05)
-    log = (
-        (data_dir / LOG_FILE).read_bytes()[-2000:].decode(errors="replace")
-        if (data_dir / LOG_FILE).exists()
-        else ""
+    logs = [data_dir / LOG_FILE, data_dir / "supervisor.log"]
+    log = "".join(
+        f"\n{p.name}: …{p.read_bytes()[-2000:].decode(errors='replace')}"
+        for p in logs
+        if p.exists()
     )
     raise EmbeddedServerError(
-        f"the embedded MongoDB server in {data_dir} did not start within {timeout:.0f}s; "
-        f"see {data_dir / LOG_FILE} and supervisor.log. Last log lines:\n{log}"
+        f"the embedded MongoDB server in {data_dir} did not start "
+        + ("(its supervisor exited)" if supervisor.poll() is not None else f"within {timeout:.0f}s")
+        + f"; see {data_dir / LOG_FILE} and supervisor.log. Last log lines:{log}"
     )
 
 
