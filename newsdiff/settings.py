@@ -110,7 +110,11 @@ SPIDER_MIDDLEWARES = {
 DELTAFETCH_ENABLED = True
 DELTAFETCH_DIR = ""  # empty: NEWSDIFF_DATA_DIR/deltafetch (absolute, so Scrapyd jobs keep it)
 
-EXTENSIONS = {"newsdiff.extensions.CrawlSummary": 500, "newsdiff.health.CrawlHealth": 510}
+EXTENSIONS = {
+    "newsdiff.extensions.CrawlSummary": 500,
+    "newsdiff.health.CrawlHealth": 510,
+    "newsdiff.publish.extension.PublishAfterCrawl": 520,  # NEWSDIFF_PUBLISH_AFTER_CRAWL
+}
 NEWSDIFF_HEALTH_ENABLED = True  # per-crawl self-checks, warnings and the `crawls` record
 NEWSDIFF_HEALTH_MAX_EMPTY_SHARE = 0.5  # warn when a larger share of pages lacks body/title/byline
 NEWSDIFF_HEALTH_MIN_PAGES = 3  # the share checks need at least this many article pages

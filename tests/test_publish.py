@@ -531,3 +531,20 @@ def test_card_of_a_long_rewrite_stays_legible_and_small():
     image = Image.open(io.BytesIO(png))
     assert len(png) < 950_000  # Bluesky takes at most 1,000,000 bytes
     assert image.width == 1200 and image.height <= 1500
+
+
+def test_the_end_of_a_crawl_can_deliver_the_outbox(fake, ingest, store, crawl_settings):
+    from scrapy.exceptions import NotConfigured
+
+    from newsdiff.publish.extension import PublishAfterCrawl
+
+    targets = targets_for(fake, webhook={})
+    headline_change(ingest(targets))
+    settings = crawl_settings(NEWSDIFF_PUBLISH=json.dumps(targets))
+    with pytest.raises(NotConfigured):  # off by default
+        PublishAfterCrawl.from_crawler(get_crawler(Spider, settings))
+    crawler = get_crawler(Spider, {**settings, "NEWSDIFF_PUBLISH_AFTER_CRAWL": True})
+    crawler.stats.open_spider()
+    assert PublishAfterCrawl.from_crawler(crawler).publish() == {"sent": 1}
+    assert len(fake.hooks) == 1
+    assert crawler.stats.get_value("newsdiff/publish/sent") == 1
