@@ -5,6 +5,7 @@ atproto client makes, and the Wayback Machine's Save Page Now (SPN2)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.parser
 import email.policy
 import json
@@ -124,7 +125,9 @@ class FakeServices:
         for k, v in (headers or {}).items():
             h.send_header(k, v)
         h.end_headers()
-        h.wfile.write(data)
+        # The publisher may have been killed on purpose before it read the answer.
+        with contextlib.suppress(BrokenPipeError):
+            h.wfile.write(data)
 
     # --- webhook --------------------------------------------------------------------------
 

@@ -455,7 +455,7 @@ def test_dry_run_prints_what_would_go_out_and_sends_nothing(
         if line.strip().startswith("picture:")
     )
     assert Image.open(picture).format == "PNG"
-    assert "alt: Changes to an nytimes article" in done.stdout
+    assert "alt: What changed in the nytimes article from version 0 to version 1." in done.stdout
     assert "Diff: https://diff.example.org/articles/" in done.stdout
     assert not fake.requests
     assert {e["state"] for e in Outbox(store).entries.find()} == {"pending"}
@@ -510,7 +510,10 @@ def test_viewer_serves_the_diff_picture(fake, ingest, store):
     assert response.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
     assert image.width == 1200 and 300 < image.height <= 1500
-    assert client.get(f"/articles/{article['_id']}/diff/0/1").status_code == 200  # still HTML
+    page = client.get(f"/articles/{article['_id']}/diff/0/1")  # the HTML page links the picture
+    assert (
+        page.status_code == 200 and f'href="/articles/{article["_id"]}/diff/0/1.png"' in page.text
+    )
     assert client.get(f"/articles/{article['_id']}/diff/0/7.png").status_code == 404
 
 

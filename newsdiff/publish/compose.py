@@ -72,8 +72,8 @@ class Change:
     def alt_text(self) -> str:
         """The picture in words: what was removed and added, field by field."""
         parts = [
-            f"Changes to an {self.outlet} article between version {self.old.get('number')} "
-            f"and version {self.new['number']}."
+            f"What changed in the {self.outlet} article from version {self.old.get('number')} "
+            f"to version {self.new['number']}."
         ]
         parts.append(self.diff.summary())
         for name in ("body", "byline", "corrections"):

@@ -114,8 +114,8 @@ class Publisher:
         return Change.of(article, old, new, self.viewer_url)
 
     def picture(self, entry: Entry, change: Change) -> Path:
-        """The entry's card on disk (derived data: rebuilt whenever it is missing)."""
-        path = self.cards_dir / f"{entry['_id'].replace(':', '-')}.png"
+        """The version's card on disk, shared by its targets (derived: rebuilt when missing)."""
+        path = self.cards_dir / f"{entry['version_id']}.png"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
@@ -183,9 +183,12 @@ class Publisher:
         return "sent"
 
     def describe(self, target: Target, entry: Entry, change: Change, picture: Path | None) -> str:
+        numbers = f"v{change.new['number']}"
+        if change.old:
+            numbers = f"v{change.old['number']}->{numbers}"
         lines = [
-            f"[{target.name}] {entry['_id']} {change.article_url} "
-            f"v{change.old.get('number')}->v{change.new['number']} ({change.new.get('label')})"
+            f"[{target.name}] {entry['_id']} {change.article_url} {numbers} "
+            f"({change.new.get('label')})"
         ]
         if target.kind == "mastodon":
             lines.append("  status: " + change.mastodon_status().replace("\n", "\n          "))
