@@ -551,3 +551,14 @@ def test_the_end_of_a_crawl_can_deliver_the_outbox(fake, ingest, store, crawl_se
     assert PublishAfterCrawl.from_crawler(crawler).publish() == {"sent": 1}
     assert len(fake.hooks) == 1
     assert crawler.stats.get_value("newsdiff/publish/sent") == 1
+
+
+def test_bluesky_logs_in_once_per_run(fake, ingest, store, tmp_path):
+    targets = targets_for(fake, bluesky={})
+    run = ingest(targets)
+    for i in range(3):
+        run(0, url=f"{URL}?story={i}")
+        run(30, url=f"{URL}?story={i}", title=f"Budget story {i} rewritten")
+    assert publisher(store, targets, tmp_path).run() == {"sent": 3}
+    assert len(fake.records) == 3
+    assert len(fake.calls("/xrpc/com.atproto.server.createSession")) == 1

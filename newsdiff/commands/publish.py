@@ -11,6 +11,7 @@ import logging
 import sys
 from argparse import ArgumentParser, Namespace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -82,6 +83,11 @@ class Command(ScrapyCommand):
                 return
             if not publisher.targets:
                 print("newsdiff: NEWSDIFF_PUBLISH names no targets", file=sys.stderr)
+            if urlsplit(publisher.viewer_url).hostname in ("127.0.0.1", "localhost"):
+                logger.warning(
+                    "NEWSDIFF_VIEWER_URL is %s: diff links only work on this machine",
+                    publisher.viewer_url,
+                )
             if opts.retry_failed:
                 print(f"{outbox.requeue_failed(publisher.clock())} failed entries queued again")
             if opts.dry_run:

@@ -89,7 +89,8 @@ def tid(now: datetime) -> str:
 
 
 class Context:
-    """What senders may use besides the change: the outbox entry's progress and a clock."""
+    """What senders may use besides the change: the outbox entry's progress, a clock, and the
+    run's logged-in clients (Bluesky allows 30 logins in 5 minutes: one per run, not per post)."""
 
     def __init__(
         self,
@@ -100,6 +101,7 @@ class Context:
         self.remember = remember
         self.archive = archive
         self.sleep = sleep
+        self.clients: dict[str, Any] = {}
 
 
 def send_webhook(
@@ -164,11 +166,13 @@ def send_bluesky(
     from atproto import Client, client_utils, models
     from atproto.exceptions import AtProtocolError, RequestErrorBase
 
-    client = Client(base_url=target.options["service"])
     collection = "app.bsky.feed.post"
     try:
-        profile = client.login(target.options["handle"], target.secret())
-        did = profile.did
+        if target.name not in ctx.clients:
+            client = Client(base_url=target.options["service"])
+            profile = client.login(target.options["handle"], target.secret())
+            ctx.clients[target.name] = client, profile.did
+        client, did = ctx.clients[target.name]
         if entry["attempts"] > 1:  # a run may have posted it and crashed before recording it
             try:
                 found = client.com.atproto.repo.get_record(
@@ -204,6 +208,8 @@ def send_bluesky(
         )
         created = client.app.bsky.feed.post.create(did, record, rkey=entry["key"])
     except RequestErrorBase as exc:
+        if exc.response is not None and exc.response.status_code in (401, 403):
+            ctx.clients.pop(target.name, None)  # log in afresh next time
         response = exc.response
         what = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
         headers = response.headers if response is not None else None
