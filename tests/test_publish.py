@@ -562,3 +562,22 @@ def test_bluesky_logs_in_once_per_run(fake, ingest, store, tmp_path):
     assert publisher(store, targets, tmp_path).run() == {"sent": 3}
     assert len(fake.records) == 3
     assert len(fake.calls("/xrpc/com.atproto.server.createSession")) == 1
+
+
+def test_publish_wait_sits_out_a_short_retry_after_and_stops(fake, ingest, store, tmp_path):
+    targets = targets_for(fake, webhook={"per_hour": 1}, mastodon={})
+    run = ingest(targets)
+    for i in range(2):
+        run(0, url=f"{URL}?story={i}")
+        run(30, url=f"{URL}?story={i}", title=f"Budget story {i} rewritten")
+    fake.fail["/hook"] = [(503, {"Retry-After": "30"})]
+    clock = Clock()
+    pub = publisher(store, targets, tmp_path, clock)
+    start = clock.now
+    counts = pub.run_until_idle(120)
+    # The webhook's first change meets a 503 and its second goes out; 60 s later (the back-off
+    # beats Retry-After) the first is due again but over the hourly limit, and the command ends
+    # instead of spinning on it.
+    assert counts == {"sent": 3, "retry": 1, "rate-limited": 1}
+    assert clock.now - start == timedelta(seconds=60)
+    assert len(fake.hooks) == 1 and len(fake.statuses) == 2

@@ -8,6 +8,7 @@ sooner than the service's Retry-After); after a target's max_tries an entry is `
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -62,8 +63,6 @@ class Publisher:
 
     def secrets(self) -> list[str]:
         """Every secret our targets read, so no message can carry one."""
-        import os
-
         names = [t.options.get(KINDS[t.kind][1]) for t in self.targets]
         return [os.environ[n] for n in names if n and os.environ.get(n)]
 
@@ -96,10 +95,14 @@ class Publisher:
         counts: Counter = Counter()
         deadline = self.clock() + timedelta(seconds=wait)
         while True:
-            counts += self.run(**kwargs)
+            done = self.run(**kwargs)
+            counts += done
             upcoming = self.outbox.next_due([t.name for t in self.targets])
             now = self.clock()
-            if upcoming is None or upcoming > deadline:
+            if upcoming is None or upcoming > deadline or now > deadline:
+                return counts
+            # Due already, yet this pass moved nothing: rate-limited or misconfigured targets.
+            if upcoming <= now and not (done["sent"] or done["retry"] or done["failed"]):
                 return counts
             self.sleep(max(0.0, (upcoming - now).total_seconds()))
 
