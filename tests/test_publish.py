@@ -510,6 +510,10 @@ def test_viewer_serves_the_diff_picture(fake, ingest, store):
     assert response.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
     assert image.width == 1200 and 300 < image.height <= 1500
+    # The headline's insertions are marked in green; nothing was deleted, so there is no red.
+    colours = {c for _, c in image.convert("RGB").getcolors(1 << 16)}
+    assert any(abs(r - 214) + abs(g - 244) + abs(b - 218) < 12 for r, g, b in colours)
+    assert not any(abs(r - 253) + abs(g - 226) + abs(b - 225) < 12 for r, g, b in colours)
     page = client.get(f"/articles/{article['_id']}/diff/0/1")  # the HTML page links the picture
     assert (
         page.status_code == 200 and f'href="/articles/{article["_id"]}/diff/0/1.png"' in page.text
@@ -533,6 +537,8 @@ def test_card_of_a_long_rewrite_stays_legible_and_small():
     png = render_card({"outlet": "nytimes", "url": URL}, old, new)
     image = Image.open(io.BytesIO(png))
     assert len(png) < 950_000  # Bluesky takes at most 1,000,000 bytes
+    colours = {c for _, c in image.convert("RGB").getcolors(1 << 16)}
+    assert any(abs(r - 253) + abs(g - 226) + abs(b - 225) < 12 for r, g, b in colours)  # struck
     assert image.width == 1200 and image.height <= 1500
 
 

@@ -99,7 +99,7 @@ def _wrap(segments: list[Segment], size: int, width: int) -> list[list[tuple[int
                     continue
             w = int(f.getlength(piece))
             if lines[-1] and lines[-1][-1][2] == "delete" and seg.op == "insert":
-                x += int(f.getlength(" ")) // 2  # a struck word and its replacement apart
+                x += int(f.getlength(" "))  # a struck word and its replacement apart
             if x + w > width and x > 0 and not piece.isspace():
                 lines.append([])
                 x = 0
@@ -199,7 +199,7 @@ def render_card(
     for name in ("body", "byline", "corrections"):
         field = d.fields[name]
         for row in _changed_rows(field):
-            if blocks == MAX_BLOCKS:
+            if blocks == MAX_BLOCKS or c.y > MAX_HEIGHT - 420:  # room for the footer
                 break
             where = row.new_index if row.new_index is not None else row.old_index
             what = {"changed": "changed", "inserted": "added", "deleted": "removed"}[row.kind]
