@@ -161,6 +161,8 @@ def test_bad_targets_are_a_clear_error():
         parse_targets('[{"type": "fax"}]')
     with pytest.raises(PublishConfigError, match="needs instance"):
         parse_targets([{"type": "mastodon", "token_env": "X"}])
+    with pytest.raises(PublishConfigError, match="needs url or url_env"):
+        parse_targets([{"type": "webhook"}])
     with pytest.raises(PublishConfigError, match="distinct name"):
         parse_targets([{"type": "wayback"}, {"type": "wayback"}])
     with pytest.raises(PublishConfigError, match="not JSON"):
@@ -587,3 +589,24 @@ def test_publish_wait_sits_out_a_short_retry_after_and_stops(fake, ingest, store
     assert counts == {"sent": 3, "retry": 1, "rate-limited": 1}
     assert clock.now - start == timedelta(seconds=60)
     assert len(fake.hooks) == 1 and len(fake.statuses) == 2
+
+
+def test_a_webhook_url_holding_a_token_comes_from_the_environment(
+    fake, ingest, store, tmp_path, monkeypatch, caplog
+):
+    hook_path = f"/hook?token={uuid.uuid4().hex}"
+    monkeypatch.setenv("ND_TEST_HOOK_URL", fake.url + hook_path)
+    targets = [{"type": "webhook", "url_env": "ND_TEST_HOOK_URL"}]
+    headline_change(ingest(targets))
+    fake.fail["/hook"] = [(503, {})]
+    clock = Clock()
+    pub = publisher(store, targets, tmp_path, clock)
+    printed = []
+    pub.run(dry_run=True, out=printed.append)
+    assert "POST $ND_TEST_HOOK_URL" in printed[0]
+    assert pub.run() == {"retry": 1}
+    clock.sleep(60)
+    assert pub.run() == {"sent": 1}
+    assert [c[1] for c in fake.calls("/hook")] == [hook_path] * 2
+    stored = json.dumps(list(Outbox(store).entries.find()), default=str)
+    assert hook_path.split("=")[1] not in caplog.text + stored + printed[0]

@@ -15,7 +15,7 @@ from typing import Any
 
 KINDS = {
     # kind -> (required keys, the key naming the secret's environment variable)
-    "webhook": (("url",), "secret_env"),
+    "webhook": ((), "secret_env"),  # and url, or url_env when the URL holds a token
     "mastodon": (("instance", "token_env"), "token_env"),
     "bluesky": (("service", "handle", "password_env"), "password_env"),
     "wayback": ((), "key_env"),
@@ -48,9 +48,10 @@ class Target:
             return False
         return self.fields is None or bool(self.fields & set(version.get("changed") or ()))
 
-    def secret(self) -> str | None:
-        """The target's secret, from the environment variable it names (None when it names none)."""
-        variable = self.options.get(KINDS[self.kind][1])
+    def secret(self, key: str | None = None) -> str | None:
+        """The value of the environment variable named by option `key` (default: the kind's
+        secret); None when the target names none."""
+        variable = self.options.get(key or KINDS[self.kind][1])
         if not variable:
             return None
         value = os.environ.get(variable)
@@ -59,6 +60,21 @@ class Target:
                 f"target {self.name}: environment variable {variable} is unset"
             )
         return value
+
+    def check(self) -> None:
+        """Raises PublishConfigError when an environment variable the target names is unset."""
+        for key in self.options:
+            if key.endswith("_env"):
+                self.secret(key)
+
+    def secrets(self) -> list[str]:
+        """Every secret value the target names (for keeping them out of messages)."""
+        names = [v for k, v in self.options.items() if k.endswith("_env") and v]
+        return [os.environ[n] for n in names if os.environ.get(n)]
+
+    def url(self) -> str:
+        """A webhook's URL; `url_env` keeps one that embeds a token (Discord, Slack) secret."""
+        return self.options.get("url") or self.secret("url_env") or ""
 
 
 def _names(value: Any, what: str, name: str) -> frozenset[str] | None:
@@ -87,6 +103,8 @@ def parse_targets(raw: Any, *, max_tries: int = 12) -> list[Target]:
         kind = item["type"]
         name = str(item.get("name") or kind)
         missing = [k for k in KINDS[kind][0] if not item.get(k)]
+        if kind == "webhook" and not (item.get("url") or item.get("url_env")):
+            missing.append("url or url_env")
         if missing:
             raise PublishConfigError(f"target {name} ({kind}) needs {', '.join(missing)}")
         if any(t.name == name for t in targets):

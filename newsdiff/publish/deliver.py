@@ -8,7 +8,6 @@ sooner than the service's Retry-After); after a target's max_tries an entry is `
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -16,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newsdiff.publish import KINDS, PublishConfigError, Target
+from newsdiff.publish import PublishConfigError, Target
 from newsdiff.publish.card import render_card
 from newsdiff.publish.compose import Change
 from newsdiff.publish.services import PICTURES, SENDERS, Context, DeliveryError, tid
@@ -63,8 +62,7 @@ class Publisher:
 
     def secrets(self) -> list[str]:
         """Every secret our targets read, so no message can carry one."""
-        names = [t.options.get(KINDS[t.kind][1]) for t in self.targets]
-        return [os.environ[n] for n in names if n and os.environ.get(n)]
+        return [secret for t in self.targets for secret in t.secrets()]
 
     def run(self, *, dry_run: bool = False, out: Callable[[str], None] = print) -> Counter:
         """One pass over every target's due entries; returns outcome counts."""
@@ -72,7 +70,7 @@ class Publisher:
         self.outbox.collect(self.clock())
         for target in self.targets:
             try:
-                target.secret()
+                target.check()
             except PublishConfigError as exc:  # its entries wait; none is spent
                 logger.error("Not publishing to %s: %s", target.name, exc)
                 counts["misconfigured"] += 1
@@ -199,7 +197,8 @@ class Publisher:
             text, links = change.bluesky_text()
             lines.append(f"  post: {text} " + " · ".join(f"[{t}]({u})" for t, u in links))
         elif target.kind == "webhook":
-            lines.append(f"  POST {target.options['url']}: {change.diff.summary()}")
+            where = target.options.get("url") or f"${target.options.get('url_env')}"
+            lines.append(f"  POST {where}: {change.diff.summary()}")
         else:
             lines.append(f"  archive: {change.article_url}")
         if picture is not None:

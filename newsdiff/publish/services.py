@@ -117,7 +117,7 @@ def send_webhook(
     if secret:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         headers["X-Newsdiff-Signature"] = f"sha256={digest}"
-    url = target.options["url"]
+    url = target.url()
     _http(lambda: requests.post(url, data=body, headers=headers, timeout=TIMEOUT), "webhook")
     return None
 
