@@ -55,6 +55,7 @@ class FakeServices:
         self.blobs: list[bytes] = []
         self.hooks: list[tuple[dict, bytes]] = []
         self.saves: list[str] = []
+        self.spn_pending = 0  # status checks answered "pending" before "success"
         self.lock = threading.Lock()
         fake = self
 
@@ -259,6 +260,9 @@ class FakeServices:
 
     def spn_status(self, headers, body, query, path):
         job = path.rsplit("/", 1)[-1]
+        if self.spn_pending:
+            self.spn_pending -= 1
+            return 200, {"status": "pending", "job_id": job, "resources": []}
         url = self.saves[int(job.split("-")[1]) - 1]
         return 200, {
             "status": "success",

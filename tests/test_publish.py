@@ -610,3 +610,17 @@ def test_a_webhook_url_holding_a_token_comes_from_the_environment(
     assert [c[1] for c in fake.calls("/hook")] == [hook_path] * 2
     stored = json.dumps(list(Outbox(store).entries.find()), default=str)
     assert hook_path.split("=")[1] not in caplog.text + stored + printed[0]
+
+
+def test_a_slow_archive_job_is_asked_about_again_not_started_twice(fake, ingest, store, tmp_path):
+    targets = targets_for(fake, wayback={"labels": ["change"], "polls": 2})
+    headline_change(ingest(targets))
+    fake.spn_pending = 3
+    clock = Clock()
+    pub = publisher(store, targets, tmp_path, clock)
+    assert pub.run() == {"retry": 1}
+    assert Outbox(store).entries.find_one()["job_id"] == "spn2-1"
+    clock.sleep(60)
+    assert pub.run() == {"sent": 1}
+    assert fake.saves == [URL] and len(fake.calls("/save/status/spn2-1")) == 4
+    assert store.versions.find_one({"number": 1})["archive_url"].endswith(f"/{URL}")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from PIL import Image
 
 from newsdiff.publish import WAYBACK_ENDPOINT, Target
 from newsdiff.publish.compose import Change
@@ -79,6 +80,16 @@ def _http(call: Callable[[], requests.Response], what: str) -> requests.Response
         return _check(call(), what)
     except requests.RequestException as exc:
         raise DeliveryError(f"{what} unreachable: {type(exc).__name__}") from None
+
+
+def _json(response: requests.Response, what: str) -> dict[str, Any]:
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise DeliveryError(f"{what} answered something other than a JSON object")
+    return answer
 
 
 def tid(now: datetime) -> str:
@@ -188,8 +199,6 @@ def send_bluesky(
             builder = builder.text(" · " if i else "").link(label, url)
         data = picture.read_bytes()
         blob = client.upload_blob(data).blob
-        from PIL import Image
-
         with Image.open(picture) as image:
             ratio = models.AppBskyEmbedDefs.AspectRatio(width=image.width, height=image.height)
         embed = models.AppBskyEmbedImages.Main(
@@ -238,16 +247,22 @@ def send_wayback(
             ),
             "Save Page Now",
         )
-        job = response.json().get("job_id")
+        answer = _json(response, "Save Page Now")
+        job = answer.get("job_id")
         if not job:
-            raise DeliveryError(f"Save Page Now: {response.json().get('message') or 'no job id'}")
+            raise DeliveryError(f"Save Page Now: {answer.get('message') or 'no job id'}")
         ctx.remember(entry["_id"], job_id=job)
     polls = int(target.options.get("polls") or 10)
     for i in range(polls):
-        status = _http(
-            lambda: requests.get(f"{endpoint}/save/status/{job}", headers=headers, timeout=TIMEOUT),
+        status = _json(
+            _http(
+                lambda: requests.get(
+                    f"{endpoint}/save/status/{job}", headers=headers, timeout=TIMEOUT
+                ),
+                "Save Page Now status",
+            ),
             "Save Page Now status",
-        ).json()
+        )
         if status.get("status") == "success":
             archived = f"{endpoint}/web/{status['timestamp']}/{status['original_url']}"
             ctx.archive(entry["version_id"], archived)
