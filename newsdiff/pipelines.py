@@ -16,7 +16,7 @@ from datetime import datetime
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
-from newsdiff import schedule, text, workers
+from newsdiff import publish, schedule, text, workers
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
@@ -108,6 +108,11 @@ class StorePipeline(_Pipeline):
         self.spool = Spool(data_dir(settings) / "spool")
         self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
         self._down_until = 0.0
+        try:
+            self.publish_to = publish.targets_from_settings(settings)
+        except publish.PublishConfigError as exc:  # versions matter more than posts about them
+            logger.error("Publishing is off for this crawl: %s", exc)
+            self.publish_to = []
 
     def open_spider(self):
         try:
@@ -304,6 +309,9 @@ class StorePipeline(_Pipeline):
             "snapshot": self.store.save_snapshot(html, now) if html else None,
             "agreement": self._agreement(a),
         }
+        # The outbox entries travel inside the version's own insert (newsdiff.store.outbox).
+        if targets := publish.matching(self.publish_to, version):
+            version["outbox"] = targets
         article_fields = {
             "extractor": a.get("extractor"),
             "title": a["title"],

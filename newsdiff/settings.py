@@ -76,6 +76,16 @@ NEWSDIFF_SCHEDULE = _json_env("NEWSDIFF_SCHEDULE", {}) or {
     "apnews": {"every": "30m"},
 }
 
+# --- publishing changes (newsdiff/publish/, `scrapy publish`; README "Publishing") -----------
+# A JSON list of targets: {"type": "webhook"|"mastodon"|"bluesky"|"wayback", ...}. Secrets are
+# named by *_env keys and read from the environment at delivery, never written here.
+NEWSDIFF_PUBLISH = json.loads(os.environ.get("NEWSDIFF_PUBLISH") or "[]")
+NEWSDIFF_VIEWER_URL = os.environ.get("NEWSDIFF_VIEWER_URL", "http://127.0.0.1:8000")  # diff links
+NEWSDIFF_PUBLISH_MAX_TRIES = 12  # then an entry is "failed" (scrapy health); ~20 h of back-off
+NEWSDIFF_PUBLISH_BACKOFF_SECONDS = 60  # first retry; doubles per try, at most 6 hours
+NEWSDIFF_PUBLISH_LEASE_SECONDS = 600  # a claimed entry older than this was left by a crash
+NEWSDIFF_PUBLISH_AFTER_CRAWL = False  # also deliver at the end of each crawl
+
 # --- politeness and safety ---------------------------------------------------------------
 USER_AGENT = "newsdiff/0.1 (+https://github.com/newsdiff/newsdiff; tracks changes to news articles)"
 ROBOTSTXT_OBEY = True
@@ -117,7 +127,11 @@ SPIDER_MIDDLEWARES = {
 DELTAFETCH_ENABLED = True
 DELTAFETCH_DIR = ""  # empty: NEWSDIFF_DATA_DIR/deltafetch (absolute, so Scrapyd jobs keep it)
 
-EXTENSIONS = {"newsdiff.extensions.CrawlSummary": 500, "newsdiff.health.CrawlHealth": 510}
+EXTENSIONS = {
+    "newsdiff.extensions.CrawlSummary": 500,
+    "newsdiff.health.CrawlHealth": 510,
+    "newsdiff.publish.extension.PublishAfterCrawl": 520,  # NEWSDIFF_PUBLISH_AFTER_CRAWL
+}
 NEWSDIFF_HEALTH_ENABLED = True  # per-crawl self-checks, warnings and the `crawls` record
 NEWSDIFF_HEALTH_MAX_EMPTY_SHARE = 0.5  # warn when a larger share of pages lacks body/title/byline
 NEWSDIFF_HEALTH_MIN_PAGES = 3  # the share checks need at least this many article pages

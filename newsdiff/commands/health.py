@@ -18,6 +18,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newsdiff.store import Store, open_store
+from newsdiff.store.outbox import Outbox
 from newsdiff.store.queries import Queries
 
 
@@ -51,6 +52,11 @@ def outlet_report(store: Store, outlet: str, now: datetime, settings) -> dict[st
     if last and last.get("problems"):
         names = ", ".join(p["problem"] for p in last["problems"])
         broken.append(f"last crawl had health problems: {names}")
+    outbox = Outbox(store).counts(outlet)
+    gave_up = {target: n for (target, state), n in outbox.items() if state == "failed"}
+    if gave_up:
+        which = ", ".join(f"{n} to {target}" for target, n in sorted(gave_up.items()))
+        broken.append(f"publishing gave up on {which} (scrapy publish --retry-failed)")
     problems = [
         {"finish": c["finish"].isoformat(), **p} for c in recent for p in c.get("problems", [])
     ]
@@ -76,6 +82,8 @@ def outlet_report(store: Store, outlet: str, now: datetime, settings) -> dict[st
         "new_articles_last_day": seen["new_articles_last_day"],
         "failing_articles": seen["failing"],
         "recent_problems": problems,
+        "publish_pending": sum(n for (_, state), n in outbox.items() if state != "failed"),
+        "publish_failed": sum(gave_up.values()),
     }
 
 

@@ -48,7 +48,7 @@ VERSION_LIST_FIELDS = {
     "article_id": 1,
 }
 ARTICLE_PRIVATE = ("hashes", "loose_hashes", "seen_hashes", "validators")
-VERSION_PRIVATE = ("loose_hashes",)
+VERSION_PRIVATE = ("loose_hashes", "outbox")  # outbox: publishing bookkeeping
 
 
 class QueryError(ValueError):

@@ -242,6 +242,16 @@ def diff_page(request: Request) -> Response:
     return render(request, "diff.html", **context)
 
 
+def diff_picture(request: Request) -> Response:
+    """The change as a PNG card (newsdiff.publish.card): what posts attach, for any page to link."""
+    from newsdiff.publish.card import render_card
+
+    pp = request.path_params
+    context = diff_view(viewer(request), pp["article_id"], pp["a"], pp["b"], show_all=True)
+    png = render_card(context["article"], context["old"], context["new"])
+    return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
+
+
 def compare(request: Request) -> Response:
     """The compare form on the article page (GET, so it works without JavaScript)."""
     v = viewer(request)
@@ -336,6 +346,8 @@ def create_app(
         Route("/", start, name="start"),
         Route("/articles/{article_id}", article_page, name="article"),
         Route("/articles/{article_id}/versions/{number}", version_page, name="version"),
+        # Before "diff": its {b} would take "1.png" too.
+        Route("/articles/{article_id}/diff/{a}/{b}.png", diff_picture, name="diff_picture"),
         Route("/articles/{article_id}/diff/{a}/{b}", diff_page, name="diff"),
         Route("/articles/{article_id}/compare", compare, name="compare"),
         Route("/articles/{article_id}/feed.atom", feeds.article_feed, name="article_feed"),
