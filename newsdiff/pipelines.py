@@ -104,6 +104,8 @@ class StorePipeline(_Pipeline):
         self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO", 0.5)
         self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS", 800)
         self.min_agreement = settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT")
+        # A discovery crawl stores mostly first versions: a sample of them is enough.
+        self.first_checks_left = settings.getint("NEWSDIFF_AGREEMENT_FIRST_VERSIONS")
         self.store: Store | None = None
         self.spool = Spool(data_dir(settings) / "spool")
         self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
@@ -271,12 +273,17 @@ class StorePipeline(_Pipeline):
         )
         return "checks/unchanged" if status == "unchanged" else f"status/{status}"
 
-    def _agreement(self, a: ItemAdapter) -> float | None:
+    def _agreement(self, a: ItemAdapter, label: str) -> float | None:
         """How much of the outlet rules' body the independent generic extractor also finds
         (shingle F1): a layout change the rules half-survive shows as a fall. None when the
-        body came from the generic path itself or there is no page."""
+        body came from the generic path itself, there is no page, or the crawl has cross-checked
+        its NEWSDIFF_AGREEMENT_FIRST_VERSIONS first versions (every edit is checked)."""
         if not a.get("html") or a.get("extractor") in FALLBACK_EXTRACTORS:
             return None
+        if label == "first":
+            if self.first_checks_left <= 0:
+                return None
+            self.first_checks_left -= 1
         found = workers.agreement(self.crawler, a["html"], a["url"], a["outlet"], a["body"])
         if found is not None:
             self.stats.inc_value("newsdiff/agreement/checked")
@@ -307,7 +314,7 @@ class StorePipeline(_Pipeline):
             "extractor_version": a.get("extractor_version"),
             "normaliser_version": text.NORMALISER_VERSION,
             "snapshot": self.store.save_snapshot(html, now) if html else None,
-            "agreement": self._agreement(a),
+            "agreement": self._agreement(a, label),
         }
         # The outbox entries travel inside the version's own insert (newsdiff.store.outbox).
         if targets := publish.matching(self.publish_to, version):
