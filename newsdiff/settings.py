@@ -142,7 +142,7 @@ NEWSDIFF_HEALTH_MAX_REJECTED_SHARE = 0.2  # warn when more article URLs than thi
 # NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE of its new versions were low.
 NEWSDIFF_HEALTH_MIN_AGREEMENT = 0.5
 NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE = 0.3
-# Every edit is cross-checked; of the first versions (a discovery crawl's bulk), this many per crawl.
+# Every edit is cross-checked; of first versions (a discovery crawl's bulk), this many per crawl.
 NEWSDIFF_AGREEMENT_FIRST_VERSIONS = 20
 NEWSDIFF_HEALTH_STALE_HOURS = 48  # warn when an outlet stored no version for longer than this,
 NEWSDIFF_HEALTH_STALE_FACTOR = 10  # or this many times its typical gap between versions if longer
