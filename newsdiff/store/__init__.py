@@ -19,6 +19,7 @@ from typing import Any
 import pymongo
 import zstandard
 from bson import ObjectId
+from bson.errors import InvalidDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
@@ -27,6 +28,7 @@ from newsdiff.store.embedded import EmbeddedServerError, ensure_server
 __all__ = [
     "ArticleState",
     "ConnectionFailure",
+    "DocumentError",
     "EmbeddedServerError",
     "Store",
     "StoreError",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 StoreError = PyMongoError
+DocumentError = InvalidDocument  # a document pymongo cannot send (e.g. DocumentTooLarge)
 
 # What a re-check needs to decide on a new version without another read (the due query carries it).
 STATE_FIELDS = {
@@ -259,6 +262,7 @@ class Store:
             "loose_hashes": latest["loose_hashes"],
             "seen_hashes": seen,
             "body_chars": sum(map(len, latest["body"])),
+            "last_changed": latest["fetched_at"],
         }
 
     def add_version(
