@@ -1,4 +1,5 @@
-"""Store-side faults: MongoDB going away mid-crawl, a crawl killed in the middle of writing."""
+"""Store-side faults: MongoDB going away or failing writes mid-crawl, a crawl killed in the middle
+of writing, crawls sharing a spool, fetches stored out of order, pages too large for a version."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 
 from newsdiff.replay import build_nytimes_site
+from newsdiff.spool import CLAIMS, Spool
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
+from tests import test_versions
 from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
 from tests.test_concurrency import assert_consistent
 from tests.test_crawl import BLACKOUTS, GREECE, MUELLER, add_paragraph_after, edit
+from tests.test_versions import T0, URL
 
 
 @pytest.fixture
@@ -115,3 +120,101 @@ def test_crawl_killed_while_writing_leaves_no_duplicate_or_gap(
     assert store.versions.count_documents({}) == 8 * 15
     assert store.articles.count_documents({}) == 8 * 15
     assert_consistent(store)
+
+
+pipeline, pipeline_with = test_versions.pipeline, test_versions.pipeline_with  # fixtures
+
+
+# --- spool shared by concurrent crawls ----------------------------------------------------------
+
+
+def _spool_some(spool: Spool, count: int) -> None:
+    for i in range(count):
+        spool.add(
+            {"outlet": "nytimes", "url": f"https://www.nytimes.com/{i}.html", "html": b"<p>x</p>",
+             "fetched_at": (T0 + timedelta(seconds=i)).isoformat()}
+        )  # fmt: skip
+
+
+def test_two_replays_never_take_the_same_spooled_fetch(tmp_path):
+    """Two crawls sharing a data directory replay one spool at once: each file goes to one of
+    them, and a file the other one took is skipped, not an error."""
+    _spool_some(Spool(tmp_path / "spool"), 6)
+    first, second = Spool(tmp_path / "spool").items(), Spool(tmp_path / "spool").items()
+    taken = []
+    for (path_a, item_a), (path_b, item_b) in zip(first, second, strict=False):
+        taken += [item_a.url, item_b.url]
+        path_a.unlink()  # each "crawl" stored its fetch and deletes its file
+        path_b.unlink()
+    assert sorted(taken) == sorted(f"https://www.nytimes.com/{i}.html" for i in range(6))
+    assert Spool(tmp_path / "spool").waiting() == 0
+
+
+def test_a_replay_that_died_gives_its_claimed_fetches_back(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    _spool_some(spool, 3)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    held = tmp_path / "spool" / CLAIMS / dead.stdout.strip()
+    held.mkdir(parents=True)
+    for path in spool.pending()[:2]:
+        path.rename(held / path.name)  # as a replay killed with SIGKILL leaves them
+    assert len(spool.pending()) == 1 and spool.waiting() == 3
+    assert len([url for _, url in spool.items()]) == 3
+    assert not held.exists()
+
+
+# --- fetch order and oversized pages -------------------------------------------------------------
+
+
+def test_an_older_fetch_never_becomes_the_latest_version(pipeline, store):
+    """Two crawls check one article: the later fetch is stored first; the earlier fetch,
+    stored after it, must not show a revert that never happened."""
+    pipeline()
+    before = store.find_article([URL])
+    pipeline(minutes=20, title="Newest Title")
+    pipeline(minutes=10, title="Middle Title", known=before)  # version-number conflict
+    pipeline(minutes=11, title="Middle Title")  # read the article after the later fetch
+    titles = [v["title"] for v in store.versions.find({}, sort=[("number", 1)])]
+    assert titles == ["Council Approves Budget", "Newest Title"]
+    article = store.articles.find_one({"url": URL})
+    assert article["title"] == "Newest Title" and article["version_count"] == 2
+    assert pipeline.crawler.stats.get_value("newsdiff/versions/stale") == 2
+
+
+def _no_long_log_lines(caplog) -> None:
+    longest = max((len(r.getMessage()) for r in caplog.records), default=0)
+    assert longest < 2000, f"a {longest}-character log line"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["A paragraph of an endless page."] * 60_000,  # many paragraphs, 1.9 MB
+        ["x" * 900_000] * 20,  # 18 MB of text: over MongoDB's 16 MB document limit
+    ],
+    ids=["paragraphs", "bytes"],
+)
+def test_an_oversized_page_is_failing_with_a_reason_and_its_snapshot(pipeline, store, body, caplog):
+    pipeline(body=body)
+    assert store.versions.count_documents({}) == 0
+    article = store.articles.find_one({"url": URL})
+    assert article["status"] == "failing"
+    assert "too large to store as a version" in article["reason"]
+    digest = article["reason"].rsplit(" ", 1)[-1]
+    assert store.snapshot(digest) == b"<html>raw</html>"
+    assert "next_check" in article  # checked again later, not fetched again as new
+    assert pipeline.crawler.stats.get_value("newsdiff/extract/oversized") == 1
+    assert pipeline.crawler.stats.get_value("newsdiff/status/failing") == 1
+    _no_long_log_lines(caplog)
+
+
+def test_a_document_too_large_past_the_bounds_is_still_a_reason(pipeline_with, store, caplog):
+    """Bounds set above MongoDB's limit: the write itself fails, and is still handled."""
+    run = pipeline_with(NEWSDIFF_MAX_BODY_BYTES=10**9)
+    run(body=["x" * 900_000] * 20)
+    article = store.articles.find_one({"url": URL})
+    assert store.versions.count_documents({}) == 0
+    assert article["status"] == "failing"
+    assert article["reason"].startswith("the version could not be stored")
+    _no_long_log_lines(caplog)
