@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import timedelta
 
+import pymongo
 import pytest
 
 from newsdiff.replay import build_nytimes_site
@@ -17,7 +18,7 @@ from newsdiff.spool import CLAIMS, Spool
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
 from tests import test_versions
-from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
+from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl, scrapy_command
 from tests.test_concurrency import assert_consistent
 from tests.test_crawl import BLACKOUTS, GREECE, MUELLER, add_paragraph_after, edit
 from tests.test_versions import T0, URL
@@ -218,3 +219,81 @@ def test_a_document_too_large_past_the_bounds_is_still_a_reason(pipeline_with, s
     assert article["status"] == "failing"
     assert article["reason"].startswith("the version could not be stored")
     _no_long_log_lines(caplog)
+
+
+# --- a server that stays up but fails writes (a full disk) ---------------------------------------
+
+WRITES = ["insert", "update", "findAndModify", "delete"]
+
+
+def fail_commands(uri: str, commands: list[str] | None) -> None:
+    """Make the server answer these commands with InternalError, as SecantusDB does on a full
+    disk ("internal server error"); None: answer normally again. mongod's own failCommand."""
+    client = pymongo.MongoClient(uri)
+    try:
+        if commands is None:
+            client.admin.command("configureFailPoint", "failCommand", mode="off")
+        else:
+            data = {"failCommands": commands, "errorCode": 1, "errmsg": "internal server error"}
+            client.admin.command("configureFailPoint", "failCommand", mode="alwaysOn", data=data)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def failing_server(tmp_path):
+    """A server of the test's own on which the test may make commands fail."""
+    directory = tmp_path / "failing-db"
+    directory.mkdir()
+    (directory / "secantusd.toml").write_text("[server]\nenable_test_commands = true\n")
+    proc, port = start_server(directory)
+    yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+    proc.kill()
+    proc.wait(30)
+
+
+@pytest.mark.slow
+def test_writes_the_server_fails_are_spooled_and_the_crawl_says_so(site, tmp_path, failing_server):
+    build_nytimes_site(site.root)
+    env = crawl_env(site, failing_server, "wedged", str(tmp_path / "data"))
+    crawl = ("crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0")
+    first = scrapy_command(*crawl, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    edit(site.root, GREECE, b"High Treason, Some Greeks Say", b"Treason, Many Greeks Say")
+
+    fail_commands(failing_server, WRITES)
+    wedged = scrapy_command(*crawl, "-a", "force=1", env=env, timeout=300)
+    assert wedged.returncode == 1, wedged.stderr[-3000:]
+    assert "waiting on local disk 8, " in wedged.stderr  # the summary line
+    assert "crawl nytimes failed, finish reason: versions_spooled: 8 fetches" in wedged.stderr
+    assert len(list((tmp_path / "data" / "spool").glob("*.json"))) == 8
+
+    health = scrapy_command("health", env=env)
+    assert health.returncode == 1
+    assert "8 fetches wait on local disk" in health.stderr
+    fail_commands(failing_server, ["find", "aggregate", "distinct", "count"])
+    health = scrapy_command("health", env=env)
+    assert health.returncode == 1
+    assert "newsdiff: the database cannot be read (error: " in health.stderr
+    assert "Traceback" not in health.stderr
+
+    from starlette.testclient import TestClient
+
+    from newsdiff.web import create_app
+
+    store = Store(failing_server, "wedged")
+    try:
+        with TestClient(create_app(store), raise_server_exceptions=False) as viewer:
+            page = viewer.get("/")
+        assert page.status_code == 503
+        assert "the database is not answering right now" in page.text
+
+        fail_commands(failing_server, None)
+        again = scrapy_command(*crawl, "-a", "mode=discover", env=env, timeout=300)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert list((tmp_path / "data" / "spool").glob("*.json")) == []
+        assert store.versions.count_documents({}) == 8 + 1
+        assert {v["url"] for v in store.versions.find({"number": 1})} == {GREECE}
+        assert_consistent(store)
+    finally:
+        store.close()

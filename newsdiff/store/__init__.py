@@ -20,7 +20,7 @@ import pymongo
 import zstandard
 from bson import ObjectId
 from bson.errors import InvalidDocument
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from newsdiff.store.embedded import EmbeddedServerError, ensure_server
@@ -34,6 +34,7 @@ __all__ = [
     "StoreError",
     "VersionConflict",
     "data_dir",
+    "describe_error",
     "open_store",
 ]
 
@@ -65,6 +66,15 @@ class VersionConflict(Exception):
     def __init__(self, latest: ArticleState):
         super().__init__("version number taken by a concurrent writer")
         self.latest = latest
+
+
+def describe_error(exc: BaseException) -> str:
+    """A store error in words: the server's own message, not the whole reply it came in."""
+    message = str(exc)
+    if isinstance(exc, OperationFailure) and isinstance(exc.details, Mapping):
+        message = exc.details.get("errmsg") or message
+    kind = "unreachable" if isinstance(exc, ConnectionFailure) else "error"
+    return f"{kind}: {message[:300]}"
 
 
 def data_dir(settings: Mapping[str, Any] | None = None) -> Path:
