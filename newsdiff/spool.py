@@ -86,14 +86,15 @@ class Spool:
                 continue  # another crawl's replay took it first
             try:
                 fields = json.loads(claimed.read_text())
-            except ValueError as exc:  # not written by add(): keep it aside for a person
+                if fields.get("html") is not None:
+                    fields["html"] = base64.b64decode(fields["html"])
+                article = Article(**fields)
+            except (ValueError, TypeError) as exc:  # not add()'s: keep it aside for a person
                 bad = self.directory / (path.name + ".bad")
                 os.replace(claimed, bad)
                 logger.error("Spooled fetch %s cannot be read (%s); moved to %s", path, exc, bad)
                 continue
-            if fields.get("html") is not None:
-                fields["html"] = base64.b64decode(fields["html"])
-            yield claimed, Article(**fields)
+            yield claimed, article
 
     def release(self, claimed: Path) -> None:
         """Give a claimed file back to the spool (it could not be written now)."""
