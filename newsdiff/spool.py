@@ -10,6 +10,7 @@ knows about MongoDB.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -69,8 +70,10 @@ class Spool:
             if claims.name.isdigit() and _alive(int(claims.name)):
                 continue
             for path in claims.glob("*.json"):
-                os.replace(path, self.directory / path.name)
-            claims.rmdir()
+                with contextlib.suppress(FileNotFoundError):  # another replay put it back
+                    os.replace(path, self.directory / path.name)
+            with contextlib.suppress(OSError):
+                claims.rmdir()
 
     def items(self) -> Iterator[tuple[Path, Article]]:
         """(claimed file, Article) in fetch order. Delete the file once the article is stored,
