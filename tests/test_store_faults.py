@@ -299,3 +299,25 @@ def test_writes_the_server_fails_are_spooled_and_the_crawl_says_so(site, tmp_pat
         assert_consistent(store)
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_a_fetch_is_timed_at_its_response_not_after_its_extraction(
+    site, store, mongo_uri, db_name, tmp_path
+):
+    """A new crawl process starts its extraction workers (about a second) while the first pages
+    arrive: their fetched_at must be when they arrived, not when extraction ended."""
+    build_nytimes_site(site.root)
+    requested = {}
+    site.on_request = lambda host, path: requested.setdefault(path, time.time())
+    env = crawl_env(site, mongo_uri, db_name, str(tmp_path / "data"))
+    env["NEWSDIFF_EXTRACT_WORKERS"] = "1"
+    done = scrapy_command("crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0", env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    delays = [
+        v["fetched_at"].timestamp() - requested[v["url"].removeprefix("https://www.nytimes.com")]
+        for v in store.versions.find()
+    ]
+    assert len(delays) == 8
+    # Measured here: 0.004-0.025 s stamped at arrival, 0.76-0.92 s stamped after extraction.
+    assert min(delays) < 0.4, delays
