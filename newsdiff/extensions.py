@@ -23,7 +23,7 @@ class CrawlSummary:
         failures = sum(
             value
             for key, value in self.stats.get_stats().items()
-            if key.startswith(("newsdiff/status/", "newsdiff/store/errors"))
+            if key.startswith(("newsdiff/status/", "newsdiff/store/errors", "newsdiff/store/lost"))
         )
         elapsed = get("elapsed_time_seconds") or 0
         discovered = get("newsdiff/discovery/urls", 0)

@@ -2,7 +2,8 @@
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, versions/new, versions/<label>, checks/unchanged, versions/conflicts,
-versions/stale, extract/oversized, store/errors, store/spooled, spool/replayed, spool/waiting.
+versions/stale, extract/oversized, store/errors, store/spooled, store/lost (neither stored nor
+spooled: the crawl stops), spool/replayed, spool/waiting.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
 from newsdiff import schedule, text
 from newsdiff.spool import Spool
@@ -27,6 +29,7 @@ from newsdiff.store import (
     StoreError,
     VersionConflict,
     data_dir,
+    describe_error,
     open_store,
 )
 
@@ -110,6 +113,8 @@ class StorePipeline(_Pipeline):
         self.spool = Spool(data_dir(settings) / "spool")
         self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
         self._down_until = 0.0
+        self.failed: str | None = None  # why the crawl stops: a fetch could not even be spooled
+        self._stopping = False
         self.max_body_bytes = settings.getint("NEWSDIFF_MAX_BODY_BYTES", 4_000_000)
         self.max_paragraphs = settings.getint("NEWSDIFF_MAX_PARAGRAPHS", 20_000)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
@@ -127,7 +132,10 @@ class StorePipeline(_Pipeline):
             )
             logger.error("MongoDB is unreachable (%s): %s", where, exc)
             raise CloseSpider(f"mongodb_unreachable: {exc}") from exc
-        self._replay_spool()
+        try:
+            self._replay_spool()
+        except OSError as exc:  # the spool, not the database: the crawl can still store
+            logger.error("The spool in %s cannot be replayed: %s", self.spool.directory, exc)
 
     def spider_idle(self):
         """The crawl is about to end: fetches still spooled make its finish reason say so."""
@@ -184,8 +192,15 @@ class StorePipeline(_Pipeline):
     def _count(self, item, events: list[str]):
         for event in events:  # stats are updated here, on the crawl's own thread
             self.stats.inc_value(f"newsdiff/{event}")
-        if "store/errors" in events:
-            raise StoreError(ItemAdapter(item).get("reason") or "store write failed")
+        if "store/lost" in events and not self._stopping:
+            self._stopping = True
+            logger.error("%s; stopping the crawl", self.failed)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=self.failed))
+        if "store/errors" in events or "store/lost" in events:
+            a = ItemAdapter(item)
+            for name in ("body", "byline", "corrections"):
+                a[name] = []  # Scrapy logs the failed item: never a whole page with it
+            raise StoreError(a.get("reason") or "store write failed")
         return item
 
     def _write(self, item, spool: bool = True) -> list[str]:
@@ -200,7 +215,14 @@ class StorePipeline(_Pipeline):
                 return ["store/errors"]
             # Keep the fetch on disk; a later write or crawl stores it once MongoDB takes writes.
             self._down_until = time.monotonic() + self.retry_after
-            path = self.spool.add(a.asdict())
+            try:
+                path = self.spool.add(a.asdict())
+            except OSError as spool_error:  # e.g. the disk the database filled up
+                a["reason"] = self.failed = (
+                    f"store_failed: {a['url']} could not be stored ({describe_error(exc)}) "
+                    f"nor spooled to {self.spool.directory} ({spool_error})"
+                )
+                return ["store/lost"]
             why = "unreachable" if isinstance(exc, ConnectionFailure) else "failed a write"
             logger.warning("MongoDB %s (%s): spooled %s to %s", why, exc, a["url"], path)
             events = ["store/spooled"]

@@ -79,9 +79,11 @@ class Spool:
         """(claimed file, Article) in fetch order. Delete the file once the article is stored,
         or give it back with release()."""
         self._return_dead_claims()
+        pending = self.pending()
         claims = self.directory / CLAIMS / str(os.getpid())
-        claims.mkdir(parents=True, exist_ok=True)
-        for path in self.pending():
+        if pending:
+            claims.mkdir(parents=True, exist_ok=True)
+        for path in pending:
             claimed = claims / path.name
             try:
                 os.replace(path, claimed)  # atomic: of two replays, one gets each file

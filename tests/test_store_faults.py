@@ -321,3 +321,24 @@ def test_a_fetch_is_timed_at_its_response_not_after_its_extraction(
     assert len(delays) == 8
     # Measured here: 0.004-0.025 s stamped at arrival, 0.76-0.92 s stamped after extraction.
     assert min(delays) < 0.4, delays
+
+
+@pytest.mark.slow
+def test_a_fetch_neither_stored_nor_spooled_stops_the_crawl_naming_why(
+    site, tmp_path, failing_server
+):
+    """The database's disk is full, and the spool is on it: the crawl stops, exit status 1,
+    with both causes in its finish reason, and no page in its log."""
+    build_nytimes_site(site.root)
+    env = crawl_env(site, failing_server, "full", str(tmp_path / "data"))
+    crawl = ("crawl", "nytimes", "-s", "AUTOTHROTTLE_ENABLED=0")
+    fail_commands(failing_server, WRITES)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "spool").write_text("a file where the spool directory should be")
+    full = scrapy_command(*crawl, env=env, timeout=300)
+    assert full.returncode == 1, full.stderr[-3000:]
+    reason = "crawl nytimes failed, finish reason: store_failed: https://www.nytimes.com/"
+    assert reason in full.stderr
+    assert "could not be stored (error: " in full.stderr and "nor spooled to " in full.stderr
+    longest = max(map(len, full.stderr.splitlines()))
+    assert longest < 3000, f"a {longest}-character log line"
