@@ -2,7 +2,9 @@
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, agreement/checked, agreement/low, versions/new, versions/<label>,
-checks/unchanged, versions/conflicts, store/errors, store/spooled, spool/replayed.
+checks/unchanged, versions/conflicts, versions/stale, extract/oversized, store/errors,
+store/spooled, store/lost (neither stored nor spooled: the crawl stops), spool/replayed,
+spool/waiting.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ import weakref
 from datetime import datetime
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
 from newsdiff import publish, schedule, text, workers
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
     ConnectionFailure,
+    DocumentError,
     Store,
     StoreError,
     VersionConflict,
     data_dir,
+    describe_error,
     open_store,
 )
 
@@ -94,7 +100,8 @@ class StorePipeline(_Pipeline):
     """Decides whether a fetch is a new version and writes it atomically.
 
     Settings: NEWSDIFF_MONGO_URI / NEWSDIFF_MONGO_DB, the NEWSDIFF_RECHECK_* schedule,
-    NEWSDIFF_SHRINK_RATIO and NEWSDIFF_SHRINK_MIN_CHARS.
+    NEWSDIFF_SHRINK_RATIO and NEWSDIFF_SHRINK_MIN_CHARS, NEWSDIFF_MAX_BODY_BYTES and
+    NEWSDIFF_MAX_PARAGRAPHS (the bound on a version's text, below MongoDB's 16 MB documents).
     """
 
     def __init__(self, crawler):
@@ -115,13 +122,17 @@ class StorePipeline(_Pipeline):
         except publish.PublishConfigError as exc:  # versions matter more than posts about them
             logger.error("Publishing is off for this crawl: %s", exc)
             self.publish_to = []
+        self.failed: str | None = None  # why the crawl stops: a fetch could not even be spooled
+        self._stopping = False
+        self.max_body_bytes = settings.getint("NEWSDIFF_MAX_BODY_BYTES", 4_000_000)
+        self.max_paragraphs = settings.getint("NEWSDIFF_MAX_PARAGRAPHS", 20_000)
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     def open_spider(self):
         try:
             self.store = store_for(self.crawler)
             self.store.ping()
             self.store.ensure_indexes()
-            self._replay_spool()
         except Exception as exc:
             where = (
                 "the embedded store"
@@ -130,11 +141,31 @@ class StorePipeline(_Pipeline):
             )
             logger.error("MongoDB is unreachable (%s): %s", where, exc)
             raise CloseSpider(f"mongodb_unreachable: {exc}") from exc
+        try:
+            self._replay_spool()
+        except OSError as exc:  # the spool, not the database: the crawl can still store
+            logger.error("The spool in %s cannot be replayed: %s", self.spool.directory, exc)
+
+    def spider_idle(self):
+        """The crawl is about to end: fetches still spooled make its finish reason say so."""
+        if self.store is None:
+            return
+        if self.spool.pending():
+            self._replay_spool()  # the database may be back: write what waited
+        waiting = self.spool.waiting()
+        self.stats.set_value("newsdiff/spool/waiting", waiting)
+        if waiting:
+            raise CloseSpider(
+                f"versions_spooled: {waiting} fetches wait on local disk in "
+                f"{self.spool.directory}: the database did not take them; a later crawl "
+                "writes them"
+            )
 
     def close_spider(self):
         if self.store is not None:
             if self.spool.pending():
                 self._replay_spool()  # the database may be back: write what waited
+            self.stats.set_value("newsdiff/spool/waiting", self.spool.waiting())
             self.store.close()
             _stores.pop(self.crawler, None)
 
@@ -148,6 +179,7 @@ class StorePipeline(_Pipeline):
         for path, item in self.spool.items():
             events = self._write(item, spool=False)
             if "store/errors" in events:
+                self.spool.release(path)
                 break
             path.unlink()
             written += 1
@@ -169,8 +201,15 @@ class StorePipeline(_Pipeline):
     def _count(self, item, events: list[str]):
         for event in events:  # stats are updated here, on the crawl's own thread
             self.stats.inc_value(f"newsdiff/{event}")
-        if "store/errors" in events:
-            raise StoreError(ItemAdapter(item).get("reason") or "store write failed")
+        if "store/lost" in events and not self._stopping:
+            self._stopping = True
+            logger.error("%s; stopping the crawl", self.failed)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=self.failed))
+        if "store/errors" in events or "store/lost" in events:
+            a = ItemAdapter(item)
+            for name in ("body", "byline", "corrections"):
+                a[name] = []  # Scrapy logs the failed item: never a whole page with it
+            raise StoreError(a.get("reason") or "store write failed")
         return item
 
     def _write(self, item, spool: bool = True) -> list[str]:
@@ -180,18 +219,33 @@ class StorePipeline(_Pipeline):
             if spool and time.monotonic() < self._down_until:
                 raise ConnectionFailure("MongoDB was unreachable moments ago")
             self._store(a, events)
-        except ConnectionFailure as exc:
+        except StoreError as exc:  # unreachable, or the server failed the write (disk full, …)
             if not spool:
                 return ["store/errors"]
-            # Keep the fetch on disk; open_spider/close_spider write it once MongoDB is back.
+            # Keep the fetch on disk; a later write or crawl stores it once MongoDB takes writes.
             self._down_until = time.monotonic() + self.retry_after
-            path = self.spool.add(a.asdict())
-            logger.warning("MongoDB unreachable (%s): spooled %s to %s", exc, a["url"], path)
+            try:
+                path = self.spool.add(a.asdict())
+            except OSError as spool_error:  # e.g. the disk the database filled up
+                a["reason"] = self.failed = (
+                    f"store_failed: {a['url']} could not be stored ({describe_error(exc)}) "
+                    f"nor spooled to {self.spool.directory} ({spool_error})"
+                )
+                return ["store/lost"]
+            why = "unreachable" if isinstance(exc, ConnectionFailure) else "failed a write"
+            logger.warning("MongoDB %s (%s): spooled %s to %s", why, exc, a["url"], path)
             events = ["store/spooled"]
-        except StoreError as exc:
-            logger.error("Could not store %s: %s", a["url"], exc)
-            a["reason"] = str(exc)
-            events.append("store/errors")
+        except DocumentError as exc:  # a bound in _store missed it: still a reason, not a crash
+            message = str(exc)[:300]  # never the document itself
+            logger.error("Could not store %s: %s", a["url"], message)
+            a["status"], a["reason"] = "failing", f"the version could not be stored: {message}"
+            a["html"] = None
+            events = []
+            try:
+                self._store(a, events)
+            except (StoreError, DocumentError) as again:
+                logger.error("Could not record %s as failing: %s", a["url"], str(again)[:300])
+                events.append("store/errors")
         finally:
             a["html"] = None  # stored as a snapshot; keep it out of logs and feed exports
             a["known"] = None
@@ -206,8 +260,18 @@ class StorePipeline(_Pipeline):
             state = self.store.ensure_article(a["outlet"], a["url"], a["aliases"], now)
         elif a["aliases"] and not set(a["aliases"]) <= set(state.get("aliases", [])):
             self.store.ensure_article(a["outlet"], state["url"], a["aliases"], now)
+        if self._stale(a, state, now):
+            events.append("versions/stale")
+            return
         status, reason = a["status"], a.get("reason")
-        if status == "ok" and self._shrunk(state, a["body"]):
+        oversized = self._oversized(a) if status == "ok" else None
+        if oversized:
+            status = "failing"
+            html = a.get("html")
+            kept = f"; the page is kept as snapshot {self.store.save_snapshot(html, now)}"
+            reason = oversized + (kept if html else "")
+            events.append("extract/oversized")
+        elif status == "ok" and self._shrunk(state, a["body"]):
             status = "failing"
             before, after = state["body_chars"], sum(map(len, a["body"]))
             reason = f"body shrank from {before} to {after} characters; not stored as a version"
@@ -239,10 +303,41 @@ class StorePipeline(_Pipeline):
             except VersionConflict as conflict:
                 events.append("versions/conflicts")
                 state = repaired = conflict.latest
+                if self._stale(a, state, now):  # a later fetch was stored meanwhile
+                    events.append("versions/stale")
+                    return
                 continue
             events += ["versions/new", f"versions/{label}"]
             logger.info("Stored version %d (%s) of %s", number, label, a["url"])
             return
+
+    @staticmethod
+    def _stale(a: ItemAdapter, state: ArticleState, now: datetime) -> bool:
+        """A fetch older than the newest stored version never becomes the latest: the history
+        is ordered by fetch time, and the later fetch already recorded the page's state."""
+        newest = state.get("last_changed")
+        if newest is None or now >= newest:
+            return False
+        logger.info(
+            "%s: fetched at %s, before the newest stored version (%s): not stored",
+            a["url"],
+            now.isoformat(),
+            newest.isoformat(),
+        )
+        return True
+
+    def _oversized(self, a: ItemAdapter) -> str | None:
+        """Why the extracted text is too large to be one version, or None."""
+        texts = [a.get("title") or "", *a["body"], *a["byline"], *a["corrections"]]
+        size = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+        paragraphs = len(a["body"]) + len(a["corrections"])
+        if size <= self.max_body_bytes and paragraphs <= self.max_paragraphs:
+            return None
+        return (
+            f"the extracted text is too large to store as a version ({paragraphs:,} paragraphs, "
+            f"{size / 1e6:.1f} MB; limits {self.max_paragraphs:,} paragraphs and "
+            f"{self.max_body_bytes / 1e6:.1f} MB)"
+        )
 
     @staticmethod
     def _fell_back(state: ArticleState, extractor: str | None) -> bool:

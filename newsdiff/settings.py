@@ -44,6 +44,10 @@ NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue f
 # A body shorter than this share of the previous version's is a broken page, not an edit.
 NEWSDIFF_SHRINK_RATIO = 0.5
 NEWSDIFF_SHRINK_MIN_CHARS = 800
+# Extracted text above either bound is a failing page, not a version: a version is one MongoDB
+# document (16 MB at most); a long feature is ~100 KB in a few hundred paragraphs.
+NEWSDIFF_MAX_BODY_BYTES = 4_000_000  # UTF-8 bytes of title, byline, body and corrections
+NEWSDIFF_MAX_PARAGRAPHS = 20_000  # body and correction paragraphs
 # Processes that extract pages beside the crawl process (newsdiff/workers.py); 0: a thread.
 NEWSDIFF_EXTRACT_WORKERS = int(os.environ.get("NEWSDIFF_EXTRACT_WORKERS", "1"))
 

@@ -1,9 +1,11 @@
-"""The embedded default store: no URI configured, a crawl and readers in other processes."""
+"""The embedded default store: no URI configured, a crawl and readers in other processes; a
+server left without its supervisor, a server that fails every write."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from newsdiff.replay import build_nytimes_site
-from newsdiff.store import Store, open_store
+from newsdiff.store import Store, StoreError, open_store
 from newsdiff.store.embedded import (
     STATE_FILE,
     EmbeddedServerError,
@@ -110,3 +112,79 @@ def test_a_supervisor_that_cannot_start_says_why_at_once(tmp_path, monkeypatch):
     assert time.monotonic() - started < 15  # not the whole timeout
     assert "supervisor exited" in str(info.value)
     assert "could not convert string to float: 'ten minutes'" in str(info.value)
+
+
+def _state(data_dir) -> dict:
+    return json.loads((data_dir / STATE_FILE).read_text())
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+@pytest.mark.slow
+def test_a_server_that_outlived_its_supervisor_is_replaced(tmp_path, monkeypatch):
+    """Its supervisor killed with SIGKILL, the server still holds the database: the next
+    process stops it and starts a supervised one, instead of waiting for ever."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "600")
+    first = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})
+    first.versions.insert_one({"kept": True})
+    first.close()
+    orphan = _state(data_dir)
+    os.kill(orphan["supervisor_pid"], signal.SIGKILL)
+    os.waitpid(orphan["supervisor_pid"], 0)  # reaped: gone, as when its parent has exited
+    assert _running(orphan["server_pid"])
+    try:
+        again = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})
+        try:
+            assert again.versions.count_documents({"kept": True}) == 1
+            again.versions.insert_one({"kept": True})
+        finally:
+            again.close()
+        assert not _running(orphan["server_pid"])
+        assert _state(data_dir)["server_pid"] != orphan["server_pid"]
+    finally:
+        stop_server(data_dir)
+        if _running(orphan["server_pid"]):
+            os.kill(orphan["server_pid"], signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_server_failing_every_write_is_restarted_by_its_supervisor(tmp_path, monkeypatch):
+    """A storage engine that panicked (a full disk) leaves the server up, answering writes
+    with an error: the supervisor restarts it on the same port, so clients go on."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "secantusd.toml").write_text("[server]\nenable_test_commands = true\n")
+    monkeypatch.setenv("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "600")
+    store = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})
+    try:
+        store.versions.insert_one({"kept": True})
+        before = _state(data_dir)
+        data = {"failCommands": ["insert", "update"], "errorCode": 1}
+        store.client.admin.command("configureFailPoint", "failCommand", mode="alwaysOn", data=data)
+        with pytest.raises(StoreError):
+            store.versions.insert_one({"lost": True})
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                store.versions.insert_one({"after": True})
+                break
+            except StoreError:
+                time.sleep(1)
+        else:
+            pytest.fail("the server still fails writes after 90 s")
+        after = _state(data_dir)
+        assert after["port"] == before["port"] and after["server_pid"] != before["server_pid"]
+        assert after["supervisor_pid"] == before["supervisor_pid"]
+        assert store.versions.count_documents({"kept": True}) == 1
+        assert "the server fails writes" in (data_dir / "supervisor.log").read_text()
+    finally:
+        store.close()
+        stop_server(data_dir)

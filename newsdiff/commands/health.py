@@ -3,7 +3,8 @@
 Exit code 1 when an outlet looks broken (for cron or monitoring): no finished crawl within
 NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS, an extraction failure rate above
 NEWSDIFF_HEALTH_MAX_FAILURE_RATE over the last NEWSDIFF_HEALTH_RECENT_CRAWLS crawls, or health
-problems in its last crawl.
+problems in its last crawl; or when fetches wait in the local spool (the database did not take
+them). A database that cannot be read is said in one line, exit code 1.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsdiff.store import Store, open_store
+from newsdiff.spool import Spool
+from newsdiff.store import (
+    EmbeddedServerError,
+    Store,
+    StoreError,
+    data_dir,
+    describe_error,
+    open_store,
+)
 from newsdiff.store.outbox import Outbox
 from newsdiff.store.queries import Queries
 
@@ -109,15 +118,31 @@ class Command(ScrapyCommand):
         if len(args) > 1:
             raise UsageError("give at most one outlet")
         now = datetime.now(UTC)
-        store = open_store(self.settings)
+        spool = Spool(data_dir(self.settings) / "spool")
+        reports: list[dict[str, Any]] | None = None
         try:
-            outlets = args or store.crawled_outlets()
-            reports = [outlet_report(store, o, now, self.settings) for o in outlets]
-        finally:
-            store.close()
-        if not reports:
+            store = open_store(self.settings)
+            try:
+                outlets = args or store.crawled_outlets()
+                reports = [outlet_report(store, o, now, self.settings) for o in outlets]
+            finally:
+                store.close()
+        except (StoreError, EmbeddedServerError) as exc:
+            print(f"newsdiff: the database cannot be read ({describe_error(exc)})", file=sys.stderr)
+        waiting = spool.waiting()
+        if waiting:
+            # Fetches the database did not take: versions not yet in the history.
+            print(
+                f"newsdiff: {waiting} fetches wait on local disk in {spool.directory}: the "
+                "database did not take them; the next crawl writes them",
+                file=sys.stderr,
+            )
+        if reports == []:
             print("newsdiff: no crawl is recorded yet", file=sys.stderr)
-        self.exitcode = 0 if reports and all(r["status"] == "ok" for r in reports) else 1
+        ok = reports and not waiting and all(r["status"] == "ok" for r in reports)
+        self.exitcode = 0 if ok else 1
+        if reports is None:
+            return
         if opts.json:
             print(json.dumps(reports, ensure_ascii=False, indent=1))
             return

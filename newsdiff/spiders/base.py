@@ -185,7 +185,7 @@ class OutletSpider(Spider):
         fields.setdefault("url", meta["newsdiff_url"])
         return Article(
             outlet=self.name,
-            fetched_at=datetime.now(UTC).isoformat(),
+            fetched_at=meta.get("newsdiff_fetched_at") or datetime.now(UTC).isoformat(),
             known=meta.get("newsdiff_known"),
             **fields,
         )
@@ -194,6 +194,9 @@ class OutletSpider(Spider):
         yield await self.article_item(response)
 
     async def article_item(self, response: Response) -> Article:
+        # The fetch's time is its response's arrival, not the end of its (slower) extraction:
+        # versions are ordered by it (StorePipeline._stale).
+        response.meta.setdefault("newsdiff_fetched_at", datetime.now(UTC).isoformat())
         if response.status == 304:
             return self._item(response, status="unchanged", http_status=304)
         if response.status in (404, 410):

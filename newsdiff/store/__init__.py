@@ -19,7 +19,8 @@ from typing import Any
 import pymongo
 import zstandard
 from bson import ObjectId
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from bson.errors import InvalidDocument
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from newsdiff.store.embedded import EmbeddedServerError, ensure_server
@@ -27,15 +28,18 @@ from newsdiff.store.embedded import EmbeddedServerError, ensure_server
 __all__ = [
     "ArticleState",
     "ConnectionFailure",
+    "DocumentError",
     "EmbeddedServerError",
     "Store",
     "StoreError",
     "VersionConflict",
     "data_dir",
+    "describe_error",
     "open_store",
 ]
 
 StoreError = PyMongoError
+DocumentError = InvalidDocument  # a document pymongo cannot send (e.g. DocumentTooLarge)
 
 # What a re-check needs to decide on a new version without another read (the due query carries it).
 STATE_FIELDS = {
@@ -62,6 +66,15 @@ class VersionConflict(Exception):
     def __init__(self, latest: ArticleState):
         super().__init__("version number taken by a concurrent writer")
         self.latest = latest
+
+
+def describe_error(exc: BaseException) -> str:
+    """A store error in words: the server's own message, not the whole reply it came in."""
+    message = str(exc)
+    if isinstance(exc, OperationFailure) and isinstance(exc.details, Mapping):
+        message = exc.details.get("errmsg") or message
+    kind = "unreachable" if isinstance(exc, ConnectionFailure) else "error"
+    return f"{kind}: {message[:300]}"
 
 
 def data_dir(settings: Mapping[str, Any] | None = None) -> Path:
@@ -259,6 +272,7 @@ class Store:
             "loose_hashes": latest["loose_hashes"],
             "seen_hashes": seen,
             "body_chars": sum(map(len, latest["body"])),
+            "last_changed": latest["fetched_at"],
         }
 
     def add_version(

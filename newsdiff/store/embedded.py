@@ -7,6 +7,11 @@ connect to it. So a crawl and the viewer can use the same data at the same time 
 a WiredTiger directory). The supervisor stops the server once no other client has been connected
 for NEWSDIFF_EMBEDDED_IDLE_SECONDS (default 600). SecantusDB is GPL-2.0-only; running it as its
 own process keeps it out of ours.
+
+Faults it recovers from: a server whose supervisor was killed (SIGKILL) still holds the database,
+so ensure_server stops it before starting a new one; a server that stays up but fails every
+write (its storage engine panicked on a full disk) is restarted on the same port by its supervisor
+after WEDGED_AFTER failed write probes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 import signal
@@ -29,6 +35,10 @@ STATE_FILE = "embedded.json"
 LOG_FILE = "secantusd.log"
 APPNAME = "newsdiff-embedded-supervisor"
 _LISTENING = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+PROBE_DB = "newsdiff_supervisor"  # the supervisor's write probe: one small document
+WEDGED_AFTER = 3  # consecutive failed write probes before the server is restarted
+
+logger = logging.getLogger(__name__)
 
 
 class EmbeddedServerError(RuntimeError):
@@ -58,14 +68,66 @@ def _reachable(port: int) -> bool:
         return False
 
 
-def running_uri(data_dir: Path) -> str | None:
-    """The URI of the embedded server for data_dir, if one is running."""
+def _alive(pid: int) -> bool:
+    """Whether pid runs (a zombie, killed but not yet reaped by its parent, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): the signal check is all there is
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _serves(pid: int, data_dir: Path) -> bool:
+    """Whether pid is a secantusd-py on data_dir's database (not a process that reused the pid)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        ps = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True)
+        args = ps.stdout.decode(errors="replace").split()
+    return str(data_dir / "db") in args and any("secantusd" in arg for arg in args)
+
+
+def _state(data_dir: Path) -> dict | None:
     try:
         state = json.loads((data_dir / STATE_FILE).read_text())
-        os.kill(state["supervisor_pid"], 0)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError):
         return None
-    return _uri(state["port"]) if _reachable(state["port"]) else None
+    return state if isinstance(state, dict) else None
+
+
+def running_uri(data_dir: Path) -> str | None:
+    """The URI of the embedded server for data_dir, if one is running under its supervisor."""
+    state = _state(data_dir)
+    try:
+        if state is None or not _alive(state["supervisor_pid"]):
+            return None
+        port = state["port"]
+    except (KeyError, TypeError):
+        return None
+    return _uri(port) if _reachable(port) else None
+
+
+def _stop_orphan(data_dir: Path, timeout: float = 30.0) -> None:
+    """Stop a server that outlived its supervisor (killed with SIGKILL): it still holds the
+    database, so no new server could open it, and no supervisor would stop it when idle."""
+    pid = (_state(data_dir) or {}).get("server_pid")
+    if not isinstance(pid, int) or not _alive(pid) or not _serves(pid, data_dir):
+        return
+    logger.warning("Stopping the embedded server (pid %d) whose supervisor is gone", pid)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _alive(pid):
+            return
 
 
 def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
@@ -76,6 +138,7 @@ def ensure_server(data_dir: Path, timeout: float = 60.0) -> str:
         uri = running_uri(data_dir)
         if uri:
             return uri
+        _stop_orphan(data_dir)
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         # The child finds newsdiff where we did: a checkout, site-packages or Scrapyd's egg.
         home = str(Path(__file__).resolve().parents[2])
@@ -152,6 +215,27 @@ def _other_clients(client: pymongo.MongoClient) -> int:
     return sum(1 for name in names if name != APPNAME)
 
 
+def _probe_write(client: pymongo.MongoClient) -> str | None:
+    """Why the server failed a small write, or None when it took it."""
+    try:
+        client[PROBE_DB].probe.update_one(
+            {"_id": "supervisor"}, {"$set": {"at": time.time()}}, upsert=True
+        )
+    except pymongo.errors.PyMongoError as exc:
+        return str(exc)[:300]
+    return None
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(30)
+
+
 def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
     # Blocks while an idle server from before is still shutting down (it holds the lock).
     with _flock(data_dir / "server.lock"):
@@ -161,16 +245,28 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
             server, port = start_server(data_dir)
         except EmbeddedServerError:
             return 1
-        tmp = data_dir / (STATE_FILE + ".tmp")
-        tmp.write_text(
-            json.dumps({"port": port, "supervisor_pid": os.getpid(), "server_pid": server.pid})
-        )
-        tmp.replace(data_dir / STATE_FILE)
+        _write_state(data_dir, port, server.pid)
         client = pymongo.MongoClient(_uri(port), appname=APPNAME, serverSelectionTimeoutMS=5000)
         idle_since = time.monotonic()
+        failed_probes = 0
         try:
             while not stop and server.poll() is None:
                 time.sleep(poll)
+                failure = _probe_write(client)
+                failed_probes = failed_probes + 1 if failure else 0
+                if failed_probes >= WEDGED_AFTER:
+                    # Up but failing every write (a storage panic): a restart reopens the
+                    # database; the same port lets clients reconnect on their own.
+                    print(f"the server fails writes ({failure}); restarting it", file=sys.stderr)
+                    _stop(server)
+                    try:
+                        server, _ = start_server(data_dir, port=port)
+                    except EmbeddedServerError as exc:
+                        print(f"restart failed: {exc}", file=sys.stderr)
+                        return 1
+                    _write_state(data_dir, port, server.pid)
+                    failed_probes = 0
+                    continue
                 try:
                     busy = _other_clients(client) > 0
                 except pymongo.errors.PyMongoError:
@@ -185,13 +281,15 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
         finally:
             client.close()
             (data_dir / STATE_FILE).unlink(missing_ok=True)
-            if server.poll() is None:
-                server.terminate()
-                try:
-                    server.wait(30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+            _stop(server)
         return 0
+
+
+def _write_state(data_dir: Path, port: int, server_pid: int) -> None:
+    tmp = data_dir / (STATE_FILE + ".tmp")
+    state = {"port": port, "supervisor_pid": os.getpid(), "server_pid": server_pid}
+    tmp.write_text(json.dumps(state))
+    tmp.replace(data_dir / STATE_FILE)
 
 
 def stop_server(data_dir: Path, timeout: float = 30.0) -> bool:

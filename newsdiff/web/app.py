@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdiff.diff import FIELDS, diff_versions
-from newsdiff.store import Store
+from newsdiff.store import EmbeddedServerError, Store, StoreError, describe_error
 from newsdiff.store.queries import VISIBLE_LABELS, Queries, QueryError
 from newsdiff.web import format as fmt
 from newsdiff.web.params import BadRequest, Params, article_id, outlet_name, version_number
@@ -318,6 +318,15 @@ async def query_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, str(exc))
 
 
+async def store_error(request: Request, exc: Exception) -> Response:
+    logger.error("the database failed serving %s: %s", request.url.path, describe_error(exc))
+    response = error_response(
+        request, 503, "the database is not answering right now; try again in a minute"
+    )
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     logger.error("error serving %s", request.url.path, exc_info=exc)
     return error_response(request, 500, "something went wrong on our side; it has been logged")
@@ -364,6 +373,8 @@ def create_app(
         exception_handlers={
             HTTPException: http_error,
             QueryError: query_error,
+            StoreError: store_error,
+            EmbeddedServerError: store_error,
             Exception: server_error,
         },
     )
