@@ -33,5 +33,6 @@ class Article:
     extractor: str | None = None
     extractor_version: str | None = None
     known: dict[str, Any] | None = None  # the stored article state a re-check started from
+    signalled: bool = False  # re-checked because a feed or sitemap announced a modification
     hashes: dict[str, str] = field(default_factory=dict)
     loose_hashes: dict[str, str] = field(default_factory=dict)

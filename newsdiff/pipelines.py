@@ -2,7 +2,7 @@
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, versions/new, versions/<label>, checks/unchanged, versions/conflicts,
-store/errors, store/spooled, spool/replayed.
+store/errors, store/spooled, spool/replayed, recheck/signalled_changed.
 """
 
 from __future__ import annotations
@@ -233,6 +233,8 @@ class StorePipeline(_Pipeline):
                 state = repaired = conflict.latest
                 continue
             events += ["versions/new", f"versions/{label}"]
+            if a.get("signalled"):  # how honest the outlet's announced modification times are
+                events.append("recheck/signalled_changed")
             logger.info("Stored version %d (%s) of %s", number, label, a["url"])
             return
 

@@ -5,13 +5,21 @@ Outlet spiders only declare where to look and which URLs are articles.
 
 Spider arguments: mode = all (default) | discover | recheck; force=1 re-checks every tracked
 article of the outlet now, whatever the schedule says.
+
+Change signals: a feed entry's `updated` (Atom, RSS atom:updated / dcterms:modified / dc:modified)
+or a sitemap entry's `<lastmod>` later than our last check of a tracked article makes it due now,
+in this crawl (stat newsdiff/recheck/signalled). Each listing's stamps are kept in the store; a
+listing that re-stamps most entries between fetches is not trusted for
+NEWSDIFF_SIGNAL_DISTRUST_HOURS (newsdiff/signals/untrusted_listings).
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape as html_unescape
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +32,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from w3lib.encoding import http_content_type_encoding
 
-from newsdiff import pages, workers
+from newsdiff import pages, schedule, workers
 from newsdiff.items import Article
 from newsdiff.pipelines import store_for
 from newsdiff.text import canonical_url
@@ -49,6 +57,20 @@ def canonical_link_of(html: bytes) -> str | None:
     return None
 
 
+def feed_modified(entry) -> datetime | None:
+    """A feed entry's modification time: Atom `updated` (which feedparser also reads from RSS
+    atom:updated and dcterms:modified), else dc:modified; never the publication date."""
+    # feedparser's .get("updated_parsed") falls back to the publication date: test the key.
+    if "updated_parsed" in entry and entry["updated_parsed"]:
+        return datetime(*entry["updated_parsed"][:6], tzinfo=UTC)
+    return schedule.parse_announced(entry.get("dc_modified") or entry.get("dcterms_modified"))
+
+
+def _key(url: str) -> str:
+    # Stored stamps are keyed by a digest: URLs hold dots, which MongoDB keys may not.
+    return hashlib.blake2b(url.encode(), digest_size=8).hexdigest()
+
+
 class SpiderArgumentError(ValueError):
     """A spider argument (from the command line or Scrapyd's schedule.json) is invalid."""
 
@@ -68,6 +90,8 @@ class OutletSpider(Spider):
             raise SpiderArgumentError(f"force must be 0 or 1, not {force!r}")
         self.mode = mode
         self.force = str(force) in ("1", "true")
+        self._rechecking: set[str] = set()  # URLs re-checked in this crawl (due or signalled)
+        self._signals_left: int | None = None  # NEWSDIFF_SIGNAL_BUDGET, set at the first signal
 
     # --- URLs -----------------------------------------------------------------------------
 
@@ -103,13 +127,22 @@ class OutletSpider(Spider):
         due = store_for(self.crawler).due(self.name, datetime.now(UTC), budget, force=self.force)
         self.crawler.stats.set_value("newsdiff/recheck/due", len(due))
         for state in due:
-            headers = {}
-            validators = state.get("validators") or {}
-            if validators.get("etag"):
-                headers["If-None-Match"] = validators["etag"]
-            if validators.get("last_modified"):
-                headers["If-Modified-Since"] = validators["last_modified"]
-            yield self.article_request(state["url"], known=state, headers=headers)
+            if state["url"] not in self._rechecking:  # a signal may have asked for it already
+                self._rechecking.add(state["url"])
+                yield self.recheck_request(state)
+
+    def recheck_request(self, state, *, signalled: bool = False) -> Request:
+        """A conditional re-fetch of a tracked article."""
+        headers = {}
+        validators = state.get("validators") or {}
+        if validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            headers["If-Modified-Since"] = validators["last_modified"]
+        request = self.article_request(state["url"], known=state, headers=headers)
+        if signalled:
+            request.meta["newsdiff_signalled"] = True
+        return request
 
     def article_request(self, url: str, *, known=None, headers=None) -> Request:
         meta = {
@@ -132,7 +165,7 @@ class OutletSpider(Spider):
 
     # --- discovery ------------------------------------------------------------------------
 
-    def parse_feed(self, response: Response):
+    async def parse_feed(self, response: Response):
         feed = feedparser.parse(response.body)
         if feed.bozo:
             self.crawler.stats.inc_value("newsdiff/discovery/malformed_feeds")
@@ -143,10 +176,13 @@ class OutletSpider(Spider):
                 len(feed.entries),
             )
         # FeedBurner feeds (CNN's) put a redirect in <link> and the article in origLink.
-        links = [e.get("feedburner_origlink") or e.get("link") for e in feed.entries]
-        yield from self.discovered(response, [link for link in links if link])
+        entries = [
+            (e.get("feedburner_origlink") or e.get("link"), feed_modified(e)) for e in feed.entries
+        ]
+        for request in await self.discovered(response, [(u, m) for u, m in entries if u]):
+            yield request
 
-    def parse_sitemap(self, response: Response):
+    async def parse_sitemap(self, response: Response):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
@@ -156,23 +192,105 @@ class OutletSpider(Spider):
             self.crawler.stats.inc_value("newsdiff/discovery/malformed_sitemaps")
             logger.warning("Sitemap %s could not be parsed: %s", response.url, exc)
             return
-        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        entries = [
+            (entry["loc"], schedule.parse_announced(entry.get("lastmod")))
+            for entry in sitemap
+            if entry.get("loc")
+        ]
         if sitemap.type == "sitemapindex":
-            for loc in locs:
+            for loc, _ in entries:
                 yield Request(loc, self.parse_sitemap, errback=self.listing_failed)
         else:
-            yield from self.discovered(response, locs)
+            for request in await self.discovered(response, entries):
+                yield request
 
-    def discovered(self, response: Response, urls: list[str]):
+    async def discovered(
+        self, response: Response, entries: list[tuple[str, datetime | None]]
+    ) -> list[Request]:
+        """Requests for a listing's article URLs: new ones go through deltafetch; tracked ones
+        whose announced modification time is newer than our last check are re-checked now."""
         stats = self.crawler.stats
-        articles = {self.canonical(u) for u in urls}
-        articles = {u for u in articles if self.is_article_url(u)}
-        stats.inc_value("newsdiff/discovery/urls", len(articles))
-        if not articles:
+        announced: dict[str, datetime | None] = {}
+        for link, modified in entries:
+            url = self.canonical(link)
+            if self.is_article_url(url):
+                known = announced.get(url)
+                announced[url] = max(known, modified) if known and modified else known or modified
+        stats.inc_value("newsdiff/discovery/urls", len(announced))
+        if not announced:
             stats.inc_value("newsdiff/discovery/empty_listings")
             logger.warning("Listing %s gave no article URLs", response.url)
-        for url in sorted(articles):
-            yield self.article_request(url)
+        stamps = {url: when for url, when in announced.items() if when is not None}
+        due = {}
+        if stamps and self.crawler.settings.getbool("NEWSDIFF_SIGNALS_ENABLED", True):
+            due = await asyncio.to_thread(self.signalled, response.url, stamps)
+        requests = []
+        for url in sorted(announced):
+            if url not in due:
+                requests.append(self.article_request(url))
+            elif url not in self._rechecking:  # not already re-checked as due in this crawl
+                self._rechecking.add(url)
+                stats.inc_value("newsdiff/recheck/signalled")
+                requests.append(self.recheck_request(due[url], signalled=True))
+        return requests
+
+    def signalled(self, listing: str, stamps: dict[str, datetime]) -> dict[str, dict]:
+        """The tracked articles of `stamps` that their listing says changed since we last
+        checked them (url -> article state); nothing if the listing's stamps are not trusted.
+        Runs in a thread: it reads and writes the store."""
+        settings, stats = self.crawler.settings, self.crawler.stats
+        store = store_for(self.crawler)
+        now = datetime.now(UTC)
+        # A stamp in the future (a skewed clock) counts as now, so one check answers it.
+        stamps = {url: min(when, now) for url, when in stamps.items()}
+        keyed = {_key(url): when for url, when in stamps.items()}
+        previous = store.listing(listing) or {}
+        untrusted_until = previous.get("untrusted_until")
+        reason = schedule.restamps_everything(
+            previous.get("stamps") or {},
+            keyed,
+            now,
+            max_share=settings.getfloat("NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE", 0.5),
+        )
+        if reason:
+            hours = settings.getfloat("NEWSDIFF_SIGNAL_DISTRUST_HOURS", 24)
+            untrusted_until = now + timedelta(hours=hours)
+            logger.warning(
+                "Listing %s re-stamps its entries (%s): its modification times are ignored "
+                "for %g hours",
+                listing,
+                reason,
+                hours,
+            )
+        # Newest stamps first, at most 10,000: a news sitemap lists a few hundred.
+        newest = dict(sorted(keyed.items(), key=lambda kv: kv[1], reverse=True)[:10_000])
+        state = {"outlet": self.name, "fetched": now, "stamps": newest}
+        store.save_listing(listing, {**state, "untrusted_until": untrusted_until})
+        if untrusted_until is not None and untrusted_until > now:
+            stats.inc_value("newsdiff/signals/untrusted_listings")
+            return {}
+        tolerance = timedelta(minutes=settings.getfloat("NEWSDIFF_SIGNAL_TOLERANCE_MINUTES", 2))
+        if self._signals_left is None:
+            self._signals_left = settings.getint("NEWSDIFF_SIGNAL_BUDGET", 500)
+        due = {}
+        for state in store.signal_candidates(self.name, sorted(stamps)):
+            if state.get("status") == "not-article" and not state.get("version_count"):
+                continue  # never an article: nothing to re-check
+            last_checked = state.get("last_checked") or state.get("first_seen") or now
+            modified = schedule.parse_announced(state.get("modified"))
+            if not schedule.signalled(
+                stamps[state["url"]],
+                last_checked=last_checked,
+                modified=modified,
+                tolerance=tolerance,
+            ):
+                continue
+            if self._signals_left <= 0:
+                stats.inc_value("newsdiff/signals/over_budget")
+                continue
+            self._signals_left -= 1
+            due[state["url"]] = state
+        return due
 
     def listing_failed(self, failure):
         self.crawler.stats.inc_value("newsdiff/discovery/failed_listings")
@@ -187,6 +305,7 @@ class OutletSpider(Spider):
             outlet=self.name,
             fetched_at=datetime.now(UTC).isoformat(),
             known=meta.get("newsdiff_known"),
+            signalled=meta.get("newsdiff_signalled", False),
             **fields,
         )
 
