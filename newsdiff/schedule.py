@@ -186,22 +186,16 @@ def signalled(
 def restamps_everything(
     previous: Mapping[str, datetime],
     current: Mapping[str, datetime],
-    fetched_at: datetime,
     *,
     max_share: float = 0.5,
     min_entries: int = 3,
-    now_window: timedelta = timedelta(minutes=2),
 ) -> str | None:
     """Why a listing's stamps tell nothing, or None when they can be trusted: more than
-    `max_share` of the entries also in the previous fetch moved forward since, or more than that
-    share is stamped with the time of this fetch (a generator writing "now" everywhere)."""
+    `max_share` of the entries it listed in its previous fetch too moved forward since (a
+    generator writing "now" everywhere; honest outlets edit a few articles between two crawls)."""
     common = [key for key in current if key in previous]
     if len(common) >= min_entries:
         moved = sum(current[key] > previous[key] for key in common)
         if moved > max_share * len(common):
             return f"{moved} of {len(common)} entries re-stamped since the previous fetch"
-    if len(current) >= min_entries:
-        fresh = sum(abs(when - fetched_at) <= now_window for when in current.values())
-        if fresh > max_share * len(current):
-            return f"{fresh} of {len(current)} entries stamped with the time of the fetch"
     return None

@@ -27,8 +27,8 @@ NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue f
 NEWSDIFF_SIGNALS_ENABLED = True
 NEWSDIFF_SIGNAL_TOLERANCE_MINUTES = 2  # clock differences between an outlet and us
 NEWSDIFF_SIGNAL_BUDGET = 500  # signalled re-checks per crawl
-# A listing that re-stamps more than this share of its entries between two fetches (or stamps
-# them with the fetch time) is ignored for NEWSDIFF_SIGNAL_DISTRUST_HOURS.
+# A listing that re-stamps more than this share of its entries between two fetches is ignored
+# for NEWSDIFF_SIGNAL_DISTRUST_HOURS.
 NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE = 0.5
 NEWSDIFF_SIGNAL_DISTRUST_HOURS = 24
 # A body shorter than this share of the previous version's is a broken page, not an edit.

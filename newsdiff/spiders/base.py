@@ -249,7 +249,6 @@ class OutletSpider(Spider):
         reason = schedule.restamps_everything(
             previous.get("stamps") or {},
             keyed,
-            now,
             max_share=settings.getfloat("NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE", 0.5),
         )
         if reason:
