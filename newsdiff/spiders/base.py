@@ -60,9 +60,13 @@ def canonical_link_of(html: bytes) -> str | None:
 def feed_modified(entry) -> datetime | None:
     """A feed entry's modification time: Atom `updated` (which feedparser also reads from RSS
     atom:updated and dcterms:modified), else dc:modified; never the publication date."""
-    # feedparser's .get("updated_parsed") falls back to the publication date: test the key.
-    if "updated_parsed" in entry and entry["updated_parsed"]:
-        return datetime(*entry["updated_parsed"][:6], tzinfo=UTC)
+    # feedparser's .get("updated") falls back to the publication date: test the key. Its
+    # parsed form drops fractions of a second, so read the text first.
+    if "updated" in entry:
+        announced = schedule.parse_announced(entry["updated"])
+        if announced is None and entry.get("updated_parsed"):
+            announced = datetime(*entry["updated_parsed"][:6], tzinfo=UTC)
+        return announced
     return schedule.parse_announced(entry.get("dc_modified") or entry.get("dcterms_modified"))
 
 
