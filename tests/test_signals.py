@@ -8,9 +8,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import feedparser
+from scrapy.settings import Settings
+from starlette.testclient import TestClient
 
+from newsdiff.commands.health import Command as HealthCommand
+from newsdiff.commands.health import _signals, outlet_report
 from newsdiff.replay import NYT_SITEMAP_URL, build_nytimes_site, site_path
 from newsdiff.spiders.base import feed_modified
+from newsdiff.web.app import create_app
 from tests.conftest import coroutine_test, run_crawl
 from tests.test_crawl import GREECE, SUDAN, edit, versions
 from tests.test_outlets import declare  # noqa: F401 - the fixture
@@ -56,7 +61,7 @@ def test_feed_entries_give_their_modification_time_never_their_publication_date(
 
 @coroutine_test
 async def test_sitemap_lastmod_makes_an_edited_article_due_before_its_schedule(
-    site, store, crawl_settings
+    site, store, crawl_settings, capsys
 ):
     root = site.root
     build_nytimes_site(root, sitemap=True)
@@ -83,6 +88,16 @@ async def test_sitemap_lastmod_makes_an_edited_article_due_before_its_schedule(
     crawler = await run_crawl(settings)
     assert crawler.stats.get_value("newsdiff/recheck/signalled") is None
     assert fetched_pages(site) == set()
+
+    # `scrapy health` and the outlet page show how many signalled checks found a change.
+    now = datetime.now(UTC)
+    report = outlet_report(store, "nytimes", now, Settings(settings))
+    assert report["signals"] == {"signalled": 1, "changed": 1, "untrusted": 0, "days": 7}
+    HealthCommand().print_table([report], now)
+    assert "signalled checks/7 d (changed)" in capsys.readouterr().out
+    assert _signals(report["signals"]) == "1 (1 changed, 100%)"
+    page = TestClient(create_app(store, outlets=["nytimes"])).get("/outlets/nytimes").text
+    assert "1 re-check asked for by its feeds and sitemaps, 1 found a change (100%)" in page
 
 
 @coroutine_test
