@@ -81,6 +81,12 @@ async def test_sitemap_lastmod_makes_an_edited_article_due_before_its_schedule(
     assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
     stored = store.versions.find_one({"url": GREECE, "number": 1})["fetched_at"]
     assert stored < scheduled
+    # The change dates from when the sitemap says it happened; the back-off counts from then.
+    article = store.articles.find_one({"url": GREECE})
+    announced = datetime.fromtimestamp(site_path(root, GREECE).stat().st_mtime, UTC)
+    assert abs(article["last_changed"] - announced) < timedelta(milliseconds=2)
+    assert article["last_changed"] < stored
+    assert article["next_check"] == stored + timedelta(minutes=15)
     assert fetched_pages(site) == {urlsplit(GREECE).path}
 
     # Re-checked since: the same lastmod is no signal any more.

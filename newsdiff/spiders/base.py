@@ -35,6 +35,7 @@ from w3lib.encoding import http_content_type_encoding
 from newsdiff import pages, schedule, workers
 from newsdiff.items import Article
 from newsdiff.pipelines import store_for
+from newsdiff.store import StoreError
 from newsdiff.text import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class OutletSpider(Spider):
                 self._rechecking.add(state["url"])
                 yield self.recheck_request(state)
 
-    def recheck_request(self, state, *, signalled: bool = False) -> Request:
+    def recheck_request(self, state, *, announced: datetime | None = None) -> Request:
         """A conditional re-fetch of a tracked article."""
         headers = {}
         validators = state.get("validators") or {}
@@ -144,8 +145,8 @@ class OutletSpider(Spider):
         if validators.get("last_modified"):
             headers["If-Modified-Since"] = validators["last_modified"]
         request = self.article_request(state["url"], known=state, headers=headers)
-        if signalled:
-            request.meta["newsdiff_signalled"] = True
+        if announced is not None:  # a change signal: when the outlet says the article changed
+            request.meta["newsdiff_announced"] = announced.isoformat()
         return request
 
     def article_request(self, url: str, *, known=None, headers=None) -> Request:
@@ -227,7 +228,11 @@ class OutletSpider(Spider):
         stamps = {url: when for url, when in announced.items() if when is not None}
         due = {}
         if stamps and self.crawler.settings.getbool("NEWSDIFF_SIGNALS_ENABLED", True):
-            due = await asyncio.to_thread(self.signalled, response.url, stamps)
+            try:
+                due = await asyncio.to_thread(self.signalled, response.url, stamps)
+            except StoreError as exc:  # discovery goes on; the schedule still re-checks
+                stats.inc_value("newsdiff/signals/store_errors")
+                logger.warning("Change signals of %s not read: %s", response.url, exc)
         requests = []
         for url in sorted(announced):
             if url not in due:
@@ -235,12 +240,16 @@ class OutletSpider(Spider):
             elif url not in self._rechecking:  # not already re-checked as due in this crawl
                 self._rechecking.add(url)
                 stats.inc_value("newsdiff/recheck/signalled")
-                requests.append(self.recheck_request(due[url], signalled=True))
+                state, when = due[url]
+                requests.append(self.recheck_request(state, announced=when))
         return requests
 
-    def signalled(self, listing: str, stamps: dict[str, datetime]) -> dict[str, dict]:
+    def signalled(
+        self, listing: str, stamps: dict[str, datetime]
+    ) -> dict[str, tuple[dict, datetime]]:
         """The tracked articles of `stamps` that their listing says changed since we last
-        checked them (url -> article state); nothing if the listing's stamps are not trusted.
+        checked them (url -> (article state, announced time)); nothing if the listing's stamps
+        are not trusted.
         Runs in a thread: it reads and writes the store."""
         settings, stats = self.crawler.settings, self.crawler.stats
         store = store_for(self.crawler)
@@ -292,7 +301,7 @@ class OutletSpider(Spider):
                 stats.inc_value("newsdiff/signals/over_budget")
                 continue
             self._signals_left -= 1
-            due[state["url"]] = state
+            due[state["url"]] = (state, stamps[state["url"]])
         return due
 
     def listing_failed(self, failure):
@@ -308,7 +317,7 @@ class OutletSpider(Spider):
             outlet=self.name,
             fetched_at=datetime.now(UTC).isoformat(),
             known=meta.get("newsdiff_known"),
-            signalled=meta.get("newsdiff_signalled", False),
+            announced=meta.get("newsdiff_announced"),
             **fields,
         )
 

@@ -282,9 +282,11 @@ class Store:
         *,
         article_fields: Mapping[str, Any],
         next_check: datetime | None,
+        changed_at: datetime | None = None,
     ) -> int:
         """Store version number state["version_count"] atomically; raises VersionConflict when
-        a concurrent writer got that number first (the caller decides again on `latest`)."""
+        a concurrent writer got that number first (the caller decides again on `latest`).
+        changed_at: the article's last_changed when not the fetch time (an announced change)."""
         number = state.get("version_count", 0)
         doc = {"article_id": state["_id"], "number": number, **version}
         try:
@@ -296,7 +298,7 @@ class Store:
             "hashes": version["hashes"],
             "loose_hashes": version["loose_hashes"],
             "body_chars": sum(map(len, version["body"])),
-            "last_changed": version["fetched_at"],
+            "last_changed": changed_at or version["fetched_at"],
             "last_checked": version["fetched_at"],
             "status": "live",
             "reason": None,
