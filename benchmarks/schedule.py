@@ -430,8 +430,8 @@ def main() -> None:
     )
     print(
         f"  with signals:   captured {s_captured:.4f} > NewsDiffs: "
-        f"{verdict(s_captured > nd_captured)}; checks {s_checks:.2f} <= without signals "
-        f"({checks:.2f}): {verdict(s_checks <= checks)}"
+        f"{verdict(s_captured > nd_captured)}; checks {s_checks:.3f} <= without signals "
+        f"({checks:.3f}): {verdict(s_checks <= checks)}"
     )
     print(
         f"checks_per_article={checks:.2f} captured={captured:.4f} first_p90_h={first:.1f} "
