@@ -207,3 +207,30 @@ async def test_a_declared_outlet_follows_its_atom_feed_updated(
     assert crawler.stats.get_value("newsdiff/recheck/signalled_changed") == 1
     assert [v[1] for v in versions(store, GREECE)] == ["first", "change"]
     assert fetched_pages(site) == {urlsplit(GREECE).path}
+
+
+@coroutine_test
+async def test_signals_are_bounded_per_crawl_and_never_fetch_a_due_article_twice(
+    site, store, crawl_settings
+):
+    root = site.root
+    build_nytimes_site(root, sitemap=True)
+    await run_crawl(crawl_settings(**NO_TOLERANCE))
+    edit(root, GREECE, *GREECE_TITLE)
+    path = site_path(root, SUDAN)
+    path.write_bytes(path.read_bytes())
+    site.requests.clear()
+    crawler = await run_crawl(crawl_settings(NEWSDIFF_SIGNAL_BUDGET=1, **NO_TOLERANCE))
+    assert crawler.stats.get_value("newsdiff/recheck/signalled") == 1
+    assert crawler.stats.get_value("newsdiff/signals/over_budget") == 1
+    assert len([p for _, p in site.requests if p.endswith(".html")]) == 1
+
+    # Due by its schedule and signalled too: fetched once.
+    edit(root, GREECE, GREECE_TITLE[1], b"Treason, Most Greeks Say")
+    store.articles.update_many({}, {"$set": {"next_check": datetime.now(UTC)}})
+    site.requests.clear()
+    crawler = await run_crawl(crawl_settings(**NO_TOLERANCE))
+    pages = [p for _, p in site.requests if p.endswith(".html")]
+    assert sorted(pages) == sorted(set(pages))
+    assert crawler.stats.get_value("newsdiff/recheck/due") == len(set(pages))
+    assert [v[1] for v in versions(store, GREECE)][-1] == "change"
