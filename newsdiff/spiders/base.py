@@ -226,18 +226,28 @@ class OutletSpider(Spider):
             stats.inc_value("newsdiff/discovery/empty_listings")
             logger.warning("Listing %s gave no article URLs", response.url)
         stamps = {url: when for url, when in announced.items() if when is not None}
-        due = {}
+        due: dict[str, tuple[dict, datetime]] | None = {}
         if stamps and self.crawler.settings.getbool("NEWSDIFF_SIGNALS_ENABLED", True):
             try:
                 due = await asyncio.to_thread(self.signalled, response.url, stamps)
             except StoreError as exc:  # discovery goes on; the schedule still re-checks
                 stats.inc_value("newsdiff/signals/store_errors")
                 logger.warning("Change signals of %s not read: %s", response.url, exc)
+            if due is None:
+                stats.inc_value("newsdiff/signals/untrusted_listings")
+                due = {}
+        if self._signals_left is None:
+            self._signals_left = self.crawler.settings.getint("NEWSDIFF_SIGNAL_BUDGET", 500)
         requests = []
         for url in sorted(announced):
             if url not in due:
                 requests.append(self.article_request(url))
-            elif url not in self._rechecking:  # not already re-checked as due in this crawl
+            elif url in self._rechecking:
+                continue  # already re-checked in this crawl (due, or another listing's signal)
+            elif self._signals_left <= 0:
+                stats.inc_value("newsdiff/signals/over_budget")
+            else:
+                self._signals_left -= 1
                 self._rechecking.add(url)
                 stats.inc_value("newsdiff/recheck/signalled")
                 state, when = due[url]
@@ -246,12 +256,11 @@ class OutletSpider(Spider):
 
     def signalled(
         self, listing: str, stamps: dict[str, datetime]
-    ) -> dict[str, tuple[dict, datetime]]:
+    ) -> dict[str, tuple[dict, datetime]] | None:
         """The tracked articles of `stamps` that their listing says changed since we last
-        checked them (url -> (article state, announced time)); nothing if the listing's stamps
-        are not trusted.
-        Runs in a thread: it reads and writes the store."""
-        settings, stats = self.crawler.settings, self.crawler.stats
+        checked them (url -> (article state, announced time)); None if the listing's stamps
+        are not trusted. Runs in a thread (it reads and writes the store): no stats here."""
+        settings = self.crawler.settings
         store = store_for(self.crawler)
         now = datetime.now(UTC)
         # A stamp in the future (a skewed clock) counts as now, so one check answers it.
@@ -279,11 +288,8 @@ class OutletSpider(Spider):
         state = {"outlet": self.name, "fetched": now, "stamps": newest}
         store.save_listing(listing, {**state, "untrusted_until": untrusted_until})
         if untrusted_until is not None and untrusted_until > now:
-            stats.inc_value("newsdiff/signals/untrusted_listings")
-            return {}
+            return None
         tolerance = timedelta(minutes=settings.getfloat("NEWSDIFF_SIGNAL_TOLERANCE_MINUTES", 2))
-        if self._signals_left is None:
-            self._signals_left = settings.getint("NEWSDIFF_SIGNAL_BUDGET", 500)
         due = {}
         for state in store.signal_candidates(self.name, sorted(stamps)):
             if state.get("status") == "not-article" and not state.get("version_count"):
@@ -297,10 +303,6 @@ class OutletSpider(Spider):
                 tolerance=tolerance,
             ):
                 continue
-            if self._signals_left <= 0:
-                stats.inc_value("newsdiff/signals/over_budget")
-                continue
-            self._signals_left -= 1
             due[state["url"]] = (state, stamps[state["url"]])
         return due
 
