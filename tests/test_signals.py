@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from newsdiff.commands.health import Command as HealthCommand
 from newsdiff.commands.health import _signals, outlet_report
-from newsdiff.replay import NYT_SITEMAP_URL, build_nytimes_site, site_path
+from newsdiff.replay import NYT_FEED_URL, NYT_SITEMAP_URL, build_nytimes_site, site_path
 from newsdiff.spiders.base import feed_modified
 from newsdiff.web.app import create_app
 from tests.conftest import coroutine_test, run_crawl
@@ -234,3 +234,38 @@ async def test_signals_are_bounded_per_crawl_and_never_fetch_a_due_article_twice
     assert sorted(pages) == sorted(set(pages))
     assert crawler.stats.get_value("newsdiff/recheck/due") == len(set(pages))
     assert [v[1] for v in versions(store, GREECE)][-1] == "change"
+
+
+@coroutine_test
+async def test_a_stamp_in_the_future_asks_for_one_check_each_time_it_moves(
+    site, store, crawl_settings
+):
+    root = site.root
+    build_nytimes_site(root)
+    site_path(root, NYT_FEED_URL).unlink()
+    sitemap = site_path(root, NYT_SITEMAP_URL)
+    sitemap.parent.mkdir(parents=True)
+
+    def stamps(**lastmods: str) -> None:
+        entries = "".join(
+            f"<url><loc>{url}</loc><lastmod>{when}</lastmod></url>"
+            for url, when in ((GREECE, lastmods["greece"]), (SUDAN, lastmods["sudan"]))
+        )
+        sitemap.write_text(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</urlset>"
+        )
+
+    settings = crawl_settings(**NO_TOLERANCE)
+    stamps(greece="2100-01-01T00:00:00Z", sudan="2001-01-01")
+    await run_crawl(settings)  # discovery fetched both after seeing the stamps
+    assert len(versions(store, GREECE)) == len(versions(store, SUDAN)) == 1
+    crawler = await run_crawl(settings)  # the same stamps again: nothing new
+    assert crawler.stats.get_value("newsdiff/recheck/signalled") is None
+    for day in ("02", "03"):
+        stamps(greece=f"2100-01-{day}T00:00:00.123456Z", sudan="2001-01-01")
+        crawler = await run_crawl(settings)  # it moved: a new announcement, one check
+        assert crawler.stats.get_value("newsdiff/recheck/signalled") == 1
+        assert crawler.stats.get_value("newsdiff/checks/unchanged") == 1
+        crawler = await run_crawl(settings)  # not every crawl, though it stays ahead of us
+        assert crawler.stats.get_value("newsdiff/recheck/signalled") is None

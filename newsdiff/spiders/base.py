@@ -263,13 +263,17 @@ class OutletSpider(Spider):
         settings = self.crawler.settings
         store = store_for(self.crawler)
         now = datetime.now(UTC)
-        # A stamp in the future (a skewed clock) counts as now, so one check answers it.
-        stamps = {url: min(when, now) for url, when in stamps.items()}
+        # Milliseconds, as MongoDB keeps them, so a stamp compares equal to its stored self.
+        stamps = {
+            url: when.replace(microsecond=when.microsecond // 1000 * 1000)
+            for url, when in stamps.items()
+        }
         keyed = {_key(url): when for url, when in stamps.items()}
         previous = store.listing(listing) or {}
+        before = previous.get("stamps") or {}
         untrusted_until = previous.get("untrusted_until")
         reason = schedule.restamps_everything(
-            previous.get("stamps") or {},
+            before,
             keyed,
             max_share=settings.getfloat("NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE", 0.5),
         )
@@ -294,16 +298,22 @@ class OutletSpider(Spider):
         for state in store.signal_candidates(self.name, sorted(stamps)):
             if state.get("status") == "not-article" and not state.get("version_count"):
                 continue  # never an article: nothing to re-check
+            announced = stamps[state["url"]]
+            if announced > now:
+                # A stamp in the future (a skewed clock) means "now" once, then only if it moves.
+                if before.get(_key(state["url"])) == announced:
+                    continue
+                announced = now
             last_checked = state.get("last_checked") or state.get("first_seen") or now
             modified = schedule.parse_announced(state.get("modified"))
             if not schedule.signalled(
-                stamps[state["url"]],
+                announced,
                 last_checked=last_checked,
                 modified=modified,
                 tolerance=tolerance,
             ):
                 continue
-            due[state["url"]] = (state, stamps[state["url"]])
+            due[state["url"]] = (state, announced)
         return due
 
     def listing_failed(self, failure):
