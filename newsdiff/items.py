@@ -33,5 +33,7 @@ class Article:
     extractor: str | None = None
     extractor_version: str | None = None
     known: dict[str, Any] | None = None  # the stored article state a re-check started from
+    # A re-check a feed or sitemap asked for: the modification time it announced (ISO 8601).
+    announced: str | None = None
     hashes: dict[str, str] = field(default_factory=dict)
     loose_hashes: dict[str, str] = field(default_factory=dict)

@@ -2,7 +2,10 @@
 
 It serves a directory laid out by host: ROOT/<host>/<path> (a path ending in / serves
 index.html; queries are ignored). ROOT/<host>/_routes.json may map a path to
-{"status": 301, "location": "https://..."} or {"status": 410}. Responses carry an ETag and
+{"status": 301, "location": "https://..."}, {"status": 410} or {"sitemap": true}: a sitemap of the
+host's .html pages with each page's file time as its <lastmod> (so editing a page announces it, as
+a CMS does; "restamp": true stamps every entry with the time of the request instead, like a
+careless generator; a path ending .gz is gzipped). Responses carry an ETag and
 Last-Modified and answer If-None-Match / If-Modified-Since with 304, like real outlets.
 Use it with NEWSDIFF_HOST_MAP = {"www.nytimes.com": "127.0.0.1:PORT", ...}.
 """
@@ -10,14 +13,18 @@ Use it with NEWSDIFF_HOST_MAP = {"www.nytimes.com": "127.0.0.1:PORT", ...}.
 from __future__ import annotations
 
 import email.utils
+import gzip
 import hashlib
 import json
 import os
 import re
 import threading
+import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 CONTENT_TYPES = {
     ".html": "text/html",
@@ -56,6 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
         routes_file = site / "_routes.json"
         routes = json.loads(routes_file.read_text()) if routes_file.exists() else {}
         route = routes.get(path)
+        if route and route.get("sitemap"):
+            self._send_body(
+                sitemap(site, host, restamp=route.get("restamp", False), gz=path.endswith(".gz")),
+                path,
+                head=head,
+            )
+            return
         if route:
             self.send_response(route["status"])
             if "location" in route:
@@ -69,22 +83,43 @@ class _Handler(BaseHTTPRequestHandler):
         if not file.is_relative_to(site.resolve()) or not file.is_file():
             self.send_error(404)
             return
-        body = file.read_bytes()
+        self._send_body(file.read_bytes(), file.name, file.stat().st_mtime, head)
+
+    def _send_body(self, body: bytes, name: str, mtime: float | None = None, head: bool = False):
         etag = '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
-        modified = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
+        modified = email.utils.formatdate(mtime, usegmt=True)
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.send_header("ETag", etag)
             self.end_headers()
             return
         self.send_response(200)
-        self.send_header("Content-Type", CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+        content_type = CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)
         self.end_headers()
         if not head:
             self.wfile.write(body)
+
+
+def sitemap(site: Path, host: str, *, restamp: bool = False, gz: bool = False) -> bytes:
+    """A sitemap of a replayed host's .html pages, each with its file time as <lastmod>."""
+    now = time.time()
+    entries = []
+    for page in sorted(site.rglob("*.html")):
+        stamp = now if restamp else page.stat().st_mtime
+        lastmod = datetime.fromtimestamp(stamp, UTC).isoformat(timespec="milliseconds")
+        loc = f"https://{host}/{page.relative_to(site).as_posix()}"
+        entries.append(f"<url><loc>{xml_escape(loc)}</loc><lastmod>{lastmod}</lastmod></url>")
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "\n".join(entries)
+        + "\n</urlset>\n"
+    ).encode()
+    return gzip.compress(body, mtime=0) if gz else body
 
 
 class ReplayServer(ThreadingHTTPServer):
@@ -156,8 +191,14 @@ NYT_FEED = "feeds/nyt/HomePage_2019-01-27_steepmountain-RSS.xml"
 NYT_FEED_URL = "https://rss.nytimes.com/services/xml/rss/nyt/HomePage.xml"
 
 
-def build_nytimes_site(root: Path, corpus: Path | None = None) -> list[str]:
-    """Lay out the corpus's NYT pages and a home-page feed listing them; returns article URLs."""
+NYT_SITEMAP_URL = "https://www.nytimes.com/sitemaps/new/news.xml.gz"
+
+
+def build_nytimes_site(
+    root: Path, corpus: Path | None = None, *, sitemap: bool = False
+) -> list[str]:
+    """Lay out the corpus's NYT pages and a home-page feed listing them; returns article URLs.
+    sitemap: the news sitemap lists them too, with each page's file time as its lastmod."""
     corpus = corpus or default_corpus()
     urls = []
     for url, source in corpus_pages("nytimes", corpus):
@@ -168,4 +209,9 @@ def build_nytimes_site(root: Path, corpus: Path | None = None) -> list[str]:
     feed = site_path(root, NYT_FEED_URL)
     feed.parent.mkdir(parents=True, exist_ok=True)
     feed.write_bytes(write_feed((corpus / NYT_FEED).read_bytes(), urls))
+    if sitemap:
+        routes = {urlsplit(NYT_SITEMAP_URL).path: {"sitemap": True}}
+        (site_path(root, NYT_SITEMAP_URL).parents[2] / "_routes.json").write_text(
+            json.dumps(routes)
+        )
     return urls

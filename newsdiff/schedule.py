@@ -2,14 +2,21 @@
 
 Pure functions of times, no I/O. The interval starts at `min_interval` after a change, grows as a
 fixed fraction of the time since the last change, is capped at `max_interval`, and regular checks
-stop once an article has gone `horizon` without changing; `late_checks` (none by default) look
-again at those ages since the last change. Articles never seen to change since their first fetch
-may back off faster (`quiet_factor`, by default the same as `factor`). `benchmarks/schedule.py`
-measures the defaults and these options against NewsDiffs, News Sniffer and diffengine.
+stop once an article has gone `horizon` without changing; `late_checks` (90, 180 and 365 days by
+default) look again at those ages since the last change. Articles never seen to change since their
+first fetch may back off faster (`quiet_factor`, by default the same as `factor`).
+`benchmarks/schedule.py` measures the defaults and these options against NewsDiffs, News Sniffer
+and diffengine.
+
+Change signals: a feed or sitemap that announces an article's modification time later than our
+last check of it (`signalled`) makes the article due at once; a listing that re-stamps most of its
+entries on every fetch tells nothing and is not trusted (`restamps_everything`).
 """
 
 from __future__ import annotations
 
+import email.utils
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -31,15 +38,17 @@ class Policy:
     max_interval: timedelta = timedelta(days=4)
     horizon: timedelta = timedelta(days=40)
     quiet_factor: float | None = None  # for articles not seen to change yet; None: factor
-    late_checks: tuple[timedelta, ...] = ()  # ages since the last change, past the horizon
+    # Ages since the last change, past the horizon: the late edits NewsDiffs' monthly checks find.
+    # (Ages within the horizon change nothing: regular checks run then anyway.)
+    late_checks: tuple[timedelta, ...] = tuple(timedelta(days=d) for d in (90, 180, 365))
 
     def __post_init__(self) -> None:
         if self.factor <= 0:
             raise ValueError(f"factor must be positive, got {self.factor}")
         if self.quiet_factor is not None and self.quiet_factor <= 0:
             raise ValueError(f"quiet_factor must be positive, got {self.quiet_factor}")
-        if any(late <= self.horizon for late in self.late_checks):
-            raise ValueError(f"late_checks must all come after the horizon ({self.horizon})")
+        if any(late <= timedelta(0) for late in self.late_checks):
+            raise ValueError(f"late_checks must be positive ages, got {self.late_checks}")
         if self.min_interval <= timedelta(0):
             raise ValueError(f"min_interval must be positive, got {self.min_interval}")
         if self.max_interval < self.min_interval:
@@ -75,7 +84,11 @@ class Policy:
             late_checks=tuple(
                 sorted(
                     timedelta(days=float(days))
-                    for days in settings.getlist("NEWSDIFF_RECHECK_LATE_DAYS", [])
+                    for days in settings.getlist(
+                        "NEWSDIFF_RECHECK_LATE_DAYS",
+                        [late / timedelta(days=1) for late in default.late_checks],
+                    )
+                    if str(days).strip()  # `-s NEWSDIFF_RECHECK_LATE_DAYS=` turns them off
                 )
             ),
         )
@@ -133,3 +146,56 @@ def describe(next_at: datetime | None, now: datetime) -> str:
         # Due or overdue: the crawler's per-run budget may leave it waiting a little.
         return "check due now"
     return f"next check in {_duration(wait)}"
+
+
+# --- change signals ------------------------------------------------------------------------
+
+
+def parse_announced(value: str | None) -> datetime | None:
+    """A listing's modification time in UTC: W3C datetime / ISO 8601 (sitemaps, Atom) or RFC 822
+    (RSS). A date alone means its midnight, a time without a zone UTC; None if unreadable."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if when.tzinfo is None or when.utcoffset() is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def signalled(
+    announced: datetime,
+    *,
+    last_checked: datetime,
+    modified: datetime | None = None,
+    tolerance: timedelta = timedelta(minutes=2),
+) -> bool:
+    """Whether an announced modification time is later than what we know of the article: our
+    last check of it and the `modified` time of its stored version. `tolerance` absorbs clock
+    differences between the outlet and us."""
+    known = max(_utc("last_checked", last_checked), _utc("modified", modified or last_checked))
+    return _utc("announced", announced) > known + tolerance
+
+
+def restamps_everything(
+    previous: Mapping[str, datetime],
+    current: Mapping[str, datetime],
+    *,
+    max_share: float = 0.5,
+    min_entries: int = 3,
+) -> str | None:
+    """Why a listing's stamps tell nothing, or None when they can be trusted: more than
+    `max_share` of the entries it listed in its previous fetch too moved forward since (a
+    generator writing "now" everywhere; honest outlets edit a few articles between two crawls)."""
+    common = [key for key in current if key in previous]
+    if len(common) >= min_entries:
+        moved = sum(current[key] > previous[key] for key in common)
+        if moved > max_share * len(common):
+            return f"{moved} of {len(common)} entries re-stamped since the previous fetch"
+    return None

@@ -39,8 +39,17 @@ NEWSDIFF_RECHECK_MIN_MINUTES = 15
 NEWSDIFF_RECHECK_MAX_HOURS = 96  # a late edit waits at most 4 days (see benchmarks/schedule.py)
 NEWSDIFF_RECHECK_HORIZON_DAYS = 40  # stop after this long without a change
 NEWSDIFF_RECHECK_QUIET_FACTOR = 0.2  # the factor until an article is first seen to change
-NEWSDIFF_RECHECK_LATE_DAYS = []  # checks past the horizon, in days since the last change
+NEWSDIFF_RECHECK_LATE_DAYS = [90, 180, 365]  # checks past the horizon, days since the last change
 NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue first
+# Change signals: a feed's `updated` or a sitemap's `lastmod` newer than our last check of a
+# tracked article makes it due now (newsdiff/spiders/base.py).
+NEWSDIFF_SIGNALS_ENABLED = True
+NEWSDIFF_SIGNAL_TOLERANCE_MINUTES = 2  # clock differences between an outlet and us
+NEWSDIFF_SIGNAL_BUDGET = 500  # signalled re-checks per crawl
+# A listing that re-stamps more than this share of its entries between two fetches is ignored
+# for NEWSDIFF_SIGNAL_DISTRUST_HOURS.
+NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE = 0.5
+NEWSDIFF_SIGNAL_DISTRUST_HOURS = 24
 # A body shorter than this share of the previous version's is a broken page, not an edit.
 NEWSDIFF_SHRINK_RATIO = 0.5
 NEWSDIFF_SHRINK_MIN_CHARS = 800

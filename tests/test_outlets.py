@@ -386,10 +386,11 @@ def test_article_path_takes_every_article_of_the_real_feeds(outlet, path):
 
 
 @pytest.mark.parametrize("outlet, path", FEEDS, ids=[p.name for _, p in FEEDS])
-def test_spider_requests_the_articles_of_the_real_feeds(outlet, path):
+@coroutine_test
+async def test_spider_requests_the_articles_of_the_real_feeds(outlet, path):
     s = spider(outlet)
     response = XmlResponse(url=f"https://feeds.example/{path.name}", body=path.read_bytes())
-    requested = {r.url for r in s.parse_feed(response)}
+    requested = {r.url async for r in s.parse_feed(response)}
     links = {s.canonical(link) for link in feed_links(path)}
     assert requested == links - NOT_ARTICLES[outlet]
 

@@ -152,16 +152,18 @@ def test_hashes_are_stable_across_processes_for_generated_fields(sample):
 # --- the re-check schedule ---------------------------------------------------------------------
 
 policies = st.builds(
-    lambda factor, lo, extra, horizon: schedule.Policy(
+    lambda factor, lo, extra, horizon, late: schedule.Policy(
         factor=factor,
         min_interval=timedelta(minutes=lo),
         max_interval=timedelta(minutes=lo + extra),
         horizon=timedelta(days=horizon),
+        late_checks=tuple(sorted(timedelta(days=d) for d in late)),
     ),
     st.floats(0.05, 1.0),
     st.integers(5, 120),
     st.integers(0, 7 * 24 * 60),
     st.integers(1, 40),
+    st.sets(st.integers(1, 400), max_size=4),
 )
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -176,14 +178,15 @@ def test_a_change_always_resets_to_the_shortest_interval(policy, minutes):
 @FAST
 @given(policies)
 def test_checks_of_an_unchanging_article_end_after_the_horizon(policy):
-    """Following the schedule without a change stops past the horizon, after a bounded number
-    of checks: a re-check backlog cannot grow for ever."""
+    """Following the schedule without a change stops past the horizon and its late checks,
+    after a bounded number of checks: a re-check backlog cannot grow for ever."""
     now, checks = T0, 0
     while (at := schedule.next_check(policy, now, T0)) is not None:
         assert at > now
         now, checks = at, checks + 1
-        assert checks <= policy.horizon / policy.min_interval + 1
-    assert now - T0 <= policy.horizon + policy.max_interval  # the last check is past it
+        assert checks <= policy.horizon / policy.min_interval + 1 + len(policy.late_checks)
+    # The last check is the first past the horizon, or the last late check.
+    assert now - T0 <= max([policy.horizon + policy.max_interval, *policy.late_checks])
 
 
 # --- version diffs -------------------------------------------------------------------------------

@@ -5,7 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scrapy.settings import Settings
 
-from newsdiff.schedule import Policy, describe, interval, next_check
+from newsdiff.schedule import (
+    Policy,
+    describe,
+    interval,
+    next_check,
+    parse_announced,
+    restamps_everything,
+    signalled,
+)
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DEFAULT = Policy()
@@ -46,10 +54,28 @@ def test_interval_is_capped():
     assert wait(DEFAULT, timedelta(days=39)) == DEFAULT.max_interval
 
 
-def test_checking_stops_only_past_the_horizon():
-    assert wait(DEFAULT, timedelta(days=40)) is not None
-    assert wait(DEFAULT, timedelta(days=40, seconds=1)) is None
+def test_regular_checks_stop_past_the_horizon_then_late_checks_follow():
+    assert wait(DEFAULT, timedelta(days=40)) == DEFAULT.max_interval
+    assert wait(DEFAULT, timedelta(days=40, seconds=1)) == timedelta(days=50, seconds=-1)
+    assert wait(DEFAULT, timedelta(days=200)) == timedelta(days=165)
+    assert wait(DEFAULT, timedelta(days=365)) is None
     assert wait(DEFAULT, timedelta(days=400)) is None
+    assert wait(Policy(late_checks=()), timedelta(days=40, seconds=1)) is None
+
+
+def test_late_checks_are_on_by_default_at_90_180_365_days():
+    assert DEFAULT.late_checks == tuple(timedelta(days=d) for d in (90, 180, 365))
+    assert Policy.from_settings(Settings()).late_checks == DEFAULT.late_checks
+    from newsdiff import settings as project
+
+    assert (
+        Policy.from_settings(
+            Settings({"NEWSDIFF_RECHECK_LATE_DAYS": project.NEWSDIFF_RECHECK_LATE_DAYS})
+        )
+        == DEFAULT
+    )
+    # `-s NEWSDIFF_RECHECK_LATE_DAYS=` on the command line turns them off.
+    assert Policy.from_settings(Settings({"NEWSDIFF_RECHECK_LATE_DAYS": ""})).late_checks == ()
 
 
 def test_a_real_change_resets_the_schedule():
@@ -120,6 +146,7 @@ def test_from_settings_accepts_any_object_with_getfloat_and_getlist():
         {"min_interval": timedelta(0)},
         {"min_interval": timedelta(hours=2), "max_interval": timedelta(hours=1)},
         {"horizon": timedelta(0)},
+        {"late_checks": (timedelta(days=-1),)},
     ],
 )
 def test_nonsense_policies_are_refused(kwargs):
@@ -151,6 +178,7 @@ policies = st.builds(
         min_interval=timedelta(minutes=low),
         max_interval=timedelta(minutes=low + extra),
         horizon=timedelta(days=horizon),
+        late_checks=(),
     ),
     st.floats(min_value=0.01, max_value=2.0),
     st.integers(min_value=1, max_value=24 * 60),
@@ -214,9 +242,10 @@ def test_late_checks_look_again_after_the_horizon():
     assert next_check(policy, past_horizon, T0) == T0 + timedelta(days=90)
     assert next_check(policy, T0 + timedelta(days=90), T0) == T0 + timedelta(days=180)
     assert next_check(policy, T0 + timedelta(days=180), T0) is None
-    assert next_check(DEFAULT, past_horizon, T0) is None
-    with pytest.raises(ValueError, match="after the horizon"):
-        Policy(late_checks=(timedelta(days=10),))
+    assert next_check(Policy(late_checks=()), past_horizon, T0) is None
+    # A late check within the horizon changes nothing: regular checks run then anyway.
+    assert Policy(late_checks=(timedelta(days=10),)).late_checks == (timedelta(days=10),)
+    assert next_check(Policy(late_checks=(timedelta(days=10),)), past_horizon, T0) is None
 
 
 def test_quiet_factor_and_late_checks_come_from_settings():
@@ -226,3 +255,59 @@ def test_quiet_factor_and_late_checks_come_from_settings():
     policy = Policy.from_settings(settings)
     assert policy.quiet_factor == 1.5
     assert policy.late_checks == (timedelta(days=90), timedelta(days=365))
+
+
+# Change signals: announced modification times from feeds and sitemaps.
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-03-01T12:30:00Z", T0 + timedelta(minutes=30)),
+        ("2025-03-01T14:30:00.250+02:00", T0 + timedelta(minutes=30, milliseconds=250)),
+        ("2025-03-01T12:30:00", T0 + timedelta(minutes=30)),  # no zone: UTC
+        ("2025-03-01", T0 - timedelta(hours=12)),  # a date alone: its midnight
+        ("Sat, 01 Mar 2025 07:30:00 -0500", T0 + timedelta(minutes=30)),  # RFC 822, as in RSS
+        ("  2025-03-01T12:30Z\n", T0 + timedelta(minutes=30)),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_announced(value, expected):
+    assert parse_announced(value) == expected
+    if expected is not None:
+        assert parse_announced(value).tzinfo is UTC
+
+
+def test_signalled_only_after_what_we_know():
+    checked = T0
+    assert signalled(T0 + timedelta(minutes=10), last_checked=checked)
+    assert not signalled(T0 - timedelta(hours=1), last_checked=checked)
+    # Within the tolerance: clocks differ, the check may already have seen the edit.
+    assert not signalled(T0 + timedelta(minutes=1), last_checked=checked)
+    assert signalled(T0 + timedelta(minutes=1), last_checked=checked, tolerance=timedelta(0))
+    # The stored version says it was modified later than the announcement: nothing new.
+    later = T0 + timedelta(hours=2)
+    assert not signalled(T0 + timedelta(hours=1), last_checked=checked, modified=later)
+    assert signalled(T0 + timedelta(hours=3), last_checked=checked, modified=later)
+
+
+def test_a_listing_that_restamps_everything_is_not_trusted():
+    keys = [f"k{i}" for i in range(10)]
+    before = {k: T0 - timedelta(days=1, minutes=i) for i, k in enumerate(keys)}
+    honest = {**before, "k1": T0, "k7": T0, "new": T0}
+    assert restamps_everything(before, honest) is None
+    restamped = {k: T0 for k in keys}
+    assert (
+        restamps_everything(before, restamped)
+        == "10 of 10 entries re-stamped since the previous fetch"
+    )
+    # The first fetch of a listing, or too few entries in common, cannot be judged.
+    assert restamps_everything({}, restamped) is None
+    assert restamps_everything({"k0": before["k0"]}, {"k0": T0}) is None
+    six_moved = {**before, **{k: T0 for k in keys[:6]}}
+    assert restamps_everything(before, six_moved) == (
+        "6 of 10 entries re-stamped since the previous fetch"
+    )
+    assert restamps_everything(before, six_moved, max_share=0.7) is None

@@ -42,8 +42,8 @@ class Command(ScrapyCommand):
                 "corpus directory (it holds pages/ and feeds/)"
             )
         if not site.exists():
-            urls = build_nytimes_site(site)
-            print(f"Built {site}/ from {len(urls)} saved NYT pages and a home-page feed.")
+            urls = build_nytimes_site(site, sitemap=True)
+            print(f"Built {site}/ from {len(urls)} saved NYT pages, a feed and a sitemap.")
         server = ReplayServer(site).start()
         self.settings.set("NEWSDIFF_HOST_MAP", server.host_map(), priority="cmdline")
         self.settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")  # our own server

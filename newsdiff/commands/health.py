@@ -90,10 +90,18 @@ def outlet_report(store: Store, outlet: str, now: datetime, settings) -> dict[st
         "changes_last_day": seen["changes_last_day"],
         "new_articles_last_day": seen["new_articles_last_day"],
         "failing_articles": seen["failing"],
+        "signals": seen["signals"],
         "recent_problems": problems,
         "publish_pending": sum(n for (_, state), n in outbox.items() if state != "failed"),
         "publish_failed": sum(gave_up.values()),
     }
+
+
+def _signals(figures: dict[str, int]) -> str:
+    """e.g. "12 (3 changed, 25%)"; "untrusted" marks a listing that re-stamped everything."""
+    signalled, changed = figures["signalled"], figures["changed"]
+    text = f"{signalled:,} ({changed:,} changed, {changed / signalled:.0%})" if signalled else "0"
+    return text + (f", untrusted x{figures['untrusted']}" if figures["untrusted"] else "")
 
 
 class Command(ScrapyCommand):
@@ -151,7 +159,7 @@ class Command(ScrapyCommand):
     def print_table(self, reports: list[dict[str, Any]], now: datetime) -> None:
         rows = [
             ("outlet", "status", "last finished crawl", "extraction failures", "tracked")
-            + ("checked/day", "changes/day")
+            + ("checked/day", "changes/day", "signalled checks/7 d (changed)")
         ]
         for r in reports:
             finished = r["last_finished_crawl"]
@@ -165,6 +173,7 @@ class Command(ScrapyCommand):
                     f"{r['articles_tracked']:,}",
                     f"{r['checked_last_day']:,}",
                     f"{r['changes_last_day']:,}",
+                    _signals(r["signals"]),
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -119,6 +119,7 @@ class Store:
         self.versions = self.db.get_collection("versions", write_concern=WriteConcern(j=True))
         self.snapshots = self.db["snapshots"]
         self.crawls = self.db["crawls"]  # one document per finished crawl (newsdiff.health)
+        self.listings = self.db["listings"]  # each feed's and sitemap's last stamps (signals)
 
     def ping(self) -> None:
         self.client.admin.command("ping")
@@ -151,6 +152,19 @@ class Store:
             return list(self.articles.find(query, STATE_FIELDS).sort("first_seen", 1))
         query = {"outlet": outlet, "next_check": {"$lte": now}}
         return list(self.articles.find(query, STATE_FIELDS).sort("next_check", 1).limit(limit))
+
+    def signal_candidates(self, outlet: str, urls: list[str]) -> list[ArticleState]:
+        """The outlet's articles under these canonical URLs, with what a change signal is
+        compared with (last check, the stored version's `modified`)."""
+        fields = {**STATE_FIELDS, "last_checked": 1, "modified": 1}
+        return list(self.articles.find({"outlet": outlet, "url": {"$in": urls}}, fields))
+
+    def listing(self, url: str) -> dict[str, Any] | None:
+        """A feed's or sitemap's state from its previous fetch: stamps, untrusted_until."""
+        return self.listings.find_one({"_id": url})
+
+    def save_listing(self, url: str, state: Mapping[str, Any]) -> None:
+        self.listings.replace_one({"_id": url}, {"_id": url, **state}, upsert=True)
 
     def find_article(self, urls: list[str]) -> ArticleState | None:
         """The article known under any of these URLs (canonical or alias)."""
@@ -282,9 +296,11 @@ class Store:
         *,
         article_fields: Mapping[str, Any],
         next_check: datetime | None,
+        changed_at: datetime | None = None,
     ) -> int:
         """Store version number state["version_count"] atomically; raises VersionConflict when
-        a concurrent writer got that number first (the caller decides again on `latest`)."""
+        a concurrent writer got that number first (the caller decides again on `latest`).
+        changed_at: the article's last_changed when not the fetch time (an announced change)."""
         number = state.get("version_count", 0)
         doc = {"article_id": state["_id"], "number": number, **version}
         try:
@@ -296,7 +312,7 @@ class Store:
             "hashes": version["hashes"],
             "loose_hashes": version["loose_hashes"],
             "body_chars": sum(map(len, version["body"])),
-            "last_changed": version["fetched_at"],
+            "last_changed": changed_at or version["fetched_at"],
             "last_checked": version["fetched_at"],
             "status": "live",
             "reason": None,

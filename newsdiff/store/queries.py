@@ -312,6 +312,7 @@ class Queries:
         for status in ("gone", "paywalled"):
             statuses[status] = self.articles.count_documents({"outlet": outlet, "status": status})
         return {
+            "signals": self.signal_figures(outlet, now=now),
             "outlet": outlet,
             "tracked": tracked,
             "checked_last_day": checked,
@@ -322,6 +323,23 @@ class Queries:
             "failing_articles": [_public(d) for d in failing[:50]],
             "statuses": statuses,
         }
+
+    def signal_figures(self, outlet: str, *, now: datetime, days: int = 7) -> dict[str, int]:
+        """Re-checks the outlet's feeds and sitemaps asked for in its crawls of the last `days`,
+        how many found a change (how honest its announced modification times are), and how many
+        times one of its listings was not trusted (it re-stamped everything)."""
+        stats = {
+            "signalled": "newsdiff/recheck/signalled",
+            "changed": "newsdiff/recheck/signalled_changed",
+            "untrusted": "newsdiff/signals/untrusted_listings",
+        }
+        query = {"outlet": outlet, "finish": {"$gte": now - timedelta(days=days)}}
+        fields = {f"stats.{key}": 1 for key in stats.values()}
+        figures = dict.fromkeys(stats, 0) | {"days": days}
+        for crawl in self.store.crawls.find(query, fields):
+            for name, key in stats.items():
+                figures[name] += int((crawl.get("stats") or {}).get(key, 0))
+        return figures
 
     # --- export -------------------------------------------------------------------------------
 

@@ -233,7 +233,12 @@ DOCUMENT: dict[str, Any] = {
             "failing": {"type": "integer",
                         "description": "Articles whose last extraction failed."},
             "failing_articles": {"type": "array", "items": _ref("Article")},
-            "statuses": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+            "statuses": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "signals": {"type": "object", "description": (
+                "Over the crawls of the last `days`: re-checks the outlet's feeds and sitemaps "
+                "asked for (`signalled`), how many found a change (`changed`), how often a "
+                "listing was not trusted because it re-stamped everything (`untrusted`)."),
+                "additionalProperties": {"type": "integer"}}}},
         "OutletEnvelope": {"type": "object", "properties": {"outlet": _ref("OutletHealth")}},
         "ChangeList": {"type": "object", "properties": {"changes": {"type": "array", "items": {
             "allOf": [_ref("VersionSummary"), {"type": "object", "properties": {

@@ -129,6 +129,8 @@ def viewer_db(mongo_uri, tmp_path_factory):
         "NEWSDIFF_MONGO_URI": mongo_uri,
         "NEWSDIFF_MONGO_DB": name,
         "NEWSDIFF_DATA_DIR": str(tmp_path_factory.mktemp("viewer-data")),
+        # No late checks, so the article past the horizon is one that won't be checked again.
+        "NEWSDIFF_RECHECK_LATE_DAYS": "",
     }, priority="cmdline")
     store = Store(mongo_uri, name)
     store.ensure_indexes()
