@@ -13,7 +13,7 @@ import sys
 import pytest
 from lxml import html as lxml_html
 
-from newsdiff.pages.base import clean
+from newsdiff.pages.text import clean
 from tests.test_pages import (
     OUTLET_OF,
     PAGE_DIRS,

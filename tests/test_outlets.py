@@ -20,7 +20,7 @@ from scrapy.utils.test import get_crawler
 
 import newsdiff.settings as project
 from newsdiff.pages import NotArticle, extract, outlet_for_url
-from newsdiff.pages.base import clean, split_names
+from newsdiff.pages.text import clean, split_names
 from newsdiff.replay import site_path, write_feed
 from newsdiff.spiders import generic
 from tests.conftest import coroutine_test, run_crawl, scrapy_command

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from parsel import Selector
 
 from newsdiff.pages import PAGES, Extraction, NotArticle, extract, outlet_for_url, page_url
-from newsdiff.pages.base import clean, split_names
+from newsdiff.pages.text import clean, split_names
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("NEWSDIFF_CORPUS", REPO.parent / "shared" / "corpus"))

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newsdiff.pages.base import ArticlePage, iso_date
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.text import iso_date
 
 
 class ApnewsPage(ArticlePage):

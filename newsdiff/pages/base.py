@@ -1,4 +1,5 @@
-"""Shared extraction machinery: the result type, the not-an-article signal and the page base class.
+"""The result type, the not-an-article signal and the page base class (text helpers are in
+text.py, JSON-LD in jsonld.py, corrections in corrections.py).
 
 A page class wraps one parsed document (a parsel Selector over a single lxml tree) and answers one
 small method per field. Everything here is pure: no network, no files.
@@ -6,22 +7,55 @@ small method per field. Everything here is pure: no network, no files.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, tzinfo
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any, ClassVar
 
 from lxml import etree
 from parsel import Selector
-from w3lib.encoding import (
-    html_body_declared_encoding,
-    html_to_unicode,
-    read_bom,
-    resolve_encoding,
+
+from newsdiff.pages.corrections import CORRECTION_BOXES, find_corrections, is_correction
+from newsdiff.pages.jsonld import (
+    ARTICLE_TYPES,
+    LISTING_TYPES,
+    ld_names,
+    ld_types,
+    parse_jsonld,
 )
+from newsdiff.pages.text import (
+    BLOCK_TAGS,
+    clean,
+    decode_html,
+    html_encoding,
+    is_junk,
+    iso_date,
+    leaf_blocks,
+    links_only,
+    node_text,
+    split_names,
+    xpath,
+)
+
+__all__ = [  # the names page classes and extract() import from here
+    "ARTICLE_TYPES",
+    "ArticlePage",
+    "Extraction",
+    "NotArticle",
+    "clean",
+    "decode_html",
+    "html_encoding",
+    "is_correction",
+    "is_junk",
+    "iso_date",
+    "ld_types",
+    "leaf_blocks",
+    "links_only",
+    "node_text",
+    "split_names",
+    "xpath",
+]
 
 
 @dataclass
@@ -61,208 +95,6 @@ class NotArticle(Exception):
         return type(self), (self.reason, str(self))
 
 
-def decode_html(data: bytes) -> str:
-    """Decode bytes as Scrapy does: BOM, then meta charset, else utf-8 with replacement."""
-    return html_to_unicode(None, data)[1]
-
-
-def html_encoding(data: bytes) -> tuple[str, int]:
-    """The page's encoding (BOM, then meta charset, else utf-8) and the length of any BOM."""
-    bom, bom_bytes = read_bom(data)
-    if bom:
-        return bom, len(bom_bytes)
-    declared = html_body_declared_encoding(data)
-    return (resolve_encoding(declared) if declared else None) or "utf-8", 0
-
-
-# --- text helpers ------------------------------------------------------------------------------
-
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "button"})
-BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd"})
-
-
-@lru_cache(maxsize=256)
-def xpath(expr: str) -> etree.XPath:
-    """A compiled XPath, cached: page classes keep their rules as plain strings."""
-    return etree.XPath(expr)
-
-
-def clean(text: str | None) -> str:
-    """Collapse runs of whitespace (including non-breaking spaces) and strip."""
-    return " ".join(text.split()) if text else ""
-
-
-def node_text(el: etree._Element, skip: Callable[[etree._Element], bool] | None = None) -> str:
-    """Visible text of an element: no script/style, <br> as a space, whitespace collapsed."""
-    parts: list[str] = []
-    _collect(el, parts, skip)
-    return clean("".join(parts))
-
-
-def _collect(el: etree._Element, parts: list[str], skip: Callable | None) -> None:
-    tag = el.tag
-    if not isinstance(tag, str) or tag in _SKIP_TAGS or (skip is not None and skip(el)):
-        return
-    if tag == "br":
-        parts.append(" ")
-    if el.text:
-        parts.append(el.text)
-    for child in el:
-        _collect(child, parts, skip)
-        if child.tail:
-            parts.append(child.tail)
-
-
-def leaf_blocks(el: etree._Element) -> Iterator[etree._Element]:
-    """Paragraph-level elements under el (or el itself) holding no further paragraph-level ones."""
-    for block in el.iter(*BLOCK_TAGS):
-        if next(block.iterdescendants(*BLOCK_TAGS), None) is None:
-            yield block
-
-
-_JUNK_TEXT = frozenset(
-    {
-        "advertisement",
-        "skip advertisement",
-        "supported by",
-        "continue reading the main story",
-        "transcript",
-        "image",
-        "photo",
-        "video",
-        "credit",
-        "share",
-        "read more",
-    }
-)
-_JUNK_RE = re.compile(
-    r"^(you have \d+ free articles? remaining|sign up for|get (the|our) .{0,60}newsletter"
-    r"|credit\.\.\.|subscribe (now|today|to))",
-    re.I,
-)
-_BYLINE_RE = re.compile(r"^(by|produced by|written by|reporting by)\s+\S[^.!?”\"]{0,80}$", re.I)
-_PROMO_WORDS = re.compile(
-    r"sign up|newsletter|inbox|listen|podcast|subscribe|download|read more|follow|watch", re.I
-)
-
-
-def is_junk(text: str, el: etree._Element | None = None) -> bool:
-    """Ads, labels, meter messages, stray bylines and bracketed promos ("[Sign up … inbox.]")."""
-    if not text or text.lower().rstrip(".:") in _JUNK_TEXT or _JUNK_RE.match(text):
-        return True
-    if _BYLINE_RE.match(text) and len(text.split()) <= 12:
-        return True
-    if text.startswith("[") and text.endswith("]"):
-        has_link = el is not None and next(el.iter("a"), None) is not None
-        return has_link or bool(_PROMO_WORDS.search(text))
-    return False
-
-
-# --- names and dates ---------------------------------------------------------------------------
-
-_BY_RE = re.compile(r"^\s*(by|por|par|von|door|di)\s+", re.I)
-_NAME_SPLIT_RE = re.compile(r"\s*(?:,\s*and\s+|,|\s+and\s+|\s*&\s*)\s*", re.I)
-
-
-def split_names(value: str) -> list[str]:
-    """'By A, B and C' -> ['A', 'B', 'C']; all-caps names are title-cased."""
-    names = []
-    for part in _NAME_SPLIT_RE.split(_BY_RE.sub("", clean(value))):
-        name = part.strip(" .;")
-        if name:
-            names.append(name.title() if name.isupper() and len(name) > 3 else name)
-    return names
-
-
-def iso_date(value: Any, local_tz: tzinfo | None = None) -> str | None:
-    """ISO 8601: aware datetimes in UTC to the second, date-only values as YYYY-MM-DD.
-
-    Naive datetimes get local_tz when given (e.g. NYT ptime is New York time), else stay naive.
-    """
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    try:
-        if re.fullmatch(r"\d{8}", value):
-            return datetime.strptime(value, "%Y%m%d").date().isoformat()
-        if re.fullmatch(r"\d{14}", value):
-            dt = datetime.strptime(value, "%Y%m%d%H%M%S")
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.fromisoformat(value).date().isoformat()
-        else:
-            dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        if local_tz is None:
-            return dt.replace(microsecond=0).isoformat()
-        dt = dt.replace(tzinfo=local_tz)
-    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
-# --- JSON-LD -----------------------------------------------------------------------------------
-
-ARTICLE_TYPES = frozenset(
-    {
-        "Article",
-        "NewsArticle",
-        "ReportageNewsArticle",
-        "AnalysisNewsArticle",
-        "OpinionNewsArticle",
-        "BackgroundNewsArticle",
-        "ReviewNewsArticle",
-        "AskPublicNewsArticle",
-        "BlogPosting",
-        "LiveBlogPosting",
-        "Report",
-        "SatiricalArticle",
-    }
-)
-LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage"})
-_CDATA_RE = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$|^\s*<!--|-->\s*$")
-
-
-def ld_types(obj: dict) -> set[str]:
-    types = obj.get("@type")
-    types = types if isinstance(types, list) else [types]
-    return {t.rsplit("/", 1)[-1] for t in types if isinstance(t, str)}
-
-
-def parse_jsonld(texts: Iterable[str]) -> list[dict]:
-    """All JSON-LD objects in the script texts, flattening lists, @graph and a wrapper's
-    mainEntity; bad JSON skipped."""
-    objects: list[dict] = []
-    for raw in texts:
-        raw = _CDATA_RE.sub("", raw)
-        try:
-            data = json.loads(raw, strict=False)
-        except ValueError:
-            continue
-        stack = data if isinstance(data, list) else [data]
-        for obj in stack:
-            if isinstance(obj, dict):
-                objects.append(obj)
-                graph = obj.get("@graph")
-                graph = graph if isinstance(graph, list) else []
-                members = [o for o in graph if isinstance(o, dict)]
-                objects.extend(members)
-                # A WebPage (or any wrapper) around the article: {"mainEntity": {"@type": ...}}
-                for holder in (obj, *members):
-                    if isinstance(entity := holder.get("mainEntity"), dict):
-                        objects.append(entity)
-    return objects
-
-
-def _ld_names(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return split_names(value)
-    if isinstance(value, dict):
-        return _ld_names(value.get("name"))
-    if isinstance(value, list):
-        return [name for item in value for name in _ld_names(item)]
-    return []
-
-
 # --- the page base class -------------------------------------------------------------------------
 
 
@@ -290,10 +122,7 @@ class ArticlePage:
         "og:updated_time",
     )
     # Candidates only: _is_correction_box() checks the class word and the surroundings.
-    correction_xpath: ClassVar[str] = " | ".join(
-        f"//{tag}[contains(@class, 'orrection') or contains(@data-testid, 'orrection')]"
-        for tag in ("div", "section", "aside", "p")
-    )
+    correction_xpath: ClassVar[str] = CORRECTION_BOXES
 
     # Outlet rules. The generic page has none: its body comes from the JSON-LD and trafilatura
     # fallbacks in extract().
@@ -449,7 +278,7 @@ class ArticlePage:
     def byline(self) -> list[str]:
         names = (
             self.visible_byline()
-            or _ld_names(self.ld_value("author"))
+            or ld_names(self.ld_value("author"))
             or split_names(self.meta_value("author") or "")
         )
         return [n for n in names if not _NOT_A_NAME.search(n) and n not in self.organisations]
@@ -509,25 +338,9 @@ class ArticlePage:
 
     def corrections(self) -> list[str]:
         """Correction and editor's-note paragraphs from marked-up boxes and labelled paragraphs."""
-        found: list[str] = []
-        for box in xpath(self.correction_xpath)(self.root):
-            if _is_correction_box(box):
-                found.extend(_box_paragraphs(box))
-        # One scan of short text nodes (not of scripts); their elements decide what they are.
-        for text_node in _CORRECTION_TEXT_XPATH(self.root):
-            el = text_node.getparent()
-            el = el.getparent() if text_node.is_tail else el
-            label = el if el.tag in _LABEL_TAGS else None
-            while el.tag in _INLINE_TAGS and el.getparent() is not None:
-                el = el.getparent()
-            if el.tag == "p" and is_correction(text := node_text(el)):
-                found.append(text)
-            elif label is not None and _LABEL_RE.match(node_text(label)):
-                found.extend(_box_paragraphs(label.getparent()))
-        if self.correction_patterns:
-            patterns = [re.compile(p, re.I) for p in self.correction_patterns]
-            found.extend(p for p in self.body() if any(r.search(p) for r in patterns))
-        return _dedupe(found)
+        return find_corrections(
+            self.root, xpath(self.correction_xpath), self.correction_patterns, self.body
+        )
 
     def listing(self) -> bool:
         """The page declares itself a section front or index page; extract() believes it only
@@ -567,12 +380,6 @@ _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", 
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
 
 
-def links_only(el: etree._Element, text: str) -> bool:
-    """Whether all of a block's text is link text (a related-story or newsletter promo)."""
-    links = " ".join(node_text(a) for a in el.iter("a"))
-    return bool(links) and re.sub(r"\W", "", links) == re.sub(r"\W", "", text)
-
-
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»]\s+")
 _CHROME = etree.XPath(
     "boolean(ancestor-or-self::*[self::header or self::nav or self::footer or self::aside"
@@ -604,55 +411,3 @@ def _same_headline(heading: str, name: str) -> bool:
 
 def _is_hidden(el: etree._Element) -> bool:
     return el.get("aria-hidden") == "true" or "ghost" in (el.get("class") or "").split()
-
-
-_CORRECTION_RE = re.compile(
-    r"^(corrections?\s*:|editors?[’']?s?[’']? note\s*:|an earlier version of this (article|story))",
-    re.I,
-)
-_STARTS_LIKE_CORRECTION = " or ".join(
-    f"starts-with(normalize-space(.), '{word}')"
-    for word in ("Correction", "CORRECTION", "Editor", "An earlier")
-)
-_CORRECTION_TEXT_XPATH = etree.XPath(
-    " | ".join(
-        f"//{tag}/text()[{_STARTS_LIKE_CORRECTION}][ancestor::article or ancestor::main]"
-        for tag in ("p", "strong", "b", "em", "i", "span", "h2", "h3", "h4")
-    )
-)
-_BOX_TAGS = frozenset({"div", "section", "aside", "p"})
-_LABEL_TAGS = frozenset({"strong", "b", "h2", "h3", "h4"})
-_INLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a", "small"})
-_BOX_CLASS_RE = re.compile(r"(?<![a-z])correction(?![a-z])", re.I)
-_OUTSIDE_ARTICLE = etree.XPath("boolean(ancestor::nav or ancestor::header or ancestor::footer)")
-_LABEL_RE = re.compile(r"^(corrections?|editors?[’']?s?[’']? note)\s*:?$", re.I)
-
-
-def _is_correction_box(el: etree._Element) -> bool:
-    if el.tag.startswith("nyt_correction"):
-        return True
-    marker = f"{el.get('class', '')} {el.get('data-testid', '')}"
-    return el.tag in _BOX_TAGS and bool(_BOX_CLASS_RE.search(marker)) and not _OUTSIDE_ARTICLE(el)
-
-
-def is_correction(text: str) -> bool:
-    return bool(_CORRECTION_RE.match(text))
-
-
-def _box_paragraphs(box: etree._Element) -> list[str]:
-    """A correction box as paragraphs; a label outside them ("Correction:") leads the first."""
-    paragraphs = [t for b in leaf_blocks(box) if (t := node_text(b))]
-    if not paragraphs:
-        text = node_text(box)
-        return [text] if text else []
-    whole = node_text(box)
-    label = whole[: whole.find(paragraphs[0])].strip() if paragraphs[0] in whole else ""
-    if label and _CORRECTION_RE.match(label):
-        paragraphs[0] = f"{label} {paragraphs[0]}"
-    return paragraphs
-
-
-def _dedupe(texts: Iterable[str]) -> list[str]:
-    """Drop repeats and entries contained in an earlier or later longer entry, keeping order."""
-    unique = list(dict.fromkeys(texts))
-    return [t for t in unique if not any(t != o and t in o for o in unique)]

@@ -3,7 +3,8 @@ one of `data-component` blocks inside <article>."""
 
 from __future__ import annotations
 
-from newsdiff.pages.base import ArticlePage, clean
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.text import clean
 
 
 class BbcPage(ArticlePage):

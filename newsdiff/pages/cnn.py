@@ -3,7 +3,8 @@ current `div.article__content` of `p.paragraph` and `h2.subheader`."""
 
 from __future__ import annotations
 
-from newsdiff.pages.base import ArticlePage, clean
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.text import clean
 
 
 class CnnPage(ArticlePage):

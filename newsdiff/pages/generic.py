@@ -9,7 +9,9 @@ from collections import Counter
 import trafilatura
 from lxml import etree
 
-from newsdiff.pages.base import ARTICLE_TYPES, ArticlePage, clean, is_junk, ld_types
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
+from newsdiff.pages.text import clean, is_junk
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts that set location

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsdiff.pages.base import ArticlePage, iso_date, node_text, split_names, xpath
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.text import iso_date, node_text, split_names, xpath
 
 try:
     NEW_YORK = ZoneInfo("America/New_York")  # ptime/utime metas are New York wall-clock times

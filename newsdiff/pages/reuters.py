@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from newsdiff.pages.base import ArticlePage, clean, iso_date
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.text import clean, iso_date
 
 # "Tue Dec 30, 2014 4:33pm IST" (article pages) and "Tue Dec 30 11:03:00 UTC 2014" (metadata)
 _SHOWN = re.compile(r"(\w{3} \w{3} \d{1,2}, \d{4} \d{1,2}:\d{2}[ap]m) ([A-Z]{2,4})")

@@ -7,7 +7,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsdiff.pages.base import ArticlePage, clean, iso_date, node_text, xpath
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.text import clean, iso_date, node_text, xpath
 
 try:
     WASHINGTON = ZoneInfo("America/New_York")

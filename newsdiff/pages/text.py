@@ -1,0 +1,163 @@
+"""Text and tree helpers shared by every page class: decoding, visible text, paragraph blocks,
+junk lines, names and dates. Pure: no network, no files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    read_bom,
+    resolve_encoding,
+)
+
+
+def decode_html(data: bytes) -> str:
+    """Decode bytes as Scrapy does: BOM, then meta charset, else utf-8 with replacement."""
+    return html_to_unicode(None, data)[1]
+
+
+def html_encoding(data: bytes) -> tuple[str, int]:
+    """The page's encoding (BOM, then meta charset, else utf-8) and the length of any BOM."""
+    bom, bom_bytes = read_bom(data)
+    if bom:
+        return bom, len(bom_bytes)
+    declared = html_body_declared_encoding(data)
+    return (resolve_encoding(declared) if declared else None) or "utf-8", 0
+
+
+# --- text helpers ------------------------------------------------------------------------------
+
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "button"})
+BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd"})
+
+
+@lru_cache(maxsize=256)
+def xpath(expr: str) -> etree.XPath:
+    """A compiled XPath, cached: page classes keep their rules as plain strings."""
+    return etree.XPath(expr)
+
+
+def clean(text: str | None) -> str:
+    """Collapse runs of whitespace (including non-breaking spaces) and strip."""
+    return " ".join(text.split()) if text else ""
+
+
+def node_text(el: etree._Element, skip: Callable[[etree._Element], bool] | None = None) -> str:
+    """Visible text of an element: no script/style, <br> as a space, whitespace collapsed."""
+    parts: list[str] = []
+    _collect(el, parts, skip)
+    return clean("".join(parts))
+
+
+def _collect(el: etree._Element, parts: list[str], skip: Callable | None) -> None:
+    tag = el.tag
+    if not isinstance(tag, str) or tag in _SKIP_TAGS or (skip is not None and skip(el)):
+        return
+    if tag == "br":
+        parts.append(" ")
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        _collect(child, parts, skip)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def leaf_blocks(el: etree._Element) -> Iterator[etree._Element]:
+    """Paragraph-level elements under el (or el itself) holding no further paragraph-level ones."""
+    for block in el.iter(*BLOCK_TAGS):
+        if next(block.iterdescendants(*BLOCK_TAGS), None) is None:
+            yield block
+
+
+_JUNK_TEXT = frozenset(
+    {
+        "advertisement",
+        "skip advertisement",
+        "supported by",
+        "continue reading the main story",
+        "transcript",
+        "image",
+        "photo",
+        "video",
+        "credit",
+        "share",
+        "read more",
+    }
+)
+_JUNK_RE = re.compile(
+    r"^(you have \d+ free articles? remaining|sign up for|get (the|our) .{0,60}newsletter"
+    r"|credit\.\.\.|subscribe (now|today|to))",
+    re.I,
+)
+_BYLINE_RE = re.compile(r"^(by|produced by|written by|reporting by)\s+\S[^.!?”\"]{0,80}$", re.I)
+_PROMO_WORDS = re.compile(
+    r"sign up|newsletter|inbox|listen|podcast|subscribe|download|read more|follow|watch", re.I
+)
+
+
+def is_junk(text: str, el: etree._Element | None = None) -> bool:
+    """Ads, labels, meter messages, stray bylines and bracketed promos ("[Sign up … inbox.]")."""
+    if not text or text.lower().rstrip(".:") in _JUNK_TEXT or _JUNK_RE.match(text):
+        return True
+    if _BYLINE_RE.match(text) and len(text.split()) <= 12:
+        return True
+    if text.startswith("[") and text.endswith("]"):
+        has_link = el is not None and next(el.iter("a"), None) is not None
+        return has_link or bool(_PROMO_WORDS.search(text))
+    return False
+
+
+# --- names and dates ---------------------------------------------------------------------------
+
+_BY_RE = re.compile(r"^\s*(by|por|par|von|door|di)\s+", re.I)
+_NAME_SPLIT_RE = re.compile(r"\s*(?:,\s*and\s+|,|\s+and\s+|\s*&\s*)\s*", re.I)
+
+
+def split_names(value: str) -> list[str]:
+    """'By A, B and C' -> ['A', 'B', 'C']; all-caps names are title-cased."""
+    names = []
+    for part in _NAME_SPLIT_RE.split(_BY_RE.sub("", clean(value))):
+        name = part.strip(" .;")
+        if name:
+            names.append(name.title() if name.isupper() and len(name) > 3 else name)
+    return names
+
+
+def iso_date(value: Any, local_tz: tzinfo | None = None) -> str | None:
+    """ISO 8601: aware datetimes in UTC to the second, date-only values as YYYY-MM-DD.
+
+    Naive datetimes get local_tz when given (e.g. NYT ptime is New York time), else stay naive.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{8}", value):
+            return datetime.strptime(value, "%Y%m%d").date().isoformat()
+        if re.fullmatch(r"\d{14}", value):
+            dt = datetime.strptime(value, "%Y%m%d%H%M%S")
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return datetime.fromisoformat(value).date().isoformat()
+        else:
+            dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        if local_tz is None:
+            return dt.replace(microsecond=0).isoformat()
+        dt = dt.replace(tzinfo=local_tz)
+    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def links_only(el: etree._Element, text: str) -> bool:
+    """Whether all of a block's text is link text (a related-story or newsletter promo)."""
+    links = " ".join(node_text(a) for a in el.iter("a"))
+    return bool(links) and re.sub(r"\W", "", links) == re.sub(r"\W", "", text)
