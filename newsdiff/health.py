@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +39,6 @@ from newsdiff.store import EmbeddedServerError, StoreError, open_store
 logger = logging.getLogger(__name__)
 
 FIELDS = ("body", "title", "byline")
-FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # pages.extract's generic paths
 # Scrapy's own stats worth keeping with each crawl, beside every newsdiff/* one.
 SCRAPY_STATS = (
     "item_scraped_count",
@@ -78,6 +79,210 @@ def stats_to_store(stats: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+Problem = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """What the checks read of one finished crawl."""
+
+    outlet: str
+    stats: Mapping[str, Any]
+    pages: int  # article pages extraction was tried on
+    no_body: int  # of which extraction found no article text at all
+    fallback: int  # of which the outlet's own body rules found nothing
+    not_article: int  # article URLs whose page extraction called "not an article"
+    listings: int | None  # feeds and sitemaps discovery read; None when not judged
+    body_rules: bool  # the outlet has body rules a fallback can stand in for
+    version_times: Sequence[datetime]  # the outlet's newest versions, newest first (stale)
+    now: datetime
+
+    def get(self, key: str) -> Any:
+        return self.stats.get(key, 0)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds, from the NEWSDIFF_HEALTH_* settings."""
+
+    max_empty_share: float
+    min_pages: int
+    max_shrunk: int
+    max_rejected_share: float
+    min_agreement: float
+    max_low_agreement: float
+    stale_hours: float
+    stale_factor: float
+
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        return cls(
+            max_empty_share=settings.getfloat("NEWSDIFF_HEALTH_MAX_EMPTY_SHARE"),
+            min_pages=settings.getint("NEWSDIFF_HEALTH_MIN_PAGES"),
+            max_shrunk=settings.getint("NEWSDIFF_HEALTH_MAX_SHRUNK"),
+            max_rejected_share=settings.getfloat("NEWSDIFF_HEALTH_MAX_REJECTED_SHARE"),
+            min_agreement=settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT"),
+            max_low_agreement=settings.getfloat("NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE"),
+            stale_hours=settings.getfloat("NEWSDIFF_HEALTH_STALE_HOURS"),
+            stale_factor=settings.getfloat("NEWSDIFF_HEALTH_STALE_FACTOR"),
+        )
+
+
+def _problem(name: str, figure: float, message: str, **extra: Any) -> Problem:
+    return {"problem": name, "figure": figure, "message": message, **extra}
+
+
+# --- the checks: each a pure function of the crawl and the limits, its message beside it -----
+
+
+def no_urls(c: Crawl, lim: Limits) -> list[Problem]:
+    """Discovery ran but its feeds and sitemaps gave no article URL."""
+    if c.listings is None or c.get("newsdiff/discovery/urls"):
+        return []
+    failed = c.get("newsdiff/discovery/failed_listings")
+    return [
+        _problem(
+            "no_urls",
+            0,
+            f"discovery found no article URLs in {c.listings} feed(s) and sitemap(s) "
+            f"({failed} failed to download); {ADVICE['no_urls']}",
+        )
+    ]
+
+
+def empty_fields(c: Crawl, lim: Limits) -> list[Problem]:
+    """Too many article pages without a body, a title or a byline."""
+    if c.pages < lim.min_pages:
+        return []
+    found = []
+    for field in FIELDS:
+        empty = (c.no_body if field == "body" else 0) + c.get(f"newsdiff/extract/empty/{field}")
+        share = empty / c.pages
+        if share > lim.max_empty_share:
+            found.append(
+                _problem(
+                    f"empty_{field}",
+                    empty,
+                    f"{empty} of {c.pages} article pages ({share:.0%}) had no {field} "
+                    f"(threshold {lim.max_empty_share:.0%}); "
+                    + ADVICE["empty"].format(outlet=c.outlet, field=field),
+                    share=round(share, 4),
+                    pages=c.pages,
+                )
+            )
+    return found
+
+
+def fallback_body(c: Crawl, lim: Limits) -> list[Problem]:
+    """Too many pages went past the outlet's body rules to a generic extractor."""
+    share = c.fallback / c.pages if c.pages else 0.0
+    if c.pages < lim.min_pages or not c.body_rules or share <= lim.max_empty_share:
+        return []
+    return [
+        _problem(
+            "fallback_body",
+            c.fallback,
+            f"{c.fallback} of {c.pages} article pages ({share:.0%}) were extracted by the generic "
+            f"fallback, not the outlet's body rules (threshold {lim.max_empty_share:.0%}); "
+            + ADVICE["empty"].format(outlet=c.outlet, field="body"),
+            share=round(share, 4),
+            pages=c.pages,
+        )
+    ]
+
+
+def rejected(c: Crawl, lim: Limits) -> list[Problem]:
+    """Article URLs that extraction called "not an article", when unusually many."""
+    seen = c.pages + c.not_article
+    share = c.not_article / seen if seen else 0.0
+    if seen < lim.min_pages or share <= lim.max_rejected_share:
+        return []
+    prefix = "newsdiff/status/not-article/"
+    reasons = ", ".join(
+        f"{k[len(prefix) :]}: {v}" for k, v in c.stats.items() if k.startswith(prefix)
+    )
+    return [
+        _problem(
+            "rejected",
+            c.not_article,
+            f"{c.not_article} of {seen} article URLs ({share:.0%}) were judged not to be "
+            f"articles ({reasons}; threshold {lim.max_rejected_share:.0%}); "
+            + ADVICE["rejected"].format(outlet=c.outlet),
+            share=round(share, 4),
+            pages=seen,
+        )
+    ]
+
+
+def low_agreement(c: Crawl, lim: Limits) -> list[Problem]:
+    """New versions whose body the independent generic extractor hardly agrees with."""
+    checked, low = c.get("newsdiff/agreement/checked"), c.get("newsdiff/agreement/low")
+    share = low / checked if checked else 0.0
+    if checked < lim.min_pages or share <= lim.max_low_agreement:
+        return []
+    return [
+        _problem(
+            "low_agreement",
+            low,
+            f"{low} of {checked} new versions ({share:.0%}) agreed less than "
+            f"{lim.min_agreement:.0%} with the generic extractor "
+            f"(threshold {lim.max_low_agreement:.0%}); " + ADVICE["shrunk"],
+            share=round(share, 4),
+            pages=checked,
+        )
+    ]
+
+
+def shrunk(c: Crawl, lim: Limits) -> list[Problem]:
+    """Bodies that shrank sharply against the stored version (not stored)."""
+    count = c.get("newsdiff/extract/shrunk")
+    if count <= lim.max_shrunk:
+        return []
+    one = count == 1
+    return [
+        _problem(
+            "shrunk",
+            count,
+            f"{count} article bod{'y' if one else 'ies'} shrank sharply against the stored "
+            f"version and {'was' if one else 'were'} not stored (threshold {lim.max_shrunk}); "
+            + ADVICE["shrunk"],
+        )
+    ]
+
+
+def stale(c: Crawl, lim: Limits) -> list[Problem]:
+    """No version stored for unusually long (nothing stored yet: the other checks speak)."""
+    if not c.version_times:
+        return []
+    hours = (c.now - c.version_times[0]) / timedelta(hours=1)
+    limit = lim.stale_hours
+    if len(c.version_times) > 1:
+        span = (c.version_times[0] - c.version_times[-1]) / timedelta(hours=1)
+        limit = max(limit, lim.stale_factor * span / (len(c.version_times) - 1))
+    if hours <= limit:
+        return []
+    return [
+        _problem(
+            "stale",
+            round(hours, 1),
+            f"no new version stored for {_duration(hours)} (usual at most {_duration(limit)}); "
+            + ADVICE["stale"].format(outlet=c.outlet),
+            threshold_hours=round(limit, 1),
+        )
+    ]
+
+
+CHECKS: tuple[Callable[[Crawl, Limits], list[Problem]], ...] = (
+    no_urls,
+    empty_fields,
+    fallback_body,
+    rejected,
+    low_agreement,
+    shrunk,
+    stale,
+)
+
+
 class CrawlHealth:
     def __init__(self, crawler):
         settings = crawler.settings
@@ -85,14 +290,7 @@ class CrawlHealth:
             raise NotConfigured("NEWSDIFF_HEALTH_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.max_empty_share = settings.getfloat("NEWSDIFF_HEALTH_MAX_EMPTY_SHARE", 0.5)
-        self.min_pages = settings.getint("NEWSDIFF_HEALTH_MIN_PAGES", 3)
-        self.max_shrunk = settings.getint("NEWSDIFF_HEALTH_MAX_SHRUNK", 0)
-        self.max_rejected_share = settings.getfloat("NEWSDIFF_HEALTH_MAX_REJECTED_SHARE")
-        self.min_agreement = settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT")
-        self.max_low_agreement = settings.getfloat("NEWSDIFF_HEALTH_MAX_LOW_AGREEMENT_SHARE")
-        self.stale_hours = settings.getfloat("NEWSDIFF_HEALTH_STALE_HOURS", 48)
-        self.stale_factor = settings.getfloat("NEWSDIFF_HEALTH_STALE_FACTOR", 10)
+        self.limits = Limits.from_settings(settings)
         self.started = datetime.now(UTC)
         self.pages = 0  # article pages fetched that extraction was tried on
         self.no_body = 0  # of which extraction found no article text at all
@@ -120,150 +318,36 @@ class CrawlHealth:
         get = item.get if isinstance(item, dict) else lambda k: getattr(item, k, None)
         if get("extractor_version"):
             self.pages += 1
-            self.fallback += get("extractor") in FALLBACK_EXTRACTORS
+            self.fallback += get("extractor") in pages.FALLBACK_EXTRACTORS
         elif get("status") == "failing" and 200 <= (get("http_status") or 0) < 300:
             self.pages += 1
             self.no_body += 1
         elif get("status") == "not-article" and get("http_status"):
             self.not_article += 1
 
-    # --- checks ---------------------------------------------------------------------------
-
-    def check(self, spider, store) -> list[dict[str, Any]]:
+    def check(self, spider, store) -> list[Problem]:
         """The problems of this crawl; store (may be None) answers the stale check."""
-        get = self.stats.get_value
-        outlet = spider.name
-        problems: list[dict[str, Any]] = []
-
-        def problem(name: str, figure: float, message: str, **extra: Any) -> None:
-            problems.append({"problem": name, "figure": figure, "message": message, **extra})
-
         # With a shared queue (NEWSDIFF_REDIS_URL) other nodes may read some or all listings.
+        listings = len(getattr(spider, "feeds", ())) + len(getattr(spider, "sitemaps", ()))
         discovery_ran = (
             getattr(spider, "mode", "all") in ("all", "discover")
-            and bool(getattr(spider, "feeds", ()) or getattr(spider, "sitemaps", ()))
+            and listings
             and not self.crawler.settings.get("NEWSDIFF_REDIS_URL")
         )
-        if discovery_ran and not get("newsdiff/discovery/urls", 0):
-            failed = get("newsdiff/discovery/failed_listings", 0)
-            listings = len(spider.feeds) + len(spider.sitemaps)
-            problem(
-                "no_urls",
-                0,
-                f"discovery found no article URLs in {listings} feed(s) and sitemap(s) "
-                f"({failed} failed to download); {ADVICE['no_urls']}",
-            )
-
-        if self.pages >= self.min_pages:
-            for field in FIELDS:
-                empty = self.no_body if field == "body" else 0
-                empty += get(f"newsdiff/extract/empty/{field}", 0)
-                share = empty / self.pages
-                if share > self.max_empty_share:
-                    problem(
-                        f"empty_{field}",
-                        empty,
-                        f"{empty} of {self.pages} article pages ({share:.0%}) had no {field} "
-                        f"(threshold {self.max_empty_share:.0%}); "
-                        + ADVICE["empty"].format(outlet=outlet, field=field),
-                        share=round(share, 4),
-                        pages=self.pages,
-                    )
-
-            page_class = pages.PAGES.get(outlet)
-            share = self.fallback / self.pages
-            if page_class is not None and page_class.body_xpaths and share > self.max_empty_share:
-                problem(
-                    "fallback_body",
-                    self.fallback,
-                    f"{self.fallback} of {self.pages} article pages ({share:.0%}) were extracted "
-                    f"by the generic fallback, not the outlet's body rules "
-                    f"(threshold {self.max_empty_share:.0%}); "
-                    + ADVICE["empty"].format(outlet=outlet, field="body"),
-                    share=round(share, 4),
-                    pages=self.pages,
-                )
-
-        problems += self.rejected(outlet) + self.low_agreement(outlet)
-
-        shrunk = get("newsdiff/extract/shrunk", 0)
-        if shrunk > self.max_shrunk:
-            problem(
-                "shrunk",
-                shrunk,
-                f"{shrunk} article bod{'y' if shrunk == 1 else 'ies'} shrank sharply against the "
-                f"stored version and {'was' if shrunk == 1 else 'were'} not stored "
-                f"(threshold {self.max_shrunk}); {ADVICE['shrunk']}",
-            )
-
-        if store is not None:
-            stale = self.stale(store, outlet)
-            if stale:
-                hours, limit = stale
-                problem(
-                    "stale",
-                    round(hours, 1),
-                    f"no new version stored for {_duration(hours)} (usual at most "
-                    f"{_duration(limit)}); " + ADVICE["stale"].format(outlet=outlet),
-                    threshold_hours=round(limit, 1),
-                )
-        return problems
-
-    def rejected(self, outlet: str) -> list[dict[str, Any]]:
-        """Article URLs that extraction called "not an article", when unusually many."""
-        pages_seen = self.pages + self.not_article
-        share = self.not_article / pages_seen if pages_seen else 0.0
-        if pages_seen < self.min_pages or share <= self.max_rejected_share:
-            return []
-        prefix = "newsdiff/status/not-article/"
-        reasons = {
-            k[len(prefix) :]: v for k, v in self.stats.get_stats().items() if k.startswith(prefix)
-        }
-        return [
-            {
-                "problem": "rejected",
-                "figure": self.not_article,
-                "message": f"{self.not_article} of {pages_seen} article URLs ({share:.0%}) were "
-                f"judged not to be articles ({', '.join(f'{k}: {v}' for k, v in reasons.items())}"
-                f"; threshold {self.max_rejected_share:.0%}); "
-                + ADVICE["rejected"].format(outlet=outlet),
-                "share": round(share, 4),
-                "pages": pages_seen,
-            }
-        ]
-
-    def low_agreement(self, outlet: str) -> list[dict[str, Any]]:
-        """New versions whose body the independent generic extractor hardly agrees with."""
-        checked = self.stats.get_value("newsdiff/agreement/checked", 0)
-        low = self.stats.get_value("newsdiff/agreement/low", 0)
-        share = low / checked if checked else 0.0
-        if checked < self.min_pages or share <= self.max_low_agreement:
-            return []
-        return [
-            {
-                "problem": "low_agreement",
-                "figure": low,
-                "message": f"{low} of {checked} new versions ({share:.0%}) agreed less than "
-                f"{self.min_agreement:.0%} with the generic extractor "
-                f"(threshold {self.max_low_agreement:.0%}); "
-                + ADVICE["shrunk"].format(outlet=outlet),
-                "share": round(share, 4),
-                "pages": checked,
-            }
-        ]
-
-    def stale(self, store, outlet: str) -> tuple[float, float] | None:
-        """(hours since the outlet's last version, the limit) when that is unusually long."""
-        times = store.last_version_times(outlet, 50)
-        if not times:
-            return None  # nothing stored yet: the other checks speak for a new outlet
-        now = datetime.now(UTC)
-        hours = (now - times[0]) / timedelta(hours=1)
-        limit = self.stale_hours
-        if len(times) > 1:
-            typical = (times[0] - times[-1]) / timedelta(hours=1) / (len(times) - 1)
-            limit = max(limit, self.stale_factor * typical)
-        return (hours, limit) if hours > limit else None
+        page_class = pages.PAGES.get(spider.name)
+        crawl = Crawl(
+            outlet=spider.name,
+            stats=dict(self.stats.get_stats()),
+            pages=self.pages,
+            no_body=self.no_body,
+            fallback=self.fallback,
+            not_article=self.not_article,
+            listings=listings if discovery_ran else None,
+            body_rules=page_class is not None and bool(page_class.body_xpaths),
+            version_times=store.last_version_times(spider.name, 50) if store else (),
+            now=datetime.now(UTC),
+        )
+        return [problem for check in CHECKS for problem in check(crawl, self.limits)]
 
     # --- close ----------------------------------------------------------------------------
 

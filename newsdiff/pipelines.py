@@ -20,7 +20,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
-from newsdiff import publish, schedule, text, workers
+from newsdiff import pages, publish, schedule, text, workers
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
@@ -36,7 +36,6 @@ from newsdiff.store import (
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")
 
 _stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -345,7 +344,10 @@ class StorePipeline(_Pipeline):
     def _fell_back(state: ArticleState, extractor: str | None) -> bool:
         """A broken layout must not look like an edit: fallback text differs from rule text."""
         before = state.get("extractor")
-        return before not in (None, *FALLBACK_EXTRACTORS) and extractor in FALLBACK_EXTRACTORS
+        return (
+            before not in (None, *pages.FALLBACK_EXTRACTORS)
+            and extractor in pages.FALLBACK_EXTRACTORS
+        )
 
     def _shrunk(self, state: ArticleState, body: list[str]) -> bool:
         before = state.get("body_chars") or 0
@@ -375,7 +377,7 @@ class StorePipeline(_Pipeline):
         (shingle F1): a layout change the rules half-survive shows as a fall. None when the
         body came from the generic path itself, there is no page, or the crawl has cross-checked
         its NEWSDIFF_AGREEMENT_FIRST_VERSIONS first versions (every edit is checked)."""
-        if not a.get("html") or a.get("extractor") in FALLBACK_EXTRACTORS:
+        if not a.get("html") or a.get("extractor") in pages.FALLBACK_EXTRACTORS:
             return None
         if label == "first":
             if self.first_checks_left <= 0:

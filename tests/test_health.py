@@ -356,3 +356,37 @@ async def test_article_urls_judged_not_articles_are_kept_counted_and_recovered(
     await run_crawl(settings, force="1")
     assert store.articles.count_documents({"status": "not-article"}) == 0
     assert store.articles.count_documents({"version_count": 1}) == 8
+
+
+def test_each_health_check_is_a_pure_function_of_the_crawl_and_its_limits():
+    from scrapy.settings import Settings
+
+    import newsdiff.settings as project
+    from newsdiff import health
+
+    limits = health.Limits.from_settings(Settings({k: getattr(project, k) for k in dir(project)}))
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    quiet = health.Crawl("x", {}, 10, 0, 0, 0, None, True, [now - timedelta(hours=1)], now)
+    assert [p for check in health.CHECKS for p in check(quiet, limits)] == []
+
+    def one(check, **changes) -> dict:
+        [problem] = check(health.Crawl(**{**quiet.__dict__, **changes}), limits)
+        return problem
+
+    assert one(health.no_urls, listings=3)["message"].startswith("discovery found no article URLs")
+    assert one(health.empty_fields, no_body=6)["problem"] == "empty_body"
+    assert one(health.fallback_body, fallback=6)["share"] == 0.6
+    assert (
+        health.fallback_body(
+            health.Crawl(**{**quiet.__dict__, "fallback": 6, "body_rules": False}), limits
+        )
+        == []
+    )
+    stats = {"newsdiff/status/not-article/section-front": 4}
+    assert "section-front: 4" in one(health.rejected, not_article=4, stats=stats)["message"]
+    low = {"newsdiff/agreement/checked": 5, "newsdiff/agreement/low": 2}
+    assert one(health.low_agreement, stats=low)["figure"] == 2
+    assert one(health.shrunk, stats={"newsdiff/extract/shrunk": 1})["message"].startswith(
+        "1 article body"
+    )
+    assert one(health.stale, version_times=[now - timedelta(hours=49)])["threshold_hours"] == 48

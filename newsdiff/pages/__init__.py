@@ -25,6 +25,7 @@ from newsdiff.pages.washingtonpost import WashingtonpostPage
 
 __all__ = [
     "EXTRACTOR_VERSION",
+    "FALLBACK_EXTRACTORS",
     "PAGES",
     "agreement",
     "Extraction",
@@ -38,6 +39,7 @@ __all__ = [
     "unregister",
 ]
 
+FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, not outlet rules
 EXTRACTOR_VERSION = "2"  # 2: bodies and titles chosen by evidence (2026-11)
 
 PAGES: dict[str, type[ArticlePage]] = {
