@@ -1,8 +1,8 @@
 """Item pipelines, in order: validate -> normalise -> hash -> store (decide + write).
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
-status/<status>, versions/new, versions/<label>, checks/unchanged, versions/conflicts,
-store/errors, store/spooled, spool/replayed.
+status/<status>, versions/new, versions/<label>, checks/unchanged, checks/unsaved,
+versions/conflicts, store/errors, store/spooled, spool/replayed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
 from newsdiff import schedule, text
+from newsdiff.checks import CheckBatch
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
@@ -24,6 +25,7 @@ from newsdiff.store import (
     Store,
     StoreError,
     VersionConflict,
+    check_update,
     data_dir,
     open_store,
 )
@@ -94,7 +96,7 @@ class StorePipeline(_Pipeline):
     """Decides whether a fetch is a new version and writes it atomically.
 
     Settings: NEWSDIFF_MONGO_URI / NEWSDIFF_MONGO_DB, the NEWSDIFF_RECHECK_* schedule,
-    NEWSDIFF_SHRINK_RATIO and NEWSDIFF_SHRINK_MIN_CHARS.
+    NEWSDIFF_SHRINK_RATIO and NEWSDIFF_SHRINK_MIN_CHARS, NEWSDIFF_CHECK_BATCH.
     """
 
     def __init__(self, crawler):
@@ -104,6 +106,7 @@ class StorePipeline(_Pipeline):
         self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO", 0.5)
         self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS", 800)
         self.store: Store | None = None
+        self.checks: CheckBatch | None = None
         self.spool = Spool(data_dir(settings) / "spool")
         self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
         self._down_until = 0.0
@@ -113,6 +116,8 @@ class StorePipeline(_Pipeline):
             self.store = store_for(self.crawler)
             self.store.ping()
             self.store.ensure_indexes()
+            batch = self.crawler.settings.getint("NEWSDIFF_CHECK_BATCH", 100)
+            self.checks = CheckBatch(self.store, batch)
             self._replay_spool()
         except Exception as exc:
             where = (
@@ -125,10 +130,19 @@ class StorePipeline(_Pipeline):
 
     def close_spider(self):
         if self.store is not None:
+            self._flush_checks()
             if self.spool.pending():
                 self._replay_spool()  # the database may be back: write what waited
             self.store.close()
             _stores.pop(self.crawler, None)
+
+    def _flush_checks(self) -> None:
+        """Write the unchanged checks still waiting (see newsdiff.checks)."""
+        if self.checks is None:
+            return
+        self.checks.flush()
+        if self.checks.unsaved:
+            self.stats.set_value("newsdiff/checks/unsaved", self.checks.unsaved)
 
     def _replay_spool(self) -> None:
         try:
@@ -155,8 +169,11 @@ class StorePipeline(_Pipeline):
         return self._count(item, await asyncio.to_thread(self._write, item))
 
     def store_item(self, item):
-        """The same as process_item, for callers without a running event loop."""
-        return self._count(item, self._write(item))
+        """The same as process_item, for callers without a running event loop; a check is
+        written before it returns, not batched."""
+        events = self._write(item)
+        self._flush_checks()
+        return self._count(item, events)
 
     def _count(self, item, events: list[str]):
         for event in events:  # stats are updated here, on the crawl's own thread
@@ -254,17 +271,20 @@ class StorePipeline(_Pipeline):
         stopped = status == "not-article" and not state.get("version_count")
         last_changed = state.get("last_changed") or state.get("first_seen") or now
         changed_before = state.get("version_count", 0) > 1
-        self.store.record_check(
-            state["_id"],
-            now=now,
-            status="live" if status == "unchanged" else status,
-            reason=reason,
-            next_check=None
+        check = {
+            "now": now,
+            "status": "live" if status == "unchanged" else status,
+            "reason": reason,
+            "next_check": None
             if stopped
             else schedule.next_check(self.policy, now, last_changed, changed_before=changed_before),
-            validators=a.get("validators") or None,
-            repair=repair,
-        )
+            "validators": a.get("validators") or None,
+            "repair": repair,
+        }
+        if status == "unchanged" and repair is None:  # the common case: batched, see checks.py
+            self.checks.add(state, check_update(**check, raw_digest=a.get("raw_digest")))
+        else:
+            self.store.record_check(state["_id"], **check)
         return "checks/unchanged" if status == "unchanged" else f"status/{status}"
 
     def _add_version(self, a: ItemAdapter, state: ArticleState, label: str, now) -> int:
@@ -298,6 +318,7 @@ class StorePipeline(_Pipeline):
             "published": a.get("published"),
             "modified": a.get("modified"),
             "validators": a.get("validators") or {},
+            "raw_digest": a.get("raw_digest"),
         }
         return self.store.add_version(
             state,
