@@ -14,19 +14,17 @@ import threading
 import time
 from typing import Any
 
-from newsdiff.pages import EXTRACTOR_VERSION
+from newsdiff import pages, text
 from newsdiff.store import ArticleState, Store, StoreError
-from newsdiff.text import NORMALISER_VERSION
 
 logger = logging.getLogger(__name__)
 
-# A new extractor or normaliser may read the same bytes differently: its digests differ.
-_KEY = f"newsdiff raw {EXTRACTOR_VERSION} {NORMALISER_VERSION}".encode()
-
 
 def raw_digest(body: bytes) -> str:
-    """The digest of a fetched page's bytes, for this extractor and normaliser."""
-    return hashlib.blake2b(body, digest_size=16, key=_KEY).hexdigest()
+    """The digest of a fetched page's bytes, for this extractor and normaliser (a new one may
+    read the same bytes differently)."""
+    key = f"{pages.EXTRACTOR_VERSION} {text.NORMALISER_VERSION}".encode()
+    return hashlib.blake2b(body, digest_size=16, key=key).hexdigest()
 
 
 class CheckBatch:

@@ -2,7 +2,8 @@
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, versions/new, versions/<label>, checks/unchanged, checks/unsaved,
-versions/conflicts, store/errors, store/spooled, spool/replayed.
+versions/conflicts, store/errors, store/spooled, spool/replayed (the spider counts
+checks/same_bytes).
 """
 
 from __future__ import annotations

@@ -212,6 +212,7 @@ class OutletSpider(Spider):
         known, digest = response.meta.get("newsdiff_known"), checks.raw_digest(response.body)
         if known and known.get("raw_digest") == digest:
             # The very bytes of the last fetch that matched the latest version: as good as a 304.
+            self.crawler.stats.inc_value("newsdiff/checks/same_bytes")
             return self._item(
                 response,
                 status="unchanged",
