@@ -113,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
         template, slug, new_slug, etag = page
         body = template.replace(slug, new_slug) if slug else template
         headers = {"Content-Type": "text/html" if body[:1] == b"<" else "application/x-gzip"}
-        if server.mode == "noisy":
+        if server.mode == "noisy" and slug:  # article pages; the sitemap stays as it is
             body, nonce = noisy(body, server.count("200"))
             headers["ETag"] = f'W/"{nonce}"'  # a page made per request has per-response validators
         else:
