@@ -4,7 +4,8 @@ Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell
 status/<status>, agreement/checked, agreement/low, versions/new, versions/<label>,
 checks/unchanged, versions/conflicts, versions/stale, extract/oversized, store/errors,
 store/spooled, store/lost (neither stored nor spooled: the crawl stops), spool/replayed,
-spool/waiting, recheck/signalled_changed.
+spool/waiting, recheck/signalled_changed, checks/unsaved (the spider counts
+checks/same_bytes).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
 from newsdiff import pages, publish, schedule, text, workers
+from newsdiff.checks import CheckBatch
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
@@ -29,6 +31,7 @@ from newsdiff.store import (
     Store,
     StoreError,
     VersionConflict,
+    check_update,
     data_dir,
     describe_error,
     open_store,
@@ -100,7 +103,8 @@ class StorePipeline(_Pipeline):
 
     Settings: NEWSDIFF_MONGO_URI / NEWSDIFF_MONGO_DB, the NEWSDIFF_RECHECK_* schedule,
     NEWSDIFF_SHRINK_RATIO and NEWSDIFF_SHRINK_MIN_CHARS, NEWSDIFF_MAX_BODY_BYTES and
-    NEWSDIFF_MAX_PARAGRAPHS (the bound on a version's text, below MongoDB's 16 MB documents).
+    NEWSDIFF_MAX_PARAGRAPHS (the bound on a version's text, below MongoDB's 16 MB documents),
+    NEWSDIFF_CHECK_BATCH.
     """
 
     def __init__(self, crawler):
@@ -113,6 +117,7 @@ class StorePipeline(_Pipeline):
         # A discovery crawl stores mostly first versions: a sample of them is enough.
         self.first_checks_left = settings.getint("NEWSDIFF_AGREEMENT_FIRST_VERSIONS")
         self.store: Store | None = None
+        self.checks: CheckBatch | None = None
         self.spool = Spool(data_dir(settings) / "spool")
         self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
         self._down_until = 0.0
@@ -132,6 +137,8 @@ class StorePipeline(_Pipeline):
             self.store = store_for(self.crawler)
             self.store.ping()
             self.store.ensure_indexes()
+            batch = self.crawler.settings.getint("NEWSDIFF_CHECK_BATCH", 100)
+            self.checks = CheckBatch(self.store, batch)
         except Exception as exc:
             where = (
                 "the embedded store"
@@ -162,11 +169,20 @@ class StorePipeline(_Pipeline):
 
     def close_spider(self):
         if self.store is not None:
+            self._flush_checks()
             if self.spool.pending():
                 self._replay_spool()  # the database may be back: write what waited
             self.stats.set_value("newsdiff/spool/waiting", self.spool.waiting())
             self.store.close()
             _stores.pop(self.crawler, None)
+
+    def _flush_checks(self) -> None:
+        """Write the unchanged checks still waiting (see newsdiff.checks)."""
+        if self.checks is None:
+            return
+        self.checks.flush()
+        if self.checks.unsaved:
+            self.stats.set_value("newsdiff/checks/unsaved", self.checks.unsaved)
 
     def _replay_spool(self) -> None:
         try:
@@ -194,8 +210,11 @@ class StorePipeline(_Pipeline):
         return self._count(item, await asyncio.to_thread(self._write, item))
 
     def store_item(self, item):
-        """The same as process_item, for callers without a running event loop."""
-        return self._count(item, self._write(item))
+        """The same as process_item, for callers without a running event loop; a check is
+        written before it returns, not batched."""
+        events = self._write(item)
+        self._flush_checks()
+        return self._count(item, events)
 
     def _count(self, item, events: list[str]):
         for event in events:  # stats are updated here, on the crawl's own thread
@@ -359,17 +378,20 @@ class StorePipeline(_Pipeline):
             logger.warning("%s: %s (%s)", a["url"], status, reason or "no detail")
         last_changed = state.get("last_changed") or state.get("first_seen") or now
         changed_before = state.get("version_count", 0) > 1
-        self.store.record_check(
-            state["_id"],
-            now=now,
-            status="live" if status == "unchanged" else status,
-            reason=reason,
-            next_check=schedule.next_check(
+        check = {
+            "now": now,
+            "status": "live" if status == "unchanged" else status,
+            "reason": reason,
+            "next_check": schedule.next_check(
                 self.policy, now, last_changed, changed_before=changed_before
             ),
-            validators=a.get("validators") or None,
-            repair=repair,
-        )
+            "validators": a.get("validators") or None,
+            "repair": repair,
+        }
+        if status == "unchanged" and repair is None:  # the common case: batched, see checks.py
+            self.checks.add(state, check_update(**check, raw_digest=a.get("raw_digest")))
+        else:
+            self.store.record_check(state["_id"], **check)
         return "checks/unchanged" if status == "unchanged" else f"status/{status}"
 
     def _agreement(self, a: ItemAdapter, label: str) -> float | None:
@@ -425,6 +447,7 @@ class StorePipeline(_Pipeline):
             "published": a.get("published"),
             "modified": a.get("modified"),
             "validators": a.get("validators") or {},
+            "raw_digest": a.get("raw_digest"),
         }
         # A change the outlet announced happened when it says (clamped to (last check, now]):
         # the back-off counts from then, which pays for the signalled check (see benchmarks/).

@@ -57,6 +57,9 @@ NEWSDIFF_SHRINK_MIN_CHARS = 800
 # document (16 MB at most); a long feature is ~100 KB in a few hundred paragraphs.
 NEWSDIFF_MAX_BODY_BYTES = 4_000_000  # UTF-8 bytes of title, byline, body and corrections
 NEWSDIFF_MAX_PARAGRAPHS = 20_000  # body and correction paragraphs
+# Unchanged checks written together in one bulk write (a crash loses at most these, re-checked
+# on the next run; versions are never batched); 1 writes each at once.
+NEWSDIFF_CHECK_BATCH = 100
 # Processes that extract pages beside the crawl process (newsdiff/workers.py); 0: a thread.
 NEWSDIFF_EXTRACT_WORKERS = int(os.environ.get("NEWSDIFF_EXTRACT_WORKERS", "1"))
 
@@ -106,6 +109,8 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0  # default 5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # default 1
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8
+# Each article page yields one item: Scrapy's default 100 starts 100 tasks for every response.
+CONCURRENT_ITEMS = 1
 DOWNLOAD_TIMEOUT = 30  # default 180
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # default 1 GiB; the largest NYT page we know is ~2 MB
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024

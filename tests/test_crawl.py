@@ -244,3 +244,58 @@ async def test_unreachable_database_stops_the_crawl_clearly(site, crawl_settings
     assert crawler.stats.get_value("downloader/request_count") is None
     assert "MongoDB is unreachable" in caplog.text
     assert "no article URLs" not in caplog.text  # not a discovery problem
+
+
+@coroutine_test
+async def test_recheck_of_the_same_bytes_extracts_nothing_and_noise_makes_no_version(
+    site, store, crawl_settings, monkeypatch
+):
+    from benchmarks.crawl import noisy
+    from newsdiff import pages
+
+    root = site.root
+    build_nytimes_site(root)
+    settings = crawl_settings(NEWSDIFF_EXTRACT_WORKERS=0, NEWSDIFF_CHECK_BATCH=3)
+    await run_crawl(settings)
+    tracked = {a["url"]: a for a in store.articles.find()}
+    stored = store.versions.count_documents({})
+    extracted = []
+    real_extract = pages.extract_fetched
+
+    def counting_extract(body, charset, url, outlet):
+        extracted.append(url)
+        return real_extract(body, charset, url, outlet)
+
+    monkeypatch.setattr(pages, "extract_fetched", counting_extract)
+
+    async def recheck_answered_200():
+        store.articles.update_many({}, {"$set": {"validators": {}}})  # no 304 from the server
+        extracted.clear()
+        return (await run_crawl(settings, mode="recheck", force="1")).stats
+
+    # The bytes each version was found in: nothing to extract.
+    stats = await recheck_answered_200()
+    assert extracted == []
+    assert stats.get_value("newsdiff/checks/same_bytes") == len(tracked)
+    assert stats.get_value("newsdiff/checks/unchanged") == len(tracked)
+
+    # A nonce, a timestamp line and an ad that change on every fetch: extracted, no version.
+    for url in tracked:
+        path = site_path(root, url)
+        path.write_bytes(noisy(path.read_bytes(), 1)[0])
+    stats = await recheck_answered_200()
+    assert sorted(extracted) == sorted(tracked)
+    assert stats.get_value("newsdiff/checks/same_bytes") is None
+    assert stats.get_value("newsdiff/checks/unchanged") == len(tracked)
+    assert stats.get_value("newsdiff/versions/new") is None
+
+    # Those bytes again: the unchanged check kept their digest. An edit is still a version.
+    edit(root, GREECE, b"High Treason, Some Greeks Say", b"Treason, Many Greeks Say")
+    stats = await recheck_answered_200()
+    assert extracted == [GREECE]
+    assert stats.get_value("newsdiff/checks/same_bytes") == len(tracked) - 1
+    assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
+    assert store.versions.count_documents({}) == stored + 1
+    for article in store.articles.find():  # every check was written, batches and the rest
+        assert article["checks"] == tracked[article["url"]]["checks"] + 3
+        assert article["last_checked"] > tracked[article["url"]]["last_checked"]

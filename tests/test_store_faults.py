@@ -61,17 +61,21 @@ async def test_versions_found_while_mongodb_is_away_are_spooled_and_written_late
     site.on_request = kill_mongodb_on_first_article
     crawler = await run_crawl({**settings, "NEWSDIFF_STORE_RETRY_SECONDS": 600}, force="1")
     site.on_request = None
-    assert crawler.stats.get_value("newsdiff/store/spooled") == 8  # every re-check waited
+    # Each changed page waits in the spool. An unchanged check waits there too, or, batched
+    # before MongoDB was seen to be away, is lost and done again later: never a version.
+    spooled = crawler.stats.get_value("newsdiff/store/spooled")
+    unsaved = crawler.stats.get_value("newsdiff/checks/unsaved", 0)
+    assert spooled >= 3 and spooled + unsaved == 8
     # Versions wait on local disk: the crawl says so instead of "finished".
     reason = crawler.stats.get_value("finish_reason")
-    assert reason.startswith("versions_spooled: 8 fetches wait on local disk"), reason
+    assert reason.startswith(f"versions_spooled: {spooled} fetches wait on local disk"), reason
     assert "spooled" in caplog.text
     spool = sorted((tmp_path / "data" / "spool").glob("*.json"))
-    assert len(spool) == 8
+    assert len(spool) == spooled
 
     own_server["restart"]()
     crawler = await run_crawl(settings, mode="discover")
-    assert crawler.stats.get_value("newsdiff/spool/replayed") == 8
+    assert crawler.stats.get_value("newsdiff/spool/replayed") == spooled
     assert list((tmp_path / "data" / "spool").glob("*.json")) == []
     store = Store(uri, "outage")
     try:

@@ -56,6 +56,7 @@ STATE_FIELDS = {
     "status": 1,
     "aliases": 1,
     "extractor": 1,
+    "raw_digest": 1,
 }
 ArticleState = dict[str, Any]
 
@@ -104,6 +105,33 @@ def _now() -> datetime:
 
 def _days(days: float) -> timedelta:
     return timedelta(days=days)
+
+
+def check_update(
+    now: datetime,
+    status: str,
+    reason: str | None,
+    next_check: datetime | None,
+    validators: Mapping[str, str] | None = None,
+    repair: ArticleState | None = None,
+    raw_digest: str | None = None,
+) -> dict[str, Any]:
+    """The update of an article that a check without a new version makes."""
+    fields: dict[str, Any] = {"last_checked": now, "status": status, "reason": reason}
+    if validators is not None:
+        fields["validators"] = dict(validators)
+    if raw_digest is not None:  # the page bytes the latest version was found in, this time
+        fields["raw_digest"] = raw_digest
+    if repair:  # the article document lagged behind its versions after a crash: catch up
+        fields.update({k: repair[k] for k in ("hashes", "loose_hashes", "body_chars")})
+    update: dict[str, Any] = {"$set": fields, "$inc": {"checks": 1}}
+    if next_check is None:
+        update["$unset"] = {"next_check": ""}
+    else:
+        fields["next_check"] = next_check
+    if repair:
+        update["$max"] = {"version_count": repair["version_count"]}
+    return update
 
 
 class Store:
@@ -237,21 +265,26 @@ class Store:
         next_check: datetime | None,
         validators: Mapping[str, str] | None = None,
         repair: ArticleState | None = None,
+        raw_digest: str | None = None,
     ) -> None:
         """A check that stored no version: one small write."""
-        fields: dict[str, Any] = {"last_checked": now, "status": status, "reason": reason}
-        if validators is not None:
-            fields["validators"] = dict(validators)
-        if repair:  # the article document lagged behind its versions after a crash: catch up
-            fields.update({k: repair[k] for k in ("hashes", "loose_hashes", "body_chars")})
-        update: dict[str, Any] = {"$set": fields, "$inc": {"checks": 1}}
-        if next_check is None:
-            update["$unset"] = {"next_check": ""}
-        else:
-            fields["next_check"] = next_check
-        if repair:
-            update["$max"] = {"version_count": repair["version_count"]}
+        update = check_update(now, status, reason, next_check, validators, repair, raw_digest)
         self.articles.update_one({"_id": article_id}, update)
+
+    def record_checks(self, checks: list[tuple[ArticleState, dict[str, Any]]]) -> int:
+        """Checks that stored no version (state, check_update(...)), in one unordered round trip.
+        Each applies only while the article has no newer version than its state had (a version
+        written meanwhile recorded its own check); returns how many were written."""
+        if not checks:
+            return 0
+        result = self.articles.bulk_write(
+            [
+                pymongo.UpdateOne({"_id": s["_id"], "version_count": s.get("version_count")}, u)
+                for s, u in checks
+            ],
+            ordered=False,
+        )
+        return result.modified_count
 
     def save_snapshot(self, html: bytes, now: datetime) -> str:
         digest = hashlib.sha256(html).hexdigest()
