@@ -8,16 +8,21 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from scrapy import Spider
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.test import get_crawler
 
+from newsdiff.items import Article
+from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
 from newsdiff.replay import ReplayServer, default_corpus
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
+from tests.scrapyd_env import Scrapyd, ensure_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +39,8 @@ def scrapy_command(
         text=text,
         timeout=timeout,
     )
+
+
 CORPUS = default_corpus()
 
 
@@ -126,3 +133,99 @@ async def run_crawl(settings: dict, spider: str = "nytimes", **args):
     crawler = get_crawler(spidercls, settings)
     await crawler.crawl_async(**args)
     return crawler
+
+
+@pytest.fixture(scope="session")
+def scrapyd_venv():
+    return ensure_venv()
+
+
+@pytest.fixture
+def start_node(scrapyd_venv, tmp_path):
+    started = []
+
+    def start(name: str, **env: str) -> Scrapyd:
+        node = Scrapyd(scrapyd_venv, tmp_path / name, env)
+        started.append(node)
+        node.deploy()
+        return node
+
+    yield start
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
+def declare(tmp_path, monkeypatch):
+    """Point NEWSDIFF_OUTLETS_FILE at a temporary file; the checkout's outlets come back after."""
+    from newsdiff.spiders import generic
+
+    original = generic.outlets_file()
+
+    def write(text: str) -> tuple[list, list[str]]:
+        path = tmp_path / "outlets.toml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("NEWSDIFF_OUTLETS_FILE", str(path))
+        return generic.declare()
+
+    yield write
+    generic.declare(original)
+
+
+# --- the pipeline chain on one example article (tests of the version decision) -----------------
+
+URL = "https://www.nytimes.com/2020/01/02/us/example.html"
+BODY = [
+    "The city council voted on Tuesday to approve the new budget after months of debate.",
+    "“We finally have a plan,” the mayor said, adding that the vote was close.",
+    "Critics said the plan would raise taxes on small businesses across the region. " * 12,
+]
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def pipeline(pipeline_with):
+    return pipeline_with()
+
+
+@pytest.fixture
+def pipeline_with(crawl_settings):
+    """Builds the pipeline chain with setting overrides; each run() stores one fetch."""
+    opened = []
+
+    def build(**overrides):
+        crawler = get_crawler(Spider, crawl_settings(**overrides))
+        run = _chain(crawler)
+        opened.append(run.stage)
+        return run
+
+    yield build
+    for stage in opened:
+        stage.close_spider()
+
+
+def _chain(crawler):
+    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
+    store_stage = StorePipeline(crawler)
+    store_stage.open_spider()
+
+    def run(minutes: int = 0, **fields):
+        item = Article(
+            outlet="nytimes",
+            url=fields.pop("url", URL),
+            fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
+            title=fields.pop("title", "Council Approves Budget"),
+            byline=fields.pop("byline", ["Jane Doe"]),
+            body=list(fields.pop("body", BODY)),
+            corrections=fields.pop("corrections", []),
+            html=b"<html>raw</html>",
+            extractor=fields.pop("extractor", "nytimes"),
+            **fields,
+        )
+        for stage in stages:
+            item = stage.process_item(item)
+        return store_stage.store_item(item)
+
+    run.crawler = crawler
+    run.stage = store_stage
+    return run

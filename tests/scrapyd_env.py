@@ -178,3 +178,34 @@ class Scrapyd:
 
 if __name__ == "__main__":
     print(ensure_venv())
+
+
+# --- what the Scrapyd tests share ---------------------------------------------------------
+
+
+def node_env(site, mongo_uri, db_name, data_dir, **more) -> dict[str, str]:
+    """A node's environment: the jobs read their settings from it, as on a server."""
+    return {
+        "NEWSDIFF_MONGO_URI": mongo_uri,
+        "NEWSDIFF_MONGO_DB": db_name,
+        "NEWSDIFF_DATA_DIR": str(data_dir),
+        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
+        **more,
+    }
+
+
+def scrapy_schedule(nodes: dict[str, Scrapyd], schedule: dict, *args: str):
+    from tests.conftest import scrapy_command  # conftest imports this module
+
+    env = {
+        **os.environ,
+        "NEWSDIFF_NODES": json.dumps({name: node.url for name, node in nodes.items()}),
+        "NEWSDIFF_SCHEDULE": json.dumps(schedule),
+        "SCRAPYD_USERNAME": USERNAME,
+        "SCRAPYD_PASSWORD": PASSWORD,
+    }
+    return scrapy_command("schedule", *args, env=env)
+
+
+def jobs_of(node: Scrapyd) -> dict[str, list[dict]]:
+    return node.get("listjobs.json", project="newsdiff")

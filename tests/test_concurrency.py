@@ -9,7 +9,7 @@ import pytest
 
 from newsdiff.replay import build_nytimes_site
 from tests.conftest import ROOT, crawl_env
-from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
+from tests.crawling import BLACKOUTS, GREECE, add_paragraph_after, assert_consistent, edit
 
 
 def start_crawl(site, mongo_uri, db_name, data_dir, *args, cwd=ROOT):
@@ -37,18 +37,6 @@ def run_pair(site, mongo_uri, db_name, tmp_path, *args):
     for proc, log in zip(procs, logs, strict=True):
         assert proc.returncode == 0, log[-3000:]
     return logs
-
-
-def assert_consistent(store, articles_current=True):
-    """No gap or duplicate in any article's versions; with articles_current, every article
-    document also agrees with its versions (a crash may leave it behind until the next check)."""
-    for article in store.articles.find():
-        vs = store.versions_of(article["_id"])
-        assert [v["number"] for v in vs] == list(range(len(vs))), article["url"]
-        if articles_current:
-            assert article["version_count"] == len(vs), article["url"]
-        for older, newer in zip(vs, vs[1:], strict=False):
-            assert older["hash"] != newer["hash"], f"duplicate version of {article['url']}"
 
 
 @pytest.mark.slow

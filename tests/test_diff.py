@@ -55,17 +55,33 @@ def test_replaced_block_pairs_the_similar_paragraph_and_adds_the_new_one():
 
 def test_adjacent_word_changes_merge_across_spaces():
     old_segs, new_segs = diff_words("the quick brown fox", "the slow red fox")
-    assert old_segs == (Segment("equal", "the "), Segment("delete", "quick brown"),
-                        Segment("equal", " fox"))
-    assert new_segs == (Segment("equal", "the "), Segment("insert", "slow red"),
-                        Segment("equal", " fox"))
+    assert old_segs == (
+        Segment("equal", "the "),
+        Segment("delete", "quick brown"),
+        Segment("equal", " fox"),
+    )
+    assert new_segs == (
+        Segment("equal", "the "),
+        Segment("insert", "slow red"),
+        Segment("equal", " fox"),
+    )
 
 
 def test_version_diff_fields_and_summary():
-    old = {"number": 0, "title": "Council Approves Budget", "byline": ["Jane Doe"],
-           "body": BODY, "corrections": []}
-    new = {"number": 1, "title": "Council Narrowly Approves Budget", "byline": ["Jane Doe"],
-           "body": [BODY[0], BODY[2]], "corrections": ["Correction: the vote was on Monday."]}
+    old = {
+        "number": 0,
+        "title": "Council Approves Budget",
+        "byline": ["Jane Doe"],
+        "body": BODY,
+        "corrections": [],
+    }
+    new = {
+        "number": 1,
+        "title": "Council Narrowly Approves Budget",
+        "byline": ["Jane Doe"],
+        "body": [BODY[0], BODY[2]],
+        "corrections": ["Correction: the vote was on Monday."],
+    }
     d = diff_versions(old, new)
     assert d.changed == ["title", "body", "corrections"]
     summary = d.summary()
@@ -78,8 +94,9 @@ def test_version_diff_fields_and_summary():
 
 
 def test_diff_against_nothing_shows_everything_added():
-    d = diff_versions(None, {"number": 0, "title": "T", "byline": [], "body": ["a b"],
-                             "corrections": []})
+    d = diff_versions(
+        None, {"number": 0, "title": "T", "byline": [], "body": ["a b"], "corrections": []}
+    )
     assert d.old_number is None
     assert kinds(d.fields["body"].rows) == ["inserted"]
     assert d.fields["body"].words_added == 2

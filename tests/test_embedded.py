@@ -24,7 +24,7 @@ from newsdiff.store.embedded import (
     stop_server,
 )
 from tests.conftest import ROOT, scrapy_command
-from tests.test_crawl import GREECE
+from tests.crawling import GREECE
 
 
 def scrapy(data_dir, *args, host_map=None):

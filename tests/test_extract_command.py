@@ -8,7 +8,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.conftest import scrapy_command
-from tests.test_pages import FIXTURES, NYT_CORPUS, REPO
+from tests.corpus import FIXTURES, NYT_CORPUS, REPO
 
 SUDAN = "readability-nytimes-1"
 BLACKOUTS = "trafilatura-nytimes-2020-blackouts"

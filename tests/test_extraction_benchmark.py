@@ -14,16 +14,7 @@ import pytest
 from lxml import html as lxml_html
 
 from newsdiff.pages.text import clean
-from tests.test_pages import (
-    OUTLET_OF,
-    PAGE_DIRS,
-    REPO,
-    expected,
-    run,
-    source,
-    upstream,
-    url_of,
-)
+from tests.corpus import OUTLET_OF, PAGE_DIRS, REPO, expected, run, source, upstream, url_of
 
 SCRIPT = REPO / "benchmarks" / "extraction.py"
 _spec = importlib.util.spec_from_file_location("extraction_benchmark", SCRIPT)

@@ -328,7 +328,7 @@ async def test_article_urls_judged_not_articles_are_kept_counted_and_recovered(
 ):
     """Discovery accepted these URLs: a page called "not an article" is stored with its status
     and reason, checked again, and becomes an article once its page is one."""
-    from tests.test_pages import source
+    from tests.corpus import source
 
     build_nytimes_site(site.root)
     front = source("readability-nytimes-5")  # a real NYT section front

@@ -24,8 +24,8 @@ from newsdiff.replay import build_nytimes_site
 from newsdiff.store import Store
 from newsdiff.store.embedded import running_uri, stop_server
 from tests.conftest import ROOT
+from tests.crawling import assert_consistent
 from tests.scrapyd_env import PASSWORD, USERNAME, ensure_venv, free_port
-from tests.test_concurrency import assert_consistent
 
 pytestmark = pytest.mark.slow
 

@@ -21,12 +21,17 @@ from scrapy.utils.test import get_crawler
 import newsdiff.settings as project
 from newsdiff.pages import NotArticle, extract, outlet_for_url
 from newsdiff.pages.text import clean, split_names
-from newsdiff.replay import site_path, write_feed
 from newsdiff.spiders import generic
 from tests.conftest import coroutine_test, run_crawl, scrapy_command
-from tests.test_pages import (
+from tests.corpus import (
+    BBC_IDS,
+    BBC_SITEMAP,
     CORPUS,
+    DECLARED,
+    GUARDIAN_FEED,
+    GUARDIAN_IDS,
     OUTLET_OF,
+    build_declared_site,
     expected,
     meta,
     run,
@@ -502,45 +507,6 @@ def test_amp_mobile_and_edition_variants_fold_into_one_url(outlet, variant, cano
 
 # --- declarative outlets (outlets.toml) ----------------------------------------------------------
 
-GUARDIAN_IDS = sorted(p for p in OUTLET_OF if OUTLET_OF[p] == "guardian")
-BBC_IDS = sorted(p for p in OUTLET_OF if OUTLET_OF[p] == "bbc")
-GUARDIAN_FEED = "https://www.theguardian.com/world/rss"
-BBC_SITEMAP = "https://www.bbc.com/sitemaps/news.xml"
-
-DECLARED = f"""
-# A feed outlet with no selectors: JSON-LD, then trafilatura.
-[outlets.guardianworld]
-allowed_domains = ["theguardian.com"]
-feeds = ["{GUARDIAN_FEED}"]
-article_path = '^/[a-z0-9-]+(?:/[a-z0-9-]+)?/\\d{{4}}/[a-z]{{3}}/\\d{{2}}/[a-z0-9-]+$'
-url_rewrites = [['^https://amp\\.theguardian\\.com/', 'https://www.theguardian.com/']]
-
-# A sitemap outlet with CSS selectors for the 2015-2020 and the current BBC layouts.
-[outlets.bbcnews]
-allowed_domains = ["bbc.com"]
-sitemaps = ["{BBC_SITEMAP}"]
-article_path = '^/news/[a-z0-9-]+-\\d+$'
-
-[outlets.bbcnews.selectors]
-title = "h1"
-body = ["article [data-component=text-block]", "div[property=articleBody]"]
-"""
-
-
-@pytest.fixture
-def declare(tmp_path, monkeypatch):
-    """Point NEWSDIFF_OUTLETS_FILE at a temporary file; the checkout's outlets come back after."""
-    original = generic.outlets_file()
-
-    def write(text: str) -> tuple[list, list[str]]:
-        path = tmp_path / "outlets.toml"
-        path.write_text(text, encoding="utf-8")
-        monkeypatch.setenv("NEWSDIFF_OUTLETS_FILE", str(path))
-        return generic.declare()
-
-    yield write
-    generic.declare(original)
-
 
 def test_declared_outlets_become_spiders_and_page_rules(declare):
     outlets, errors = declare(DECLARED)
@@ -602,28 +568,6 @@ def test_bad_entries_are_left_out_with_a_clear_error(declare, entry, message):
     outlets, errors = declare(good + entry if entry != "[outlets.x1\n" else entry)
     assert len(errors) == 1 and message in errors[0], errors
     assert [o.name for o in outlets] == ([] if entry == "[outlets.x1\n" else ["ok"])
-
-
-def build_declared_site(root) -> tuple[list[str], list[str]]:
-    """The corpus's Guardian pages behind a real Guardian feed, and its BBC pages behind a news
-    sitemap, laid out for the replay server; returns the two lists of article URLs."""
-    guardian, bbc = [meta(p)["url"] for p in GUARDIAN_IDS], [meta(p)["url"] for p in BBC_IDS]
-    for page_id in GUARDIAN_IDS + BBC_IDS:
-        target = site_path(root, meta(page_id)["url"].replace("http://", "https://"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source(page_id))
-    template = sorted((CORPUS / "feeds" / "guardian").glob("*.xml"))[0].read_bytes()
-    feed = site_path(root, GUARDIAN_FEED)
-    feed.parent.mkdir(parents=True, exist_ok=True)
-    feed.write_bytes(write_feed(template, guardian))
-    entries = "".join(f"<url><loc>{u}</loc></url>" for u in bbc)
-    sitemap = site_path(root, BBC_SITEMAP)
-    sitemap.parent.mkdir(parents=True, exist_ok=True)
-    sitemap.write_text(
-        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        f"{entries}</urlset>"
-    )
-    return guardian, bbc
 
 
 @coroutine_test

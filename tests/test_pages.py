@@ -11,12 +11,9 @@ After a deliberate extraction change, regenerate the fixtures and read the diff 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import os
 import re
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -25,74 +22,28 @@ from parsel import Selector
 
 from newsdiff.pages import PAGES, Extraction, NotArticle, extract, outlet_for_url, page_url
 from newsdiff.pages.text import clean, split_names
-
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("NEWSDIFF_CORPUS", REPO.parent / "shared" / "corpus"))
-FIXTURES_ROOT = Path(__file__).resolve().parent / "fixtures"
-NYT_CORPUS = CORPUS / "pages" / "nytimes"
-FIXTURES = FIXTURES_ROOT / "nytimes"
-KEYS = ["not_article", *Extraction.__dataclass_fields__]
-
-OUTLET_NAMES = {"ap": "apnews"}  # corpus folder -> outlet, where the names differ
-# Pages the corpus saved without their address, and the address they were served under (for the
-# AP page, rebuilt from the story slug in its own comments: "Story: 47576851: AS Nightclub …").
-URLS = {
-    "newspaper4k-ap_meta_refresh": "https://hosted.ap.org/dynamic/stories/A/AS_NIGHTCLUB_SHOOTING_FATHER"
-}
-
-# The corpus is part of every checkout's surroundings (../shared); missing it is an error.
-PAGE_DIRS = {
-    page.name: page
-    for folder in sorted((CORPUS / "pages").iterdir())
-    for page in sorted(folder.iterdir())
-    if (page / "source.html").is_file()
-}
-OUTLET_OF = {
-    page_id: OUTLET_NAMES.get(path.parent.name, path.parent.name)
-    for page_id, path in PAGE_DIRS.items()
-}
-PAGE_IDS = sorted(PAGE_DIRS, key=lambda p: (OUTLET_OF[p], p))
-NYT_IDS = [p for p in PAGE_IDS if OUTLET_OF[p] == "nytimes"]
-
-
-@functools.cache
-def source(page_id: str) -> bytes:
-    return (PAGE_DIRS[page_id] / "source.html").read_bytes()
-
-
-@functools.cache
-def meta(page_id: str) -> dict:
-    return json.loads((PAGE_DIRS[page_id] / "meta.json").read_text(encoding="utf-8"))
-
-
-def url_of(page_id: str) -> str:
-    return meta(page_id)["url"] or URLS[page_id]
-
-
-@functools.cache
-def run(page_id: str) -> dict:
-    """What the fixture stores: the extraction, or the reason the page is not an article."""
-    try:
-        return extract(source(page_id), url_of(page_id), OUTLET_OF[page_id]).to_dict()
-    except NotArticle as exc:
-        return {"not_article": exc.reason}
-
-
-def fixture_path(page_id: str) -> Path:
-    return FIXTURES_ROOT / OUTLET_OF[page_id] / page_id / "expected.json"
-
-
-def expected(page_id: str) -> dict:
-    return json.loads(fixture_path(page_id).read_text(encoding="utf-8"))
-
-
-def upstream(page_id: str, name: str) -> str:
-    return (PAGE_DIRS[page_id] / name).read_text(encoding="utf-8")
-
-
-def text_of(result: dict) -> str:
-    return "\n".join(result["body"])
-
+from tests.corpus import (  # noqa: F401 - some are used by name in parametrize ids
+    CORPUS,
+    FIXTURES,
+    FIXTURES_ROOT,
+    KEYS,
+    NYT_CORPUS,
+    NYT_IDS,
+    OUTLET_NAMES,
+    OUTLET_OF,
+    PAGE_DIRS,
+    PAGE_IDS,
+    REPO,
+    URLS,
+    expected,
+    fixture_path,
+    meta,
+    run,
+    source,
+    text_of,
+    upstream,
+    url_of,
+)
 
 # --- every corpus page against its stored expectation --------------------------------------------
 

@@ -21,16 +21,8 @@ from newsdiff.redis_mode import SharedRound
 from newsdiff.replay import build_nytimes_site
 from newsdiff.spiders.nytimes import NytimesSpider
 from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
-from tests.scrapyd_env import free_port
-from tests.test_concurrency import assert_consistent
-from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
-from tests.test_schedule_command import (  # noqa: F401 - fixtures
-    jobs_of,
-    node_env,
-    scrapy_schedule,
-    scrapyd_venv,
-    start_node,
-)
+from tests.crawling import BLACKOUTS, GREECE, add_paragraph_after, assert_consistent, edit
+from tests.scrapyd_env import free_port, jobs_of, node_env, scrapy_schedule
 
 REDIS_SERVER = "/usr/bin/redis-server"
 

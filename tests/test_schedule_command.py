@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 from datetime import datetime, timedelta
 
@@ -19,10 +18,8 @@ from newsdiff.nodes import (
     plans,
 )
 from newsdiff.replay import build_nytimes_site
-from tests.conftest import scrapy_command
-from tests.scrapyd_env import PASSWORD, USERNAME, Scrapyd, ensure_venv
-from tests.test_concurrency import assert_consistent
-from tests.test_crawl import BLACKOUTS, GREECE, add_paragraph_after, edit
+from tests.crawling import BLACKOUTS, GREECE, add_paragraph_after, assert_consistent, edit
+from tests.scrapyd_env import jobs_of, node_env, scrapy_schedule
 
 FAST = {"AUTOTHROTTLE_ENABLED": "0"}  # our own replay server
 NOW = datetime(2026, 3, 1, 12, 0, 0)
@@ -128,52 +125,6 @@ def test_node_credentials_from_the_environment():
 # --- real Scrapyd nodes -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def scrapyd_venv():
-    return ensure_venv()
-
-
-@pytest.fixture
-def start_node(scrapyd_venv, tmp_path):
-    started = []
-
-    def start(name: str, **env: str) -> Scrapyd:
-        node = Scrapyd(scrapyd_venv, tmp_path / name, env)
-        started.append(node)
-        node.deploy()
-        return node
-
-    yield start
-    for node in started:
-        node.stop()
-
-
-def node_env(site, mongo_uri, db_name, data_dir, **more) -> dict[str, str]:
-    """A node's environment: the jobs read their settings from it, as on a server."""
-    return {
-        "NEWSDIFF_MONGO_URI": mongo_uri,
-        "NEWSDIFF_MONGO_DB": db_name,
-        "NEWSDIFF_DATA_DIR": str(data_dir),
-        "NEWSDIFF_HOST_MAP": json.dumps(site.host_map()),
-        **more,
-    }
-
-
-def scrapy_schedule(nodes: dict[str, Scrapyd], schedule: dict, *args: str):
-    env = {
-        **os.environ,
-        "NEWSDIFF_NODES": json.dumps({name: node.url for name, node in nodes.items()}),
-        "NEWSDIFF_SCHEDULE": json.dumps(schedule),
-        "SCRAPYD_USERNAME": USERNAME,
-        "SCRAPYD_PASSWORD": PASSWORD,
-    }
-    return scrapy_command("schedule", *args, env=env)
-
-
-def jobs_of(node: Scrapyd) -> dict[str, list[dict]]:
-    return node.get("listjobs.json", project="newsdiff")
-
-
 @pytest.mark.slow
 def test_overlap_guard_and_interval(start_node, site, mongo_uri, db_name, tmp_path):
     # A host that accepts connections and never answers keeps the first job running.
@@ -242,7 +193,7 @@ def test_unreachable_node_exits_non_zero_and_others_still_run(
 def test_two_nodes_different_outlets_one_database(
     start_node, site, store, mongo_uri, db_name, tmp_path
 ):
-    from tests.test_outlets import DECLARED, build_declared_site
+    from tests.corpus import DECLARED, build_declared_site
 
     nyt = [u for u in build_nytimes_site(site.root) if "/es/" not in u]
     _, bbc = build_declared_site(site.root)

@@ -15,9 +15,8 @@ import pytest
 from newsdiff.nodes import Node, NodeError
 from newsdiff.replay import build_nytimes_site
 from tests.conftest import ROOT
+from tests.crawling import GREECE, assert_consistent, edit
 from tests.scrapyd_env import PASSWORD, USERNAME, Scrapyd, ensure_venv, free_port
-from tests.test_concurrency import assert_consistent
-from tests.test_crawl import GREECE, edit
 
 pytestmark = pytest.mark.slow
 

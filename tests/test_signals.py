@@ -17,8 +17,7 @@ from newsdiff.replay import NYT_FEED_URL, NYT_SITEMAP_URL, build_nytimes_site, s
 from newsdiff.spiders.base import feed_modified
 from newsdiff.web.app import create_app
 from tests.conftest import coroutine_test, run_crawl
-from tests.test_crawl import GREECE, SUDAN, edit, versions
-from tests.test_outlets import declare  # noqa: F401 - the fixture
+from tests.crawling import GREECE, SUDAN, edit, versions
 
 # Tests crawl again seconds after the first crawl: no tolerance for clock differences.
 NO_TOLERANCE = {"NEWSDIFF_SIGNAL_TOLERANCE_MINUTES": 0}

@@ -19,8 +19,8 @@ from newsdiff.replay import build_nytimes_site, site_path
 from newsdiff.spiders.base import OutletSpider, SpiderArgumentError
 from newsdiff.spiders.generic import DeclarativeSpider
 from tests.conftest import coroutine_test, run_crawl
-from tests.test_crawl import GREECE
-from tests.test_pages import FIXTURES_ROOT, run
+from tests.corpus import FIXTURES_ROOT, run
+from tests.crawling import GREECE
 
 LOADER = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": project.SPIDER_MODULES}))
 SPIDERS = LOADER.list()

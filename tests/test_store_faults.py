@@ -18,11 +18,8 @@ from newsdiff.replay import build_nytimes_site
 from newsdiff.spool import CLAIMS, Spool
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
-from tests import test_versions
-from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl, scrapy_command
-from tests.test_concurrency import assert_consistent
-from tests.test_crawl import BLACKOUTS, GREECE, MUELLER, add_paragraph_after, edit
-from tests.test_versions import T0, URL
+from tests.conftest import ROOT, T0, URL, coroutine_test, crawl_env, run_crawl, scrapy_command
+from tests.crawling import BLACKOUTS, GREECE, MUELLER, add_paragraph_after, assert_consistent, edit
 
 
 @pytest.fixture
@@ -128,9 +125,6 @@ def test_crawl_killed_while_writing_leaves_no_duplicate_or_gap(
     assert store.versions.count_documents({}) == 8 * 15
     assert store.articles.count_documents({}) == 8 * 15
     assert_consistent(store)
-
-
-pipeline, pipeline_with = test_versions.pipeline, test_versions.pipeline_with  # fixtures
 
 
 # --- spool shared by concurrent crawls ----------------------------------------------------------

@@ -3,70 +3,9 @@
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-from scrapy import Spider
-from scrapy.utils.test import get_crawler
-
-from newsdiff.items import Article
-from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
-
-URL = "https://www.nytimes.com/2020/01/02/us/example.html"
-BODY = [
-    "The city council voted on Tuesday to approve the new budget after months of debate.",
-    "“We finally have a plan,” the mayor said, adding that the vote was close.",
-    "Critics said the plan would raise taxes on small businesses across the region. " * 12,
-]
-T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def pipeline(pipeline_with):
-    return pipeline_with()
-
-
-@pytest.fixture
-def pipeline_with(crawl_settings):
-    """Builds the pipeline chain with setting overrides; each run() stores one fetch."""
-    opened = []
-
-    def build(**overrides):
-        crawler = get_crawler(Spider, crawl_settings(**overrides))
-        run = _chain(crawler)
-        opened.append(run.stage)
-        return run
-
-    yield build
-    for stage in opened:
-        stage.close_spider()
-
-
-def _chain(crawler):
-    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
-    store_stage = StorePipeline(crawler)
-    store_stage.open_spider()
-
-    def run(minutes: int = 0, **fields):
-        item = Article(
-            outlet="nytimes",
-            url=fields.pop("url", URL),
-            fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
-            title=fields.pop("title", "Council Approves Budget"),
-            byline=fields.pop("byline", ["Jane Doe"]),
-            body=list(fields.pop("body", BODY)),
-            corrections=fields.pop("corrections", []),
-            html=b"<html>raw</html>",
-            extractor=fields.pop("extractor", "nytimes"),
-            **fields,
-        )
-        for stage in stages:
-            item = stage.process_item(item)
-        return store_stage.store_item(item)
-
-    run.crawler = crawler
-    run.stage = store_stage
-    return run
+from tests.conftest import BODY, T0, URL
 
 
 def labels(store):

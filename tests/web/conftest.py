@@ -85,15 +85,32 @@ def seed(ingest, store) -> Seeded:
     v1_title = "Council Narrowly Approves Budget"
     ingest(BUDGET_URL, 0)
     ingest(BUDGET_URL, 35, title=v1_title)
-    ingest(BUDGET_URL, 60, title=v1_title,
-           body=[BODY[0], BODY[1].replace("“", '"').replace("”", '"'), BODY[2]])
-    ingest(BUDGET_URL, 90, title=v1_title,
-           body=[BODY[0], BODY[1].replace("was close", "was very close"), BODY[2],
-                 "The budget takes effect in July."],
-           corrections=["Correction: An earlier version misstated the day of the vote."])
+    ingest(
+        BUDGET_URL,
+        60,
+        title=v1_title,
+        body=[BODY[0], BODY[1].replace("“", '"').replace("”", '"'), BODY[2]],
+    )
+    ingest(
+        BUDGET_URL,
+        90,
+        title=v1_title,
+        body=[
+            BODY[0],
+            BODY[1].replace("was close", "was very close"),
+            BODY[2],
+            "The budget takes effect in July.",
+        ],
+        corrections=["Correction: An earlier version misstated the day of the vote."],
+    )
     ingest(BUDGET_URL, 120, title=v1_title)  # back to version 1 exactly: a flip-flop
-    ingest(BUDGET_URL, 150, title=v1_title, byline=["Jane Doe", "John Roe"],
-           body=[BODY[0], "The mayor declined to comment on Wednesday.", BODY[2]])
+    ingest(
+        BUDGET_URL,
+        150,
+        title=v1_title,
+        byline=["Jane Doe", "John Roe"],
+        body=[BODY[0], "The mayor declined to comment on Wednesday.", BODY[2]],
+    )
 
     quiet_url = "https://www.nytimes.com/2026/01/01/world/quiet-story.html"
     ingest(quiet_url, 10, title="A Quiet Story", body=["Nothing ever changes here. " * 5])
@@ -125,13 +142,16 @@ def viewer_db(mongo_uri, tmp_path_factory):
     settings = Settings()
     settings.setmodule("newsdiff.settings", priority="project")
     name = f"test_viewer_{uuid.uuid4().hex[:12]}"
-    settings.setdict({
-        "NEWSDIFF_MONGO_URI": mongo_uri,
-        "NEWSDIFF_MONGO_DB": name,
-        "NEWSDIFF_DATA_DIR": str(tmp_path_factory.mktemp("viewer-data")),
-        # No late checks, so the article past the horizon is one that won't be checked again.
-        "NEWSDIFF_RECHECK_LATE_DAYS": "",
-    }, priority="cmdline")
+    settings.setdict(
+        {
+            "NEWSDIFF_MONGO_URI": mongo_uri,
+            "NEWSDIFF_MONGO_DB": name,
+            "NEWSDIFF_DATA_DIR": str(tmp_path_factory.mktemp("viewer-data")),
+            # No late checks, so the article past the horizon is one that won't be checked again.
+            "NEWSDIFF_RECHECK_LATE_DAYS": "",
+        },
+        priority="cmdline",
+    )
     store = Store(mongo_uri, name)
     store.ensure_indexes()
     run, close = make_ingest(settings.copy_to_dict())
@@ -233,7 +253,12 @@ XSS_BODY = [
 def hostile(ingest, store) -> str:
     """An article whose headline, byline and body are full of markup, in two versions."""
     ingest(XSS_URL, 0, title=XSS_TITLE, byline=XSS_BYLINE, body=XSS_BODY)
-    ingest(XSS_URL, 30, title=XSS_TITLE + " <style>body{display:none}</style>",
-           byline=XSS_BYLINE[:1], body=[*XSS_BODY, '<img src=x onerror="window.__pwned=4">'],
-           corrections=['<script>window.__pwned="correction"</script>'])
+    ingest(
+        XSS_URL,
+        30,
+        title=XSS_TITLE + " <style>body{display:none}</style>",
+        byline=XSS_BYLINE[:1],
+        body=[*XSS_BODY, '<img src=x onerror="window.__pwned=4">'],
+        corrections=['<script>window.__pwned="correction"</script>'],
+    )
     return article_id(store, XSS_URL)

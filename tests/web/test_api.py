@@ -15,7 +15,9 @@ def test_articles_list_and_paging(client, seeded):
     assert r.headers["content-type"] == "application/json"
     data = r.json()
     assert [a["title"] for a in data["articles"]] == [
-        "Storm Warning Issued", "Council Narrowly Approves Budget"]
+        "Storm Warning Issued",
+        "Council Narrowly Approves Budget",
+    ]
     first = data["articles"][0]
     assert first["outlet"] == "guardian"
     assert first["last_changed"] == "2026-01-01T15:20:00Z"
@@ -42,11 +44,17 @@ def test_article_with_versions(client, seeded):
     assert article["version_count"] == 6
     assert not set(ARTICLE_PRIVATE) & set(article)
     assert [(v["number"], v["label"], v["hidden_by_default"]) for v in data["versions"]] == [
-        (0, "first", False), (1, "change", False), (2, "trivial", True), (3, "change", False),
-        (4, "flip-flop", True), (5, "change", False)]
+        (0, "first", False),
+        (1, "change", False),
+        (2, "trivial", True),
+        (3, "change", False),
+        (4, "flip-flop", True),
+        (5, "change", False),
+    ]
     assert data["versions"][3]["changed"] == ["body", "corrections"]
     assert data["versions"][3]["links"]["diff_previous"] == (
-        f"/api/articles/{seeded.budget}/diff/2/3")
+        f"/api/articles/{seeded.budget}/diff/2/3"
+    )
     listed = client.get(f"/api/articles/{seeded.budget}/versions").json()["versions"]
     assert listed == data["versions"]
 
@@ -91,7 +99,9 @@ def test_outlets_and_health(client, seeded):
 def test_changes(client, seeded):
     changes = client.get("/api/changes?limit=2").json()["changes"]
     assert [(c["article_id"], c["number"]) for c in changes] == [
-        (seeded.guardian, 1), (seeded.budget, 5)]
+        (seeded.guardian, 1),
+        (seeded.budget, 5),
+    ]
     assert changes[1]["changed"] == ["byline", "body"]
     assert changes[1]["summary"].startswith("Byline changed")
     every = client.get("/api/changes?all=1&outlet=nytimes&limit=100").json()["changes"]
@@ -105,7 +115,8 @@ def test_openapi_document_describes_every_api_route(client, app):
     assert doc["openapi"].startswith("3.1")
     routes = {
         re.sub(r"\{(\w+)\}", r"{\1}", route.path)
-        for route in app.routes if isinstance(route, Route) and route.path.startswith("/api/")
+        for route in app.routes
+        if isinstance(route, Route) and route.path.startswith("/api/")
     }
     assert routes == set(doc["paths"])
     text = r.text

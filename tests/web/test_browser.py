@@ -18,8 +18,13 @@ from tests.web.conftest import XSS_BODY, XSS_BYLINE, XSS_TITLE
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
@@ -90,8 +95,10 @@ def read_article_diff_and_feed(page, live_server, seeded):
     page.wait_for_url(f"**/articles/{seeded.budget}/diff/3/5")
     assert page.locator("table.body del").count() >= 1
     assert page.locator("table.body ins").count() >= 1
-    assert "The mayor declined to comment on Wednesday." in page.locator(
-        "table.body ins").all_inner_texts()
+    assert (
+        "The mayor declined to comment on Wednesday."
+        in page.locator("table.body ins").all_inner_texts()
+    )
     # Side by side: the new column starts right of the old one.
     left, right = page.locator("table.body td.old").first, page.locator("table.body td.new").first
     assert right.bounding_box()["x"] > left.bounding_box()["x"] + 300
@@ -122,8 +129,12 @@ def test_hostile_article_runs_nothing_and_shows_its_text(fresh_live_server, host
 
 def hostile_article(page, fresh_live_server, hostile):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pages = [f"/articles/{hostile}", f"/articles/{hostile}/diff/0/1",
-             f"/articles/{hostile}/versions/0", "/"]
+    pages = [
+        f"/articles/{hostile}",
+        f"/articles/{hostile}/diff/0/1",
+        f"/articles/{hostile}/versions/0",
+        "/",
+    ]
     for path in pages:
         page.goto(fresh_live_server + path)
         page.wait_for_load_state("load")
@@ -141,8 +152,9 @@ def hostile_article(page, fresh_live_server, hostile):
     assert page.locator("body").is_visible()  # the injected <style> hid nothing
 
     page.goto(f"{fresh_live_server}/articles/{hostile}/diff/0/1")
-    assert '<img src=x onerror="window.__pwned=4">' in page.locator(
-        "table.body ins").all_inner_texts()
+    assert (
+        '<img src=x onerror="window.__pwned=4">' in page.locator("table.body ins").all_inner_texts()
+    )
     assert page.evaluate("typeof window.__pwned") == "undefined"
     page.screenshot(path=SHOTS / "hostile-diff.png", full_page=True)
     assert page.dialogs == [] and page.errors == []

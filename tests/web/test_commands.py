@@ -30,8 +30,14 @@ def env(viewer_db, mongo_uri, tmp_path):
 
 
 def scrapy(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_export_writes_one_article_per_line(env, seeded, tmp_path):
@@ -41,8 +47,11 @@ def test_export_writes_one_article_per_line(env, seeded, tmp_path):
     assert "exported 4 articles with 10 versions" in done.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [a["title"] for a in lines] == [
-        "Storm Warning Issued", "Council Narrowly Approves Budget", "A Quiet Story",
-        "An Old Review"]
+        "Storm Warning Issued",
+        "Council Narrowly Approves Budget",
+        "A Quiet Story",
+        "An Old Review",
+    ]
     budget = lines[1]
     assert budget["id"] == seeded.budget
     assert [v["number"] for v in budget["versions"]] == [0, 1, 2, 3, 4, 5]
@@ -62,11 +71,14 @@ def test_export_filters(env, seeded, tmp_path):
     assert ids == [seeded.guardian, seeded.budget]  # changed at 15:20 and 14:30
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--since", "last tuesday", "x.jsonl"], "--since must be a date"),
-    (["--outlet", "{$ne: 1}", "x.jsonl"], "--outlet must be an outlet name"),
-    ([], "give exactly one output file"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "last tuesday", "x.jsonl"], "--since must be a date"),
+        (["--outlet", "{$ne: 1}", "x.jsonl"], "--outlet must be an outlet name"),
+        ([], "give exactly one output file"),
+    ],
+)
 def test_export_usage_errors(env, args, message):
     done = scrapy("export", *args, env=env)
     assert done.returncode == 2
@@ -75,8 +87,13 @@ def test_export_usage_errors(env, args, message):
 
 def test_serve_starts_the_viewer_on_the_configured_store(env, seeded):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -42,8 +42,12 @@ def test_overall_feed_has_real_changes_newest_first(client, seeded):
 
 def test_feed_with_all_versions(client, seeded):
     feed = parse(client, "/feed.atom?all=1")
-    labels = [t.term for e in feed.entries for t in e.tags if t.term in
-              ("first", "change", "trivial", "flip-flop")]
+    labels = [
+        t.term
+        for e in feed.entries
+        for t in e.tags
+        if t.term in ("first", "change", "trivial", "flip-flop")
+    ]
     assert {"first", "change", "trivial", "flip-flop"} <= set(labels)
 
 
@@ -79,9 +83,17 @@ def test_feed_errors(client, seeded):
 
 
 def test_control_characters_cannot_break_the_xml(fresh_client, ingest):
-    ingest("https://www.nytimes.com/2026/01/01/us/odd.html", 0, title="Odd\x0b Title",
-           body=["A paragraph with a form feed \x0c and a bell \x07 in it."])
-    ingest("https://www.nytimes.com/2026/01/01/us/odd.html", 30, title="Odd\x0b Title Changed",
-           body=["A paragraph with a form feed \x0c and a bell \x07 in it, edited."])
+    ingest(
+        "https://www.nytimes.com/2026/01/01/us/odd.html",
+        0,
+        title="Odd\x0b Title",
+        body=["A paragraph with a form feed \x0c and a bell \x07 in it."],
+    )
+    ingest(
+        "https://www.nytimes.com/2026/01/01/us/odd.html",
+        30,
+        title="Odd\x0b Title Changed",
+        body=["A paragraph with a form feed \x0c and a bell \x07 in it, edited."],
+    )
     feed = parse(fresh_client, "/feed.atom")
     assert len(feed.entries) == 1

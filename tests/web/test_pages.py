@@ -22,8 +22,10 @@ def test_start_page_lists_articles_newest_change_first(client, seeded):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     page = text(r.text)
-    storm, budget, old = (page.index(t) for t in (
-        "Storm Warning Issued", "Council Narrowly Approves Budget", "An Old Review"))
+    storm, budget, old = (
+        page.index(t)
+        for t in ("Storm Warning Issued", "Council Narrowly Approves Budget", "An Old Review")
+    )
     assert storm < budget < old  # changed at 200, 150 and 60 days before
     assert "Broken Page" not in page  # no version stored: nothing to show
     assert f'href="/articles/{seeded.budget}"' in r.text
@@ -74,8 +76,10 @@ def test_article_page_tells_the_story(client, seeded):
     page = text(r.text)
     assert "This article is from the source ‘nytimes’" in page
     assert "first published or seen on 1 January 2026, 12:00 UTC" in page
-    assert ("It last changed 55 minutes ago and is due to be checked again now. "  # at 165
-            "The article has changed 3 times. It also had 2 trivial edits or flip-flops") in page
+    assert (
+        "It last changed 55 minutes ago and is due to be checked again now. "  # at 165
+        "The article has changed 3 times. It also had 2 trivial edits or flip-flops"
+    ) in page
     assert f'href="/articles/{seeded.budget}/feed.atom"' in r.text
     assert "Atom feed of changes" in page
     # Versions 2 (trivial) and 4 (flip-flop) are hidden by default; relative times are to the
@@ -101,13 +105,14 @@ def test_article_page_future_check_and_never_again(client, seeded):
     page = text(client.get(f"/articles/{seeded.guardian}").text)
     assert "will be checked again in 10 minutes. The article has changed 1 time. There" in page
     page = text(client.get(f"/articles/{seeded.stopped}").text)
-    assert ("It last changed 2 months ago and won’t be checked again for changes. "
-            "The article has not changed since it was first seen. There is an Atom feed") in page
+    assert (
+        "It last changed 2 months ago and won’t be checked again for changes. "
+        "The article has not changed since it was first seen. There is an Atom feed"
+    ) in page
 
 
 def test_compare_form_redirects_to_the_diff(client, seeded):
-    r = client.get(f"/articles/{seeded.budget}/compare?from=5&to=1&all=1",
-                   follow_redirects=False)
+    r = client.get(f"/articles/{seeded.budget}/compare?from=5&to=1&all=1", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == f"/articles/{seeded.budget}/diff/1/5?all=1"
 
@@ -118,8 +123,10 @@ def test_diff_page_side_by_side(client, seeded):
     html = r.text
     assert "Comparing" in text(html) and "55 minutes later" in text(html)
     assert "<ins>very </ins>" in html
-    assert '<tr class="row-inserted"><td class="old"></td><td class="new"><ins>The budget takes' \
+    assert (
+        '<tr class="row-inserted"><td class="old"></td><td class="new"><ins>The budget takes'
         in html
+    )
     assert "Corrections changed" in text(html)  # shown above the body
     assert html.index("Corrections changed") < html.index("<h2>Body")
     assert "Headline, byline unchanged." in text(html)
@@ -134,8 +141,10 @@ def test_diff_page_headline_and_byline_changes_above_body(client, seeded):
     assert html.index("Headline changed") < html.index("Byline changed") < html.index("<h2>Body")
     assert re.search(r"<ins>\s?Narrowly\s?</ins>", html)
     assert "<ins>John Roe</ins>" in html
-    assert "<del>“We finally have a plan,” the mayor said, adding that the vote was close.</del>" \
-        in html  # a paragraph replaced by an unrelated one: removed and added, not word soup
+    assert (
+        "<del>“We finally have a plan,” the mayor said, adding that the vote was close.</del>"
+        in html
+    )  # a paragraph replaced by an unrelated one: removed and added, not word soup
     assert "<ins>The mayor declined to comment on Wednesday.</ins>" in html
 
 
@@ -173,8 +182,17 @@ def test_outlets_page(client, seeded):
     assert "guardian" in page and "nytimes" in page
 
 
-@pytest.mark.parametrize("path", ["/", "/outlets", "/outlets/nytimes", "/articles/{budget}",
-                                  "/articles/{budget}/diff/0/5", "/articles/{budget}/versions/0"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/outlets",
+        "/outlets/nytimes",
+        "/articles/{budget}",
+        "/articles/{budget}/diff/0/5",
+        "/articles/{budget}/versions/0",
+    ],
+)
 def test_pages_work_without_javascript_and_load_no_scripts(client, seeded, path):
     r = client.get(path.format(budget=seeded.budget))
     assert r.status_code == 200
@@ -192,6 +210,8 @@ def test_article_page_of_a_failing_article(client, seeded, viewer_db):
     failing = str(viewer_db[0].articles.find_one({"url": seeded.failing_url})["_id"])
     page = text(client.get(f"/articles/{failing}").text)
     assert "No version of it has been stored yet, and it is due to be checked" in page
-    assert ("The last check, 2 hours ago, found a page newsdiff could not read "
-            "(extraction found no body). Nothing from that check was stored as a version.") in page
+    assert (
+        "The last check, 2 hours ago, found a page newsdiff could not read "
+        "(extraction found no body). Nothing from that check was stored as a version."
+    ) in page
     assert "No versions stored yet." in page

@@ -18,11 +18,18 @@ def spread(ingest, store):
         ingest(f"https://www.nytimes.com/tie-{i}.html", 100, title=f"Tie {i}")
     for day in range(20):
         outlet = "guardian" if day % 3 == 0 else "nytimes"
-        ingest(f"https://www.{outlet}.com/day-{day}.html", -day * 24 * 60, outlet=outlet,
-               title=f"Day {day}")
+        ingest(
+            f"https://www.{outlet}.com/day-{day}.html",
+            -day * 24 * 60,
+            outlet=outlet,
+            title=f"Day {day}",
+        )
     for years in (2, 5, 11):
-        ingest(f"https://www.nytimes.com/old-{years}.html", -years * 365 * 24 * 60,
-               title=f"Old {years}")
+        ingest(
+            f"https://www.nytimes.com/old-{years}.html",
+            -years * 365 * 24 * 60,
+            title=f"Old {years}",
+        )
     docs = list(store.articles.find({}, {"last_changed": 1, "outlet": 1}))
     docs.sort(key=lambda d: (d["last_changed"], d["_id"]), reverse=True)
     return docs
@@ -75,14 +82,21 @@ def test_search_matches_headline_or_url_case_blind(store, spread):
     queries = Queries(store)
     assert [a["title"] for a in queries.recent_articles(now=NOW, q="TIE 3").items] == ["Tie 3"]
     assert [a["title"] for a in queries.recent_articles(now=NOW, q="day-19.html").items] == [
-        "Day 19"]
+        "Day 19"
+    ]
 
 
 def test_cursor_round_trip_and_errors():
     when = T0 + timedelta(milliseconds=123)
     assert parse_cursor(encode_cursor(when, "0123456789abcdef01234567"))[0] == when
-    for bad in ("", "1-2", "abc-0123456789abcdef01234567", "1" * 16 + "-" + "0" * 24,
-                "-5-0123456789abcdef01234567", "9999999999999-0123456789abcdef01234567"):
+    for bad in (
+        "",
+        "1-2",
+        "abc-0123456789abcdef01234567",
+        "1" * 16 + "-" + "0" * 24,
+        "-5-0123456789abcdef01234567",
+        "9999999999999-0123456789abcdef01234567",
+    ):
         with pytest.raises(QueryError):
             parse_cursor(bad)
 
@@ -96,9 +110,13 @@ def test_export_streams_every_article_with_its_versions(store, spread, ingest):
 
     exported = export(batch=3)
     assert [a["id"] for a in exported] == [
-        str(d["_id"]) for d in sorted(
+        str(d["_id"])
+        for d in sorted(
             store.articles.find({}, {"last_changed": 1}),
-            key=lambda d: (d["last_changed"], d["_id"]), reverse=True)]
+            key=lambda d: (d["last_changed"], d["_id"]),
+            reverse=True,
+        )
+    ]
     tie0 = exported[0]
     assert [v["number"] for v in tie0["versions"]] == [0, 1]
     assert tie0["versions"][1]["title"] == "Tie 0, updated"
