@@ -17,7 +17,10 @@ from typing import Any, Literal, NamedTuple
 
 FIELDS = ("title", "byline", "body", "corrections")
 FIELD_NAMES = {
-    "title": "Headline", "byline": "Byline", "body": "Body", "corrections": "Corrections",
+    "title": "Headline",
+    "byline": "Byline",
+    "body": "Body",
+    "corrections": "Corrections",
 }
 
 # Words (with inner apostrophes), runs of whitespace, and single other characters: the tokens
@@ -143,10 +146,7 @@ def diff_words(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, 
     # A lone space (or other whitespace) between two changes reads better as part of the change.
     spans: list[list] = []
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
-        if (
-            tag == "equal" and 0 < k < len(ops) - 1
-            and all(t.isspace() for t in a[i1:i2])
-        ):
+        if tag == "equal" and 0 < k < len(ops) - 1 and all(t.isspace() for t in a[i1:i2]):
             tag = "replace"
         if tag != "equal" and spans and spans[-1][0] != "equal":
             spans[-1][2], spans[-1][4] = i2, j2
@@ -292,8 +292,11 @@ def summary_sentences(d: VersionDiff) -> list[str]:
         out.append(f"Byline changed from {_quote(old or '(none)')} to {_quote(new or '(none)')}.")
     body = d.fields.get("body")
     if body and body.changed:
-        counts = [(body.count("changed"), "changed"), (body.count("inserted"), "added"),
-                  (body.count("deleted"), "removed")]
+        counts = [
+            (body.count("changed"), "changed"),
+            (body.count("inserted"), "added"),
+            (body.count("deleted"), "removed"),
+        ]
         parts = [f"{n} {what}" for n, what in counts if n]
         if parts:  # "2 paragraphs changed, 1 added"
             first_n = next(n for n, _ in counts if n)

@@ -286,7 +286,7 @@ CHECKS: tuple[Callable[[Crawl, Limits], list[Problem]], ...] = (
 class CrawlHealth:
     def __init__(self, crawler):
         settings = crawler.settings
-        if not settings.getbool("NEWSDIFF_HEALTH_ENABLED", True):
+        if not settings.getbool("NEWSDIFF_HEALTH_ENABLED"):
             raise NotConfigured("NEWSDIFF_HEALTH_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats

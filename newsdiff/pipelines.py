@@ -111,15 +111,15 @@ class StorePipeline(_Pipeline):
         super().__init__(crawler)
         settings = crawler.settings
         self.policy = schedule.Policy.from_settings(settings)
-        self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO", 0.5)
-        self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS", 800)
+        self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO")
+        self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS")
         self.min_agreement = settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT")
         # A discovery crawl stores mostly first versions: a sample of them is enough.
         self.first_checks_left = settings.getint("NEWSDIFF_AGREEMENT_FIRST_VERSIONS")
         self.store: Store | None = None
         self.checks: CheckBatch | None = None
         self.spool = Spool(data_dir(settings) / "spool")
-        self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS", 30.0)
+        self.retry_after = settings.getfloat("NEWSDIFF_STORE_RETRY_SECONDS")
         self._down_until = 0.0
         try:
             self.publish_to = publish.targets_from_settings(settings)
@@ -128,8 +128,8 @@ class StorePipeline(_Pipeline):
             self.publish_to = []
         self.failed: str | None = None  # why the crawl stops: a fetch could not even be spooled
         self._stopping = False
-        self.max_body_bytes = settings.getint("NEWSDIFF_MAX_BODY_BYTES", 4_000_000)
-        self.max_paragraphs = settings.getint("NEWSDIFF_MAX_PARAGRAPHS", 20_000)
+        self.max_body_bytes = settings.getint("NEWSDIFF_MAX_BODY_BYTES")
+        self.max_paragraphs = settings.getint("NEWSDIFF_MAX_PARAGRAPHS")
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     def open_spider(self):
@@ -137,7 +137,7 @@ class StorePipeline(_Pipeline):
             self.store = store_for(self.crawler)
             self.store.ping()
             self.store.ensure_indexes()
-            batch = self.crawler.settings.getint("NEWSDIFF_CHECK_BATCH", 100)
+            batch = self.crawler.settings.getint("NEWSDIFF_CHECK_BATCH")
             self.checks = CheckBatch(self.store, batch)
         except Exception as exc:
             where = (

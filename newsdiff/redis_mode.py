@@ -146,7 +146,7 @@ class SharedRound:
     def __init__(self, server, settings, outlet: str, node: str | None = None):
         self.server = server
         self.node = node or f"{socket.gethostname()}:{os.getpid()}"
-        self.ttl = max(1, settings.getint("NEWSDIFF_REDIS_TTL_SECONDS", 60))
+        self.ttl = max(1, settings.getint("NEWSDIFF_REDIS_TTL_SECONDS"))
         self.keys = [
             redis_key(settings, outlet, "round"),
             redis_key(settings, outlet, "busy"),
@@ -219,7 +219,7 @@ class Scheduler(redis_scheduler.Scheduler):
             return Unreachable(crawler, f"redis_unreachable: {exc}")
         scheduler.crawler = crawler
         scheduler.round = shared_round(crawler)
-        scheduler.max_idle = crawler.settings.getfloat("NEWSDIFF_REDIS_MAX_IDLE_SECONDS", 300)
+        scheduler.max_idle = crawler.settings.getfloat("NEWSDIFF_REDIS_MAX_IDLE_SECONDS")
         scheduler.idle_since = None
         scheduler.failed = None  # the finish reason, once Redis failed
         scheduler.heartbeat = LoopingCall(scheduler._redis, scheduler.round.beat)

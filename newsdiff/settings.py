@@ -32,6 +32,10 @@ COMMANDS_MODULE = "newsdiff.commands"
 NEWSDIFF_MONGO_URI = os.environ.get("NEWSDIFF_MONGO_URI", "")
 NEWSDIFF_MONGO_DB = os.environ.get("NEWSDIFF_MONGO_DB", "newsdiff")
 NEWSDIFF_DATA_DIR = os.environ.get("NEWSDIFF_DATA_DIR", "")
+# Read from the environment only, where no Scrapy settings exist: NEWSDIFF_EMBEDDED_IDLE_SECONDS
+# (600: the embedded server stops after this long without clients), NEWSDIFF_OUTLETS_FILE (the
+# declarative outlets; default outlets.toml in the checkout) and NEWSDIFF_CORPUS (the saved pages
+# `scrapy demo` and the tests replay; default ../shared/corpus).
 
 # --- re-check schedule (newsdiff.schedule.Policy) -------------------------------------------
 NEWSDIFF_RECHECK_FACTOR = 0.2  # next check after ~a fifth of the time since the last change
@@ -53,6 +57,7 @@ NEWSDIFF_SIGNAL_DISTRUST_HOURS = 24
 # A body shorter than this share of the previous version's is a broken page, not an edit.
 NEWSDIFF_SHRINK_RATIO = 0.5
 NEWSDIFF_SHRINK_MIN_CHARS = 800
+NEWSDIFF_STORE_RETRY_SECONDS = 30.0  # after a failed write, spool without trying MongoDB this long
 # Extracted text above either bound is a failing page, not a version: a version is one MongoDB
 # document (16 MB at most); a long feature is ~100 KB in a few hundred paragraphs.
 NEWSDIFF_MAX_BODY_BYTES = 4_000_000  # UTF-8 bytes of title, byline, body and corrections

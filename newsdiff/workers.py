@@ -64,7 +64,7 @@ async def extract(
     crawler, body: bytes, charset: str | None, url: str, outlet: str
 ) -> pages.Extraction:
     """pages.extract_fetched off the crawl's event loop; raises NotArticle or WorkerDied."""
-    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS", 1)
+    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS")
     if workers <= 0 or outlet not in pages.BUILT_IN:
         return await asyncio.to_thread(pages.extract_fetched, body, charset, url, outlet)
     executor = pool(workers)
@@ -84,7 +84,7 @@ def agreement(crawler, html: bytes, url: str, outlet: str, body: list[str]) -> f
     """pages.agreement, from a thread of the crawl process (a store write): in the extraction
     worker when there is one, so the generic extractor's parse does not hold the crawl's GIL.
     None when the worker died."""
-    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS", 1)
+    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS")
     if workers <= 0 or outlet not in pages.BUILT_IN:
         return pages.agreement(html, url, body)
     executor = pool(workers)

@@ -62,8 +62,9 @@ class Command(ScrapyCommand):
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--outlet", metavar="NAME", help="only this outlet's articles")
-        parser.add_argument("--since", metavar="DATE",
-                            help="only articles changed on or after DATE (UTC)")
+        parser.add_argument(
+            "--since", metavar="DATE", help="only articles changed on or after DATE (UTC)"
+        )
 
     def run(self, args: list[str], opts: Namespace) -> None:
         if len(args) != 1:
@@ -94,12 +95,12 @@ class Command(ScrapyCommand):
             return
         finally:
             store.close()
-        print(f"exported {articles} articles with {versions} versions to {target}",
-              file=sys.stderr)
+        print(f"exported {articles} articles with {versions} versions to {target}", file=sys.stderr)
 
     @staticmethod
     def write(store, fh: TextIO, outlet: str | None, since: datetime | None) -> tuple[int, int]:
         articles = versions = 0
+
         def dumps(value: Any) -> str:
             return json.dumps(value, ensure_ascii=False, default=_json_default)
 

@@ -42,9 +42,9 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 def outlet_report(store: Store, outlet: str, now: datetime, settings) -> dict[str, Any]:
     """One outlet's health, with the reasons it looks broken (empty when it does not)."""
-    max_age = timedelta(hours=settings.getfloat("NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS", 26))
-    max_rate = settings.getfloat("NEWSDIFF_HEALTH_MAX_FAILURE_RATE", 0.2)
-    recent = store.recent_crawls(outlet, settings.getint("NEWSDIFF_HEALTH_RECENT_CRAWLS", 10))
+    max_age = timedelta(hours=settings.getfloat("NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS"))
+    max_rate = settings.getfloat("NEWSDIFF_HEALTH_MAX_FAILURE_RATE")
+    recent = store.recent_crawls(outlet, settings.getint("NEWSDIFF_HEALTH_RECENT_CRAWLS"))
     finished = store.last_finished_crawl(outlet)
     pages = sum(c.get("pages", 0) for c in recent)
     failures = sum(c.get("extract_failures", 0) for c in recent)

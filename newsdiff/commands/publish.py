@@ -33,8 +33,8 @@ def make_publisher(settings, store, **kwargs) -> Publisher:
         targets_from_settings(settings),
         viewer_url=viewer,
         cards_dir=data_dir(settings) / "cards",
-        lease=timedelta(seconds=settings.getfloat("NEWSDIFF_PUBLISH_LEASE_SECONDS", 600)),
-        backoff=timedelta(seconds=settings.getfloat("NEWSDIFF_PUBLISH_BACKOFF_SECONDS", 60)),
+        lease=timedelta(seconds=settings.getfloat("NEWSDIFF_PUBLISH_LEASE_SECONDS")),
+        backoff=timedelta(seconds=settings.getfloat("NEWSDIFF_PUBLISH_BACKOFF_SECONDS")),
         **kwargs,
     )
 

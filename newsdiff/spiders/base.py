@@ -138,7 +138,7 @@ class OutletSpider(Spider):
 
     def recheck_requests(self):
         settings = self.crawler.settings
-        budget = settings.getint("NEWSDIFF_RECHECK_BUDGET", 500)
+        budget = settings.getint("NEWSDIFF_RECHECK_BUDGET")
         due = store_for(self.crawler).due(self.name, datetime.now(UTC), budget, force=self.force)
         self.crawler.stats.set_value("newsdiff/recheck/due", len(due))
         for state in due:
@@ -237,7 +237,7 @@ class OutletSpider(Spider):
             logger.warning("Listing %s gave no article URLs", response.url)
         stamps = {url: when for url, when in announced.items() if when is not None}
         due: dict[str, tuple[dict, datetime]] | None = {}
-        if stamps and self.crawler.settings.getbool("NEWSDIFF_SIGNALS_ENABLED", True):
+        if stamps and self.crawler.settings.getbool("NEWSDIFF_SIGNALS_ENABLED"):
             try:
                 due = await asyncio.to_thread(self.signalled, response.url, stamps)
             except StoreError as exc:  # discovery goes on; the schedule still re-checks
@@ -247,7 +247,7 @@ class OutletSpider(Spider):
                 stats.inc_value("newsdiff/signals/untrusted_listings")
                 due = {}
         if self._signals_left is None:
-            self._signals_left = self.crawler.settings.getint("NEWSDIFF_SIGNAL_BUDGET", 500)
+            self._signals_left = self.crawler.settings.getint("NEWSDIFF_SIGNAL_BUDGET")
         requests = []
         for url in sorted(announced):
             if url not in due:
@@ -285,10 +285,10 @@ class OutletSpider(Spider):
         reason = schedule.restamps_everything(
             before,
             keyed,
-            max_share=settings.getfloat("NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE", 0.5),
+            max_share=settings.getfloat("NEWSDIFF_SIGNAL_MAX_RESTAMPED_SHARE"),
         )
         if reason:
-            hours = settings.getfloat("NEWSDIFF_SIGNAL_DISTRUST_HOURS", 24)
+            hours = settings.getfloat("NEWSDIFF_SIGNAL_DISTRUST_HOURS")
             untrusted_until = now + timedelta(hours=hours)
             logger.warning(
                 "Listing %s re-stamps its entries (%s): its modification times are ignored "
@@ -303,7 +303,7 @@ class OutletSpider(Spider):
         store.save_listing(listing, {**state, "untrusted_until": untrusted_until})
         if untrusted_until is not None and untrusted_until > now:
             return None
-        tolerance = timedelta(minutes=settings.getfloat("NEWSDIFF_SIGNAL_TOLERANCE_MINUTES", 2))
+        tolerance = timedelta(minutes=settings.getfloat("NEWSDIFF_SIGNAL_TOLERANCE_MINUTES"))
         due = {}
         for state in store.signal_candidates(self.name, sorted(stamps)):
             if state.get("status") == "not-article" and not state.get("version_count"):

@@ -40,11 +40,26 @@ SEARCH_BUDGET_DOCS = 10_000  # articles a search examines before it offers to co
 SEARCH_BUDGET_SECONDS = 1.0
 
 ARTICLE_LIST_FIELDS = {
-    "outlet": 1, "url": 1, "title": 1, "section": 1, "first_seen": 1, "last_changed": 1,
-    "last_checked": 1, "next_check": 1, "version_count": 1, "status": 1, "published": 1,
+    "outlet": 1,
+    "url": 1,
+    "title": 1,
+    "section": 1,
+    "first_seen": 1,
+    "last_changed": 1,
+    "last_checked": 1,
+    "next_check": 1,
+    "version_count": 1,
+    "status": 1,
+    "published": 1,
 }
 VERSION_LIST_FIELDS = {
-    "number": 1, "fetched_at": 1, "label": 1, "changed": 1, "title": 1, "outlet": 1, "url": 1,
+    "number": 1,
+    "fetched_at": 1,
+    "label": 1,
+    "changed": 1,
+    "title": 1,
+    "outlet": 1,
+    "url": 1,
     "article_id": 1,
 }
 ARTICLE_PRIVATE = ("hashes", "loose_hashes", "seen_hashes", "validators")
@@ -75,8 +90,10 @@ def parse_id(value: str) -> ObjectId:
 
 
 def encode_cursor(when: datetime, oid: ObjectId | str) -> str:
-    millis = int(when.timestamp() * 1000) if when.tzinfo else int(
-        when.replace(tzinfo=UTC).timestamp() * 1000
+    millis = (
+        int(when.timestamp() * 1000)
+        if when.tzinfo
+        else int(when.replace(tzinfo=UTC).timestamp() * 1000)
     )
     return f"{millis}-{oid}"
 
@@ -203,8 +220,15 @@ class Queries:
 
             budget_docs, budget_seconds = SEARCH_BUDGET_DOCS, SEARCH_BUDGET_SECONDS
         docs, stopped, examined, _ = self._windows(
-            self.articles, base, "last_changed", before=before, want=limit + 1, now=now,
-            projection=ARTICLE_LIST_FIELDS, keep=keep, budget_docs=budget_docs,
+            self.articles,
+            base,
+            "last_changed",
+            before=before,
+            want=limit + 1,
+            now=now,
+            projection=ARTICLE_LIST_FIELDS,
+            keep=keep,
+            budget_docs=budget_docs,
             budget_seconds=budget_seconds,
         )
         items = docs[:limit]
@@ -265,13 +289,16 @@ class Queries:
         if article_id is not None:
             listed = [v for v in self.version_list(article_id) if v["label"] in labels]
             numbers = [v["number"] for v in listed[-limit:]]
-            full = self.versions_by_number(
-                article_id, numbers + [n - 1 for n in numbers if n > 0]
-            )
+            full = self.versions_by_number(article_id, numbers + [n - 1 for n in numbers if n > 0])
             return [(full[n], full.get(n - 1)) for n in reversed(numbers) if n in full]
         base = {"outlet": outlet} if outlet else {}
         docs, _, _, _ = self._windows(
-            self.versions, base, "fetched_at", before=None, want=limit, now=now,
+            self.versions,
+            base,
+            "fetched_at",
+            before=None,
+            want=limit,
+            now=now,
             keep=lambda d: d.get("label") in labels,
         )
         out = []
@@ -344,7 +371,11 @@ class Queries:
     # --- export -------------------------------------------------------------------------------
 
     def export(
-        self, *, now: datetime, outlet: str | None = None, since: datetime | None = None,
+        self,
+        *,
+        now: datetime,
+        outlet: str | None = None,
+        since: datetime | None = None,
         batch: int = 200,
     ) -> Iterator[tuple[dict[str, Any], Iterator[dict[str, Any]]]]:
         """Articles changed at or after `since` (newest change first), each with an iterator
@@ -355,8 +386,14 @@ class Queries:
         width = FIRST_WINDOW
         while True:
             docs, _, _, width = self._windows(
-                self.articles, base, "last_changed", before=before, want=batch + 1, now=now,
-                floor=since or FLOOR, first_window=max(width, FIRST_WINDOW),
+                self.articles,
+                base,
+                "last_changed",
+                before=before,
+                want=batch + 1,
+                now=now,
+                floor=since or FLOOR,
+                first_window=max(width, FIRST_WINDOW),
             )
             for doc in docs[:batch]:
                 versions = self.versions.find({"article_id": doc["_id"]}).sort("number", 1)

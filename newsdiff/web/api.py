@@ -56,11 +56,15 @@ def articles(request: Request) -> Response:
     for item in page.items:
         item["links"] = _article_links(request, item["id"])
     query = {"outlet": outlet, "q": q, "limit": limit if limit != PAGE_SIZE else None}
-    return JSON({
-        "articles": page.items,
-        "next": url(request, "api_articles", {**query, "before": page.next}) if page.next else None,
-        "searched_to": page.searched_to,
-    })
+    return JSON(
+        {
+            "articles": page.items,
+            "next": url(request, "api_articles", {**query, "before": page.next})
+            if page.next
+            else None,
+            "searched_to": page.searched_to,
+        }
+    )
 
 
 def article(request: Request) -> Response:
@@ -106,24 +110,42 @@ def diff(request: Request) -> Response:
     Params(request, (), strict=True)
     pp = request.path_params
     view = diff_view(v, pp["article_id"], pp["a"], pp["b"], show_all=True)
-    return JSON({
-        "article_id": view["article"]["id"],
-        "from": _version_summary(request, view["old"]),
-        "to": _version_summary(request, view["new"]),
-        "diff": view["diff"].as_dict(),
-        "links": {"html": url(request, "diff", article_id=view["article"]["id"],
-                              a=view["old"]["number"], b=view["new"]["number"])},
-    })
+    return JSON(
+        {
+            "article_id": view["article"]["id"],
+            "from": _version_summary(request, view["old"]),
+            "to": _version_summary(request, view["new"]),
+            "diff": view["diff"].as_dict(),
+            "links": {
+                "html": url(
+                    request,
+                    "diff",
+                    article_id=view["article"]["id"],
+                    a=view["old"]["number"],
+                    b=view["new"]["number"],
+                )
+            },
+        }
+    )
 
 
 def outlets(request: Request) -> Response:
     Params(request, (), strict=True)
-    return JSON({"outlets": [
-        {"name": name, "links": {"self": url(request, "api_outlet", outlet=name),
-                                 "html": url(request, "outlet", outlet=name),
-                                 "feed": url(request, "outlet_feed", outlet=name)}}
-        for name in viewer(request).outlets
-    ]})
+    return JSON(
+        {
+            "outlets": [
+                {
+                    "name": name,
+                    "links": {
+                        "self": url(request, "api_outlet", outlet=name),
+                        "html": url(request, "outlet", outlet=name),
+                        "feed": url(request, "outlet_feed", outlet=name),
+                    },
+                }
+                for name in viewer(request).outlets
+            ]
+        }
+    )
 
 
 def outlet(request: Request) -> Response:
@@ -148,8 +170,13 @@ def changes(request: Request) -> Response:
     for new, old in entries:
         d = diff_versions(old, new)
         item = _version_summary(request, new)
-        item.update(article_id=new["article_id"], outlet=new["outlet"], url=new["url"],
-                    summary=d.summary(), changed=d.changed if old else new.get("changed"))
+        item.update(
+            article_id=new["article_id"],
+            outlet=new["outlet"],
+            url=new["url"],
+            summary=d.summary(),
+            changed=d.changed if old else new.get("changed"),
+        )
         out.append(item)
     return JSON({"changes": out})
 

@@ -95,8 +95,13 @@ def make_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        when=fmt.when, day=fmt.day, iso=fmt.iso, later=fmt.later, duration=fmt.duration,
-        href=safe_href, num=lambda n: f"{n:,}" if isinstance(n, int) else n,
+        when=fmt.when,
+        day=fmt.day,
+        iso=fmt.iso,
+        later=fmt.later,
+        duration=fmt.duration,
+        href=safe_href,
+        num=lambda n: f"{n:,}" if isinstance(n, int) else n,
     )
     env.globals.update(FIELDS=FIELDS, VISIBLE_LABELS=VISIBLE_LABELS)
     return env
@@ -173,7 +178,9 @@ def diff_view(v: Viewer, raw_id: str, raw_a: str, raw_b: str, show_all: bool) ->
             count = article.get("version_count") or 0
             raise BadRequest(
                 f"article {article['id']} has no version {n}; it has versions 0 to {count - 1}"
-                if count else f"article {article['id']} has no stored versions yet", 404,
+                if count
+                else f"article {article['id']} has no stored versions yet",
+                404,
             )
     versions = v.queries.version_list(article["id"])
     shown = visible(versions, show_all)
@@ -203,8 +210,9 @@ def start(request: Request) -> Response:
     v = viewer(request)
     p = Params(request, ("outlet", "q", "before"), strict=False)
     outlet, q, before = p.outlet(), p.text("q"), p.text("before", max_length=60)
-    page = v.queries.recent_articles(now=v.now(), outlet=outlet, q=q, cursor=before,
-                                     limit=PAGE_SIZE)
+    page = v.queries.recent_articles(
+        now=v.now(), outlet=outlet, q=q, cursor=before, limit=PAGE_SIZE
+    )
     return render(request, "start.html", page=page, outlet=outlet, q=q, before=before)
 
 
@@ -219,9 +227,16 @@ def article_page(request: Request) -> Response:
     first_seen = fmt.parse_date(article.get("first_seen"))
     first = min((d for d in (published, first_seen) if d), default=None)
     return render(
-        request, "article.html", article=article, versions=versions, shown=shown,
-        hidden=len(versions) - len(shown), show_all=show_all, first=first,
-        changes=changed_count(versions), next_check=fmt.parse_date(article.get("next_check")),
+        request,
+        "article.html",
+        article=article,
+        versions=versions,
+        shown=shown,
+        hidden=len(versions) - len(shown),
+        show_all=show_all,
+        first=first,
+        changes=changed_count(versions),
+        next_check=fmt.parse_date(article.get("next_check")),
     )
 
 
@@ -303,8 +318,10 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = exc.detail if exc.status_code != 404 or isinstance(exc, BadRequest) else (
-        f"nothing here: {request.url.path}"
+    message = (
+        exc.detail
+        if exc.status_code != 404 or isinstance(exc, BadRequest)
+        else (f"nothing here: {request.url.path}")
     )
     if exc.status_code == 405:
         message = "the viewer is read-only: only GET and HEAD requests are answered"

@@ -33,18 +33,20 @@ def _entries(request: Request, pairs: list[tuple[dict, dict | None]]) -> list[di
             what = " and ".join(d.fields[f].label.lower() for f in d.changed) or "no visible"
             what = f"{what[0].upper()}{what[1:]} changed"
         summary = d.summary() if old is not None else f"First version of {new['url']}"
-        entries.append({
-            "id": f"urn:newsdiff:article:{aid}:version:{n}",
-            "title": f"{what}: {new.get('title') or new['url']}",
-            "link": str(link),
-            "updated": new["fetched_at"],
-            "outlet": new.get("outlet") or "",
-            "label": new.get("label") or "",
-            "summary": summary,
-            "html": env.get_template("feed_entry.html").render(
-                diff=d, new=new, old=old, summary=summary, link=str(link)
-            ),
-        })
+        entries.append(
+            {
+                "id": f"urn:newsdiff:article:{aid}:version:{n}",
+                "title": f"{what}: {new.get('title') or new['url']}",
+                "link": str(link),
+                "updated": new["fetched_at"],
+                "outlet": new.get("outlet") or "",
+                "label": new.get("label") or "",
+                "summary": summary,
+                "html": env.get_template("feed_entry.html").render(
+                    diff=d, new=new, old=old, summary=summary, link=str(link)
+                ),
+            }
+        )
     return entries
 
 
@@ -53,8 +55,12 @@ def _feed(request: Request, *, feed_id: str, title: str, html_url: str, pairs) -
     entries = _entries(request, pairs)
     updated = max((e["updated"] for e in entries), default=v.now())
     xml = v.env.get_template("feed.xml").render(
-        feed_id=feed_id, title=title, self_url=str(request.url), html_url=html_url,
-        updated=updated, entries=entries,
+        feed_id=feed_id,
+        title=title,
+        self_url=str(request.url),
+        html_url=html_url,
+        updated=updated,
+        entries=entries,
     )
     return Response(_NOT_XML.sub("", xml), media_type=MEDIA_TYPE)
 
@@ -70,8 +76,13 @@ def all_feed(request: Request) -> Response:
     v = viewer(request)
     labels = _labels(request, first=False)
     pairs = v.queries.changes(now=v.now(), labels=labels, limit=FEED_SIZE)
-    return _feed(request, feed_id="urn:newsdiff:feed:changes", title="newsdiff: latest changes",
-                 html_url=str(request.url_for("start")), pairs=pairs)
+    return _feed(
+        request,
+        feed_id="urn:newsdiff:feed:changes",
+        title="newsdiff: latest changes",
+        html_url=str(request.url_for("start")),
+        pairs=pairs,
+    )
 
 
 def outlet_feed(request: Request) -> Response:
@@ -81,18 +92,24 @@ def outlet_feed(request: Request) -> Response:
         raise BadRequest(f"no outlet named {name!r}", 404)
     labels = _labels(request, first=False)
     pairs = v.queries.changes(now=v.now(), outlet=name, labels=labels, limit=FEED_SIZE)
-    return _feed(request, feed_id=f"urn:newsdiff:feed:outlet:{name}",
-                 title=f"newsdiff: changes to {name} articles",
-                 html_url=str(request.url_for("outlet", outlet=name)), pairs=pairs)
+    return _feed(
+        request,
+        feed_id=f"urn:newsdiff:feed:outlet:{name}",
+        title=f"newsdiff: changes to {name} articles",
+        html_url=str(request.url_for("outlet", outlet=name)),
+        pairs=pairs,
+    )
 
 
 def article_feed(request: Request) -> Response:
     v = viewer(request)
     labels = _labels(request, first=True)
     article = load_article(v, request.path_params["article_id"])
-    pairs = v.queries.changes(now=v.now(), article_id=article["id"], labels=labels,
-                              limit=FEED_SIZE)
-    return _feed(request, feed_id=f"urn:newsdiff:feed:article:{article['id']}",
-                 title=f"newsdiff: changes to “{article.get('title') or article['url']}”",
-                 html_url=str(request.url_for("article", article_id=article["id"])),
-                 pairs=pairs)
+    pairs = v.queries.changes(now=v.now(), article_id=article["id"], labels=labels, limit=FEED_SIZE)
+    return _feed(
+        request,
+        feed_id=f"urn:newsdiff:feed:article:{article['id']}",
+        title=f"newsdiff: changes to “{article.get('title') or article['url']}”",
+        html_url=str(request.url_for("article", article_id=article["id"])),
+        pairs=pairs,
+    )

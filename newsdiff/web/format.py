@@ -68,7 +68,7 @@ def ago(value: object, now: datetime) -> str:
 
 
 def later(value: object, earlier: object) -> str:
-    """"35 minutes later" (or "earlier", if the clock went backwards)."""
+    """ "35 minutes later" (or "earlier", if the clock went backwards)."""
     a, b = parse_date(value), parse_date(earlier)
     if a is None or b is None:
         return ""
