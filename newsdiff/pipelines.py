@@ -21,7 +21,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
-from newsdiff import pages, publish, schedule, text, workers
+from newsdiff import pages, publish, schedule, text, versions, workers
 from newsdiff.checks import CheckBatch
 from newsdiff.spool import Spool
 from newsdiff.store import (
@@ -111,8 +111,7 @@ class StorePipeline(_Pipeline):
         super().__init__(crawler)
         settings = crawler.settings
         self.policy = schedule.Policy.from_settings(settings)
-        self.shrink_ratio = settings.getfloat("NEWSDIFF_SHRINK_RATIO")
-        self.shrink_min = settings.getint("NEWSDIFF_SHRINK_MIN_CHARS")
+        self.bounds = versions.Bounds.from_settings(settings)
         self.min_agreement = settings.getfloat("NEWSDIFF_HEALTH_MIN_AGREEMENT")
         # A discovery crawl stores mostly first versions: a sample of them is enough.
         self.first_checks_left = settings.getint("NEWSDIFF_AGREEMENT_FIRST_VERSIONS")
@@ -128,8 +127,6 @@ class StorePipeline(_Pipeline):
             self.publish_to = []
         self.failed: str | None = None  # why the crawl stops: a fetch could not even be spooled
         self._stopping = False
-        self.max_body_bytes = settings.getint("NEWSDIFF_MAX_BODY_BYTES")
-        self.max_paragraphs = settings.getint("NEWSDIFF_MAX_PARAGRAPHS")
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     def open_spider(self):
@@ -282,37 +279,19 @@ class StorePipeline(_Pipeline):
             events.append("versions/stale")
             return
         status, reason = a["status"], a.get("reason")
-        oversized = self._oversized(a) if status == "ok" else None
-        if oversized:
-            status = "failing"
+        refused = versions.refusal(a, state, self.bounds) if status == "ok" else None
+        if refused:
+            status, reason = "failing", refused.reason
             html = a.get("html")
-            kept = f"; the page is kept as snapshot {self.store.save_snapshot(html, now)}"
-            reason = oversized + (kept if html else "")
-            events.append("extract/oversized")
-        elif status == "ok" and self._shrunk(state, a["body"]):
-            status = "failing"
-            before, after = state["body_chars"], sum(map(len, a["body"]))
-            reason = f"body shrank from {before} to {after} characters; not stored as a version"
-            events.append("extract/shrunk")
-        elif status == "ok" and self._fell_back(state, a["extractor"]):
-            status = "failing"
-            reason = (
-                f"the {state['extractor']} rules found no body, only the {a['extractor']} "
-                "fallback did: not compared with versions the outlet rules extracted"
-            )
-            events.append("extract/fell_back")
+            if refused.keep_snapshot and html:
+                reason += f"; the page is kept as snapshot {self.store.save_snapshot(html, now)}"
+            events.append(refused.event)
         if status != "ok":
             events.append(self._check(a, state, status, reason, now))
             return
         repaired = None
         while True:
-            label = text.label(
-                previous=state.get("hashes"),
-                previous_loose=state.get("loose_hashes"),
-                new=a["hashes"],
-                new_loose=a["loose_hashes"],
-                earlier_combined=state.get("seen_hashes") or (),
-            )
+            label = versions.label(a, state)
             if label is None:
                 events.append(self._check(a, state, "unchanged", None, now, repair=repaired))
                 return
@@ -333,44 +312,15 @@ class StorePipeline(_Pipeline):
 
     @staticmethod
     def _stale(a: ItemAdapter, state: ArticleState, now: datetime) -> bool:
-        """A fetch older than the newest stored version never becomes the latest: the history
-        is ordered by fetch time, and the later fetch already recorded the page's state."""
-        newest = state.get("last_changed")
-        if newest is None or now >= newest:
+        if not versions.stale(now, state):
             return False
         logger.info(
             "%s: fetched at %s, before the newest stored version (%s): not stored",
             a["url"],
             now.isoformat(),
-            newest.isoformat(),
+            state["last_changed"].isoformat(),
         )
         return True
-
-    def _oversized(self, a: ItemAdapter) -> str | None:
-        """Why the extracted text is too large to be one version, or None."""
-        texts = [a.get("title") or "", *a["body"], *a["byline"], *a["corrections"]]
-        size = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
-        paragraphs = len(a["body"]) + len(a["corrections"])
-        if size <= self.max_body_bytes and paragraphs <= self.max_paragraphs:
-            return None
-        return (
-            f"the extracted text is too large to store as a version ({paragraphs:,} paragraphs, "
-            f"{size / 1e6:.1f} MB; limits {self.max_paragraphs:,} paragraphs and "
-            f"{self.max_body_bytes / 1e6:.1f} MB)"
-        )
-
-    @staticmethod
-    def _fell_back(state: ArticleState, extractor: str | None) -> bool:
-        """A broken layout must not look like an edit: fallback text differs from rule text."""
-        before = state.get("extractor")
-        return (
-            before not in (None, *pages.FALLBACK_EXTRACTORS)
-            and extractor in pages.FALLBACK_EXTRACTORS
-        )
-
-    def _shrunk(self, state: ArticleState, body: list[str]) -> bool:
-        before = state.get("body_chars") or 0
-        return before >= self.shrink_min and sum(map(len, body)) < self.shrink_ratio * before
 
     def _check(self, a, state, status, reason, now, repair=None) -> str:
         """Record a check that stores no version; returns the stat to count."""
