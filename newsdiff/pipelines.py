@@ -14,7 +14,9 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -413,3 +415,35 @@ class StorePipeline(_Pipeline):
             ),
             changed_at=changed_at,
         )
+
+
+PREPARE = (ValidatePipeline, NormalisePipeline, HashPipeline)
+
+
+def prepare(crawler) -> Callable[[Any], Any]:
+    """The crawl's validate -> normalise -> hash stages as one function (reparse, tests)."""
+    stages = [cls.from_crawler(crawler) for cls in PREPARE]
+
+    def run(item):
+        for stage in stages:
+            item = stage.process_item(item)
+        return item
+
+    return run
+
+
+class Chain:
+    """The whole pipeline, validate -> normalise -> hash -> store, run synchronously, one item
+    at a time: for tools and tests that store fetches without a crawl. close() when done."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.prepare = prepare(crawler)
+        self.stage = StorePipeline.from_crawler(crawler)
+        self.stage.open_spider()
+
+    def __call__(self, item):
+        return self.stage.store_item(self.prepare(item))
+
+    def close(self) -> None:
+        self.stage.close_spider()

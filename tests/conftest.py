@@ -18,7 +18,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.test import get_crawler
 
 from newsdiff.items import Article
-from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+from newsdiff.pipelines import Chain
 from newsdiff.replay import ReplayServer, default_corpus
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
@@ -194,38 +194,31 @@ def pipeline_with(crawl_settings):
     opened = []
 
     def build(**overrides):
-        crawler = get_crawler(Spider, crawl_settings(**overrides))
-        run = _chain(crawler)
-        opened.append(run.stage)
+        chain = Chain(get_crawler(Spider, crawl_settings(**overrides)))
+        opened.append(chain)
+
+        def run(minutes: float = 0, **fields):
+            return chain(article(minutes=minutes, **fields))
+
+        run.crawler, run.stage = chain.crawler, chain.stage
         return run
 
     yield build
-    for stage in opened:
-        stage.close_spider()
+    for chain in opened:
+        chain.close()
 
 
-def _chain(crawler):
-    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
-    store_stage = StorePipeline(crawler)
-    store_stage.open_spider()
-
-    def run(minutes: int = 0, **fields):
-        item = Article(
-            outlet="nytimes",
-            url=fields.pop("url", URL),
-            fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
-            title=fields.pop("title", "Council Approves Budget"),
-            byline=fields.pop("byline", ["Jane Doe"]),
-            body=list(fields.pop("body", BODY)),
-            corrections=fields.pop("corrections", []),
-            html=b"<html>raw</html>",
-            extractor=fields.pop("extractor", "nytimes"),
-            **fields,
-        )
-        for stage in stages:
-            item = stage.process_item(item)
-        return store_stage.store_item(item)
-
-    run.crawler = crawler
-    run.stage = store_stage
-    return run
+def article(minutes: float = 0, **fields) -> Article:
+    """One fetch of the example article (URL, BODY) at T0 + minutes; fields override."""
+    return Article(
+        outlet=fields.pop("outlet", "nytimes"),
+        url=fields.pop("url", URL),
+        fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
+        title=fields.pop("title", "Council Approves Budget"),
+        byline=fields.pop("byline", ["Jane Doe"]),
+        body=list(fields.pop("body", BODY)),
+        corrections=fields.pop("corrections", []),
+        html=b"<html>raw</html>",
+        extractor=fields.pop("extractor", "nytimes"),
+        **fields,
+    )

@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 
 from newsdiff import pages
 from newsdiff.items import Article
-from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+from newsdiff.pipelines import Chain
 from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
 from tests.conftest import coroutine_test, run_crawl, scrapy_command
 
@@ -210,18 +210,11 @@ async def test_shrunk_body_and_stale_outlet(site, store, crawl_settings, caplog)
 
 def store_through_pipelines(settings, item) -> None:
     """Write an item as a crawl would: validate -> normalise -> hash -> store."""
-    crawler = get_crawler(settings_dict=settings)
-    stages = [
-        cls.from_crawler(crawler) for cls in (ValidatePipeline, NormalisePipeline, HashPipeline)
-    ]
-    store = StorePipeline.from_crawler(crawler)
-    store.open_spider()
+    chain = Chain(get_crawler(settings_dict=settings))
     try:
-        for stage in stages:
-            item = stage.process_item(item)
-        store.store_item(item)
+        chain(item)
     finally:
-        store.close_spider()
+        chain.close()
 
 
 @coroutine_test

@@ -18,12 +18,11 @@ from PIL import Image
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from newsdiff.items import Article
-from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+from newsdiff.pipelines import Chain
 from newsdiff.publish import PublishConfigError, parse_targets
 from newsdiff.publish.deliver import Publisher
 from newsdiff.store.outbox import Outbox
-from tests.conftest import ROOT
+from tests.conftest import ROOT, article
 from tests.publish_fakes import FakeServices
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -71,27 +70,12 @@ def ingest(crawl_settings):
     closers = []
 
     def make(targets: list[dict]):
-        crawler = get_crawler(Spider, crawl_settings(NEWSDIFF_PUBLISH=json.dumps(targets)))
-        stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
-        store_stage = StorePipeline(crawler)
-        store_stage.open_spider()
-        closers.append(store_stage.close_spider)
+        chain = Chain(get_crawler(Spider, crawl_settings(NEWSDIFF_PUBLISH=json.dumps(targets))))
+        closers.append(chain.close)
 
         def run(minutes: float, **fields):
-            item = Article(
-                outlet=fields.pop("outlet", "nytimes"),
-                url=fields.pop("url", URL),
-                fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
-                title=fields.pop("title", "Council Approves Budget"),
-                byline=["Jane Doe"],
-                body=list(fields.pop("body", BODY)),
-                corrections=[],
-                html=b"<html>raw</html>",
-                extractor="test",
-            )
-            for stage in stages:
-                item = stage.process_item(item)
-            return store_stage.store_item(item)
+            fields = {"url": URL, "body": BODY, "extractor": "test", **fields}
+            return chain(article(minutes, **fields))
 
         return run
 

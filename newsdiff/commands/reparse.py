@@ -23,7 +23,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from newsdiff import pages, text
 from newsdiff.items import Article
-from newsdiff.pipelines import HashPipeline, NormalisePipeline, ValidatePipeline
+from newsdiff.pipelines import prepare
 from newsdiff.store import Store, open_store
 
 # Fields a re-extraction may change; the hashes follow from the hashed ones.
@@ -38,7 +38,7 @@ class Reparser:
         crawler = SimpleNamespace(settings=settings)
         crawler.stats = MemoryStatsCollector(crawler)
         self.stats = crawler.stats
-        self.stages = [cls(crawler) for cls in (ValidatePipeline, NormalisePipeline, HashPipeline)]
+        self.prepare = prepare(crawler)
 
     def fields(self, html: bytes, version: dict[str, Any]) -> dict[str, Any] | str:
         """The version's fields as a crawl would store them today, or why there are none."""
@@ -53,9 +53,7 @@ class Reparser:
             extractor_version=pages.EXTRACTOR_VERSION,
             **extraction.to_dict(),
         )
-        for stage in self.stages:
-            item = stage.process_item(item)
-        a = ItemAdapter(item)
+        a = ItemAdapter(self.prepare(item))
         if a["status"] != "ok":
             return f"no longer extracts: {a['reason']}"
         out = {name: a.get(name) for name in FIELDS}

@@ -15,8 +15,9 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from newsdiff.items import Article
-from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+from newsdiff.pipelines import Chain
 from newsdiff.store import Store
+from tests.conftest import article
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=205)  # the viewer's clock in these tests
@@ -32,31 +33,14 @@ BODY = [
 def make_ingest(settings: dict):
     """ingest(url, minutes, **fields): one fetch through validate -> normalise -> hash -> store;
     returns (ingest, close)."""
-    crawler = get_crawler(Spider, settings)
-    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
-    store_stage = StorePipeline(crawler)
-    store_stage.open_spider()
-    # The store stage's synchronous entry point (process_item may be a coroutine).
-    store_item = getattr(store_stage, "store_item", store_stage.process_item)
+    chain = Chain(get_crawler(Spider, settings))
 
     def run(url: str, minutes: float, **fields) -> Article:
-        item = Article(
-            outlet=fields.pop("outlet", "nytimes"),
-            url=url,
-            fetched_at=(T0 + timedelta(minutes=minutes)).isoformat(),
-            title=fields.pop("title", "Council Approves Budget"),
-            byline=fields.pop("byline", ["Jane Doe"]),
-            body=list(fields.pop("body", BODY)),
-            corrections=fields.pop("corrections", []),
-            html=b"<html>raw</html>",
-            extractor="test",
-            **fields,
-        )
-        for stage in stages:
-            item = stage.process_item(item)
-        return store_item(item)
+        fields.setdefault("body", BODY)
+        fields.setdefault("extractor", "test")
+        return chain(article(minutes, url=url, **fields))
 
-    return run, store_stage.close_spider
+    return run, chain.close
 
 
 @pytest.fixture
