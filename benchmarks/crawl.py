@@ -287,13 +287,13 @@ def pipeline_times(
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
-    from newsdiff.pipelines import HashPipeline, NormalisePipeline, StorePipeline, ValidatePipeline
+    import newsdiff.settings as project
+    from newsdiff.pipelines import Chain
 
-    settings = {"NEWSDIFF_MONGO_URI": uri, "NEWSDIFF_MONGO_DB": "bench_pipeline"}
+    settings = {k: getattr(project, k) for k in dir(project) if k.isupper()}
+    settings |= {"NEWSDIFF_MONGO_URI": uri, "NEWSDIFF_MONGO_DB": "bench_pipeline"}
     crawler = get_crawler(Spider, settings)
-    stages = [ValidatePipeline(crawler), NormalisePipeline(crawler), HashPipeline(crawler)]
-    store = StorePipeline(crawler)
-    store.open_spider()
+    chain = Chain(crawler)
 
     def fetch(url: str, html: bytes, known: dict | None) -> float:
         start = time.perf_counter()
@@ -306,9 +306,7 @@ def pipeline_times(
             known=known,
             **extraction.to_dict(),
         )
-        for stage in stages:
-            item = stage.process_item(item)
-        store.store_item(item)
+        chain(item)
         return time.perf_counter() - start
 
     new, unchanged = [], []
@@ -317,11 +315,11 @@ def pipeline_times(
             new.append(fetch(f"{url}?run={run}", html, None))
     for run in range(runs):
         for i, (url, html) in enumerate(articles):
-            known = store.store.find_article([f"{url}?run={run}"])  # as the due query gives it
+            known = chain.stage.store.find_article([f"{url}?run={run}"])  # as the due query does
             unchanged.append(fetch(f"{url}?run={run}", noisy(html, i)[0], known))
     if crawler.stats.get_value("newsdiff/checks/unchanged") != len(unchanged):
         raise SystemExit(f"unchanged re-checks were not all unchanged: {crawler.stats.get_stats()}")
-    store.close_spider()
+    chain.close()
     return new, unchanged
 
 
