@@ -2,7 +2,8 @@
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, agreement/checked, agreement/low, versions/new, versions/<label>,
-checks/unchanged, versions/conflicts, store/errors, store/spooled, spool/replayed.
+checks/unchanged, versions/conflicts, store/errors, store/spooled, spool/replayed,
+index/versions, index/failed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
-from newsdiff import publish, schedule, text, workers
+from newsdiff import publish, schedule, search, text, workers
 from newsdiff.spool import Spool
 from newsdiff.store import (
     ArticleState,
@@ -115,6 +116,8 @@ class StorePipeline(_Pipeline):
         except publish.PublishConfigError as exc:  # versions matter more than posts about them
             logger.error("Publishing is off for this crawl: %s", exc)
             self.publish_to = []
+        # Versions stored by this crawl, indexed for search when it closes (off the hot path).
+        self.to_index: list | None = [] if settings.getbool("NEWSDIFF_INDEX_ENABLED") else None
 
     def open_spider(self):
         try:
@@ -135,8 +138,24 @@ class StorePipeline(_Pipeline):
         if self.store is not None:
             if self.spool.pending():
                 self._replay_spool()  # the database may be back: write what waited
+            self._update_index()
             self.store.close()
             _stores.pop(self.crawler, None)
+
+    def _update_index(self) -> None:
+        """The search index is derived data: a failure is logged and counted, never fatal."""
+        if not self.to_index:
+            return
+        root = search.index_root(self.crawler.settings)
+        try:
+            n = search.index_versions(self.store, search.SearchIndex(root), self.to_index)
+        except Exception as exc:
+            logger.error("Search index at %s not updated (%s); the %d new versions are stored "
+                         "and `scrapy index` will add them", root, exc, len(self.to_index))
+            self.stats.inc_value("newsdiff/index/failed", len(self.to_index))
+            return
+        self.stats.inc_value("newsdiff/index/versions", n)
+        self.to_index = []
 
     def _replay_spool(self) -> None:
         try:
@@ -241,6 +260,8 @@ class StorePipeline(_Pipeline):
                 state = repaired = conflict.latest
                 continue
             events += ["versions/new", f"versions/{label}"]
+            if self.to_index is not None:
+                self.to_index.append((state["_id"], number))
             logger.info("Stored version %d (%s) of %s", number, label, a["url"])
             return
 

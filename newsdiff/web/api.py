@@ -13,7 +13,8 @@ from starlette.routing import Route
 from newsdiff.diff import diff_versions
 from newsdiff.store.queries import LABELS, VISIBLE_LABELS
 from newsdiff.web import format as fmt
-from newsdiff.web.app import (
+from newsdiff.web.params import BadRequest, Params, outlet_name
+from newsdiff.web.views import (
     PAGE_SIZE,
     diff_view,
     known_outlet,
@@ -22,7 +23,6 @@ from newsdiff.web.app import (
     url,
     viewer,
 )
-from newsdiff.web.params import BadRequest, Params, outlet_name
 
 
 def _default(value: Any) -> Any:
