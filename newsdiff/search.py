@@ -98,9 +98,8 @@ def version_document(version: Mapping[str, Any], previous: Mapping[str, Any] | N
         "url": version.get("url") or "",
         "fetched_at": fetched,
         "title": version.get("title") or "",
-        "body": [p for p in (version.get("body") or []) if p] + list(
-            version.get("corrections") or []
-        ),
+        "body": [p for p in (version.get("body") or []) if p]
+        + list(version.get("corrections") or []),
         "added": added,
         "removed": removed,
     }
@@ -146,13 +145,20 @@ class Hit:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "article_id": self.article_id, "number": self.number, "outlet": self.outlet,
-            "label": self.label, "url": self.url, "title": self.title,
-            "fetched_at": self.fetched_at, "score": round(self.score, 4),
+            "article_id": self.article_id,
+            "number": self.number,
+            "outlet": self.outlet,
+            "label": self.label,
+            "url": self.url,
+            "title": self.title,
+            "fetched_at": self.fetched_at,
+            "score": round(self.score, 4),
             "matching_versions": self.versions,
             "snippets": {
-                name: {"text": "".join(t for t, _ in parts),
-                       "highlights": [t for t, hl in parts if hl]}
+                name: {
+                    "text": "".join(t for t, _ in parts),
+                    "highlights": [t for t, hl in parts if hl],
+                }
                 for name, parts in self.snippets.items()
             },
         }
@@ -174,8 +180,8 @@ def _pieces(snippet: tantivy.Snippet) -> list[tuple[str, bool]]:
         if r.start < pos:
             continue
         if r.start > pos:
-            out.append((raw[pos:r.start].decode(errors="replace"), False))
-        out.append((raw[r.start:r.end].decode(errors="replace"), True))
+            out.append((raw[pos : r.start].decode(errors="replace"), False))
+        out.append((raw[r.start : r.end].decode(errors="replace"), True))
         pos = r.end
     if pos < len(raw):
         out.append((raw[pos:].decode(errors="replace"), False))
@@ -361,15 +367,26 @@ class SearchIndex:
             if not c.negate:
                 text_queries.append(query)
         if outlet:
-            subqueries.append((tantivy.Occur.Must, tantivy.Query.term_query(
-                SCHEMA, "outlet", outlet)))
+            subqueries.append(
+                (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "outlet", outlet))
+            )
         if since or until:
-            subqueries.append((tantivy.Occur.Must, tantivy.Query.range_query(
-                SCHEMA, "fetched_at", tantivy.FieldType.Date, since or tantivy.MIN_DATETIME,
-                until or tantivy.MAX_DATETIME, include_lower=True, include_upper=False)))
+            subqueries.append(
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(
+                        SCHEMA,
+                        "fetched_at",
+                        tantivy.FieldType.Date,
+                        since or tantivy.MIN_DATETIME,
+                        until or tantivy.MAX_DATETIME,
+                        include_lower=True,
+                        include_upper=False,
+                    ),
+                )
+            )
         query = tantivy.Query.boolean_query(subqueries)
-        highlight = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, tq) for tq in text_queries])
+        highlight = tantivy.Query.boolean_query([(tantivy.Occur.Should, tq) for tq in text_queries])
         # Grouping by article needs more hits than a page; bounded so a page costs the same.
         window = (offset + limit + 1) * (1 if changes else 4)
         window = min(window, 2000)
@@ -385,28 +402,36 @@ class SearchIndex:
                 seen[aid].versions += 1
                 continue
             hit = Hit(
-                article_id=aid, number=doc.get_first("number"), outlet=doc.get_first("outlet"),
-                label=doc.get_first("label"), url=doc.get_first("url"),
-                title=doc.get_first("title") or "", fetched_at=doc.get_first("fetched_at"),
+                article_id=aid,
+                number=doc.get_first("number"),
+                outlet=doc.get_first("outlet"),
+                label=doc.get_first("label"),
+                url=doc.get_first("url"),
+                title=doc.get_first("title") or "",
+                fetched_at=doc.get_first("fetched_at"),
                 score=float(score) if not newest else 0.0,
             )
             seen[aid] = hit
             hits.append(hit)
             docs.append(doc)
-        page = hits[offset:offset + limit]
+        page = hits[offset : offset + limit]
         names = ("added", "removed") if changes else ("title", "body")
         generators = {}
         for name in names:
             g = tantivy.SnippetGenerator.create(searcher, highlight, SCHEMA, name)
             g.set_max_num_chars(SNIPPET_CHARS)
             generators[name] = g
-        for hit, doc in zip(page, docs[offset:offset + limit], strict=True):
+        for hit, doc in zip(page, docs[offset : offset + limit], strict=True):
             for name in names:
                 pieces = _pieces(generators[name].snippet_from_doc(doc))
                 if pieces and (any(hl for _, hl in pieces) or name in ("body", "added")):
                     hit.snippets[name] = pieces
-        return Results(page, found.count, more=len(hits) > offset + limit,
-                       indexed_to=_parse(self.state().get("high_water")))
+        return Results(
+            page,
+            found.count,
+            more=len(hits) > offset + limit,
+            indexed_to=_parse(self.state().get("high_water")),
+        )
 
 
 def _iso(value: datetime) -> str:

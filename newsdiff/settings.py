@@ -155,7 +155,7 @@ NEWSDIFF_HEALTH_RECENT_CRAWLS = 10  # scrapy health: crawls the failure rate is 
 NEWSDIFF_INDEX_ENABLED = True
 NEWSDIFF_INDEX_CATCHUP_HOURS = 24
 # `scrapy stats` and the viewer's charts cover this many days.
-NEWSDIFF_STATS_DAYS = 90
+NEWSDIFF_STATS_DAYS = 30
 
 ITEM_PIPELINES = {
     "newsdiff.pipelines.ValidatePipeline": 100,

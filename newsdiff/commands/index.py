@@ -34,8 +34,9 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--rebuild", action="store_true",
-                            help="build the whole index again from the store")
+        parser.add_argument(
+            "--rebuild", action="store_true", help="build the whole index again from the store"
+        )
 
     def run(self, args: list[str], opts: Namespace) -> None:
         if args:
@@ -57,8 +58,7 @@ class Command(ScrapyCommand):
                 hours = self.settings.getfloat("NEWSDIFF_INDEX_CATCHUP_HOURS", 24)
                 n = search.catch_up(store, index, hours)
         except (OSError, ValueError, TimeoutError) as exc:
-            print(f"newsdiff: could not write the search index at {root}: {exc}",
-                  file=sys.stderr)
+            print(f"newsdiff: could not write the search index at {root}: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
         finally:

@@ -18,8 +18,16 @@ from newsdiff.store import Store
 
 Pair = tuple[dict[str, Any], dict[str, Any] | None]
 FIELDS = {
-    "article_id": 1, "number": 1, "outlet": 1, "label": 1, "url": 1, "fetched_at": 1,
-    "title": 1, "byline": 1, "body": 1, "corrections": 1,
+    "article_id": 1,
+    "number": 1,
+    "outlet": 1,
+    "label": 1,
+    "url": 1,
+    "fetched_at": 1,
+    "title": 1,
+    "byline": 1,
+    "body": 1,
+    "corrections": 1,
 }
 
 
@@ -34,8 +42,10 @@ def pairs_for(store: Store, keys: Iterable[tuple[Any, int]]) -> Iterator[Pair]:
         wanted[_oid(aid)].add(int(number))
     for aid, numbers in wanted.items():
         need = sorted(numbers | {n - 1 for n in numbers if n > 0})
-        docs = {d["number"]: d for d in store.versions.find(
-            {"article_id": aid, "number": {"$in": need}}, FIELDS)}
+        docs = {
+            d["number"]: d
+            for d in store.versions.find({"article_id": aid, "number": {"$in": need}}, FIELDS)
+        }
         for n in sorted(numbers):
             if n in docs:
                 yield docs[n], docs.get(n - 1)
@@ -46,7 +56,7 @@ def all_pairs(store: Store, batch: int = 200) -> Iterator[Pair]:
     ids = [d["_id"] for d in store.articles.find({}, {"_id": 1})]
     ids.sort()
     for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
+        chunk = ids[start : start + batch]
         by_article: dict[ObjectId, list[dict]] = defaultdict(list)
         for d in store.versions.find({"article_id": {"$in": chunk}}, FIELDS):
             by_article[d["article_id"]].append(d)
@@ -63,8 +73,12 @@ def pairs_since(store: Store, since: datetime | None) -> Iterator[Pair]:
     if since is None:
         yield from all_pairs(store)
         return
-    keys = [(d["article_id"], d["number"]) for d in store.versions.find(
-        {"fetched_at": {"$gte": since}}, {"article_id": 1, "number": 1})]
+    keys = [
+        (d["article_id"], d["number"])
+        for d in store.versions.find(
+            {"fetched_at": {"$gte": since}}, {"article_id": 1, "number": 1}
+        )
+    ]
     yield from pairs_for(store, keys)
 
 

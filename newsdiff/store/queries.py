@@ -323,6 +323,13 @@ class Queries:
             "statuses": statuses,
         }
 
+    # --- how outlets edit (charts) -----------------------------------------------------------
+
+    def edit_stats(self, *, now: datetime, days: int, outlet: str | None = None) -> dict:
+        from newsdiff.store.stats import edit_stats
+
+        return edit_stats(self.store, now=now, days=days, outlet=outlet)
+
     # --- export -------------------------------------------------------------------------------
 
     def export(

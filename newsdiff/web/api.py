@@ -13,6 +13,7 @@ from starlette.routing import Route
 from newsdiff.diff import diff_versions
 from newsdiff.store.queries import LABELS, VISIBLE_LABELS
 from newsdiff.web import format as fmt
+from newsdiff.web import research
 from newsdiff.web.params import BadRequest, Params, outlet_name
 from newsdiff.web.views import (
     PAGE_SIZE,
@@ -154,6 +155,45 @@ def changes(request: Request) -> Response:
     return JSON({"changes": out})
 
 
+def _search(request: Request, *, changes: bool) -> Response:
+    found = research.search_request(request, changes=changes, strict=True)
+    form, results = found["form"], found["results"]
+    if results is None:
+        raise BadRequest("give q, added or removed: the words to search for")
+    hits = []
+    for hit in results.hits:
+        item = hit.as_dict()
+        links = research.hit_links(request, hit, changes=form["changes"])
+        links["api_version"] = url(request, "api_version", article_id=hit.article_id,
+                                   number=hit.number)
+        if hit.number > 0:
+            links["api_diff"] = url(request, "api_diff", article_id=hit.article_id,
+                                    a=hit.number - 1, b=hit.number)
+        item["links"] = links
+        hits.append(item)
+    name = "api_search_changes" if changes else "api_search"
+    return JSON({
+        "total": results.total,
+        "page": form["page"],
+        "hits": hits,
+        "indexed_to": results.indexed_to,
+        "next": url(request, name, research.page_query(form, page=form["page"] + 1))
+        if results.more and form["page"] < research.MAX_PAGE else None,
+    })
+
+
+def search(request: Request) -> Response:
+    return _search(request, changes=False)
+
+
+def search_changes(request: Request) -> Response:
+    return _search(request, changes=True)
+
+
+def stats(request: Request) -> Response:
+    return JSON({"stats": research.stats_request(request, strict=True)})
+
+
 routes = [
     Route("/api/articles", articles, name="api_articles"),
     Route("/api/articles/{article_id}", article, name="api_article"),
@@ -163,4 +203,8 @@ routes = [
     Route("/api/outlets", outlets, name="api_outlets"),
     Route("/api/outlets/{outlet}", outlet, name="api_outlet"),
     Route("/api/changes", changes, name="api_changes"),
+    Route("/api/search", search, name="api_search"),
+    Route("/api/search/changes", search_changes, name="api_search_changes"),
+    Route("/api/stats", stats, name="api_stats"),
+    Route("/api/outlets/{outlet}/stats", stats, name="api_outlet_stats"),
 ]

@@ -116,7 +116,7 @@ def create_app(
     """The viewer over `store`. outlets: names offered in the outlet menus (the project's
     spiders); clock: returns the current time (tests pass a fixed one); index_dir: the
     full-text search index (newsdiff.search.index_root), None for no full-text search."""
-    from newsdiff.web import api, feeds, openapi, pages
+    from newsdiff.web import api, feeds, openapi, pages, research
 
     routes = [
         Route("/", pages.start, name="start"),
@@ -127,6 +127,10 @@ def create_app(
         Route("/articles/{article_id}/diff/{a}/{b}", pages.diff_page, name="diff"),
         Route("/articles/{article_id}/compare", pages.compare, name="compare"),
         Route("/articles/{article_id}/feed.atom", feeds.article_feed, name="article_feed"),
+        Route("/search", research.search_page, name="search"),
+        Route("/search/changes", research.changes_page, name="search_changes"),
+        Route("/stats", research.stats_page, name="stats"),
+        Route("/outlets/{outlet}/stats", research.stats_page, name="outlet_stats"),
         Route("/outlets", pages.outlets_page, name="outlets"),
         Route("/outlets/{outlet}", pages.outlet_page, name="outlet"),
         Route("/outlets/{outlet}/feed.atom", feeds.outlet_feed, name="outlet_feed"),

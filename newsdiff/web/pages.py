@@ -25,8 +25,9 @@ def start(request: Request) -> Response:
     v = viewer(request)
     p = Params(request, ("outlet", "q", "before"), strict=False)
     outlet, q, before = p.outlet(), p.text("q"), p.text("before", max_length=60)
-    page = v.queries.recent_articles(now=v.now(), outlet=outlet, q=q, cursor=before,
-                                     limit=views.PAGE_SIZE)
+    page = v.queries.recent_articles(
+        now=v.now(), outlet=outlet, q=q, cursor=before, limit=views.PAGE_SIZE
+    )
     return render(request, "start.html", page=page, outlet=outlet, q=q, before=before)
 
 
@@ -41,9 +42,16 @@ def article_page(request: Request) -> Response:
     first_seen = fmt.parse_date(article.get("first_seen"))
     first = min((d for d in (published, first_seen) if d), default=None)
     return render(
-        request, "article.html", article=article, versions=versions, shown=shown,
-        hidden=len(versions) - len(shown), show_all=show_all, first=first,
-        changes=changed_count(versions), next_check=fmt.parse_date(article.get("next_check")),
+        request,
+        "article.html",
+        article=article,
+        versions=versions,
+        shown=shown,
+        hidden=len(versions) - len(shown),
+        show_all=show_all,
+        first=first,
+        changes=changed_count(versions),
+        next_check=fmt.parse_date(article.get("next_check")),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -70,6 +71,25 @@ class Params:
         if value in ("1", "true", "yes", "on"):
             return True
         raise BadRequest(f"{name} must be 1 or 0")
+
+    def date(self, name: str) -> datetime | None:
+        """A day, YYYY-MM-DD (UTC midnight)."""
+        value = self.values.get(name, "").strip()
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadRequest(f"{name} must be a day, YYYY-MM-DD") from None
+
+    def choice(self, name: str, options: tuple[str, ...]) -> str:
+        """One of options; the first when absent."""
+        value = self.values.get(name, "").strip()
+        if not value:
+            return options[0]
+        if value not in options:
+            raise BadRequest(f"{name} must be one of: {', '.join(options)}")
+        return value
 
     def version(self, name: str) -> int | None:
         value = self.values.get(name, "").strip()

@@ -4,7 +4,7 @@ article or a version, outlet checks and the diff view. Imports none of the route
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ class Viewer:
     clock: Callable[[], datetime]
     env: jinja2.Environment
     index: SearchIndex | None = None  # full-text search; None: not configured
+    cache: dict[str, Any] = field(default_factory=dict)  # short-lived: the charts' numbers
 
     def now(self) -> datetime:
         return self.clock()
@@ -57,8 +58,13 @@ def make_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        when=fmt.when, day=fmt.day, iso=fmt.iso, later=fmt.later, duration=fmt.duration,
-        href=safe_href, num=lambda n: f"{n:,}" if isinstance(n, int) else n,
+        when=fmt.when,
+        day=fmt.day,
+        iso=fmt.iso,
+        later=fmt.later,
+        duration=fmt.duration,
+        href=safe_href,
+        num=lambda n: f"{n:,}" if isinstance(n, int) else n,
     )
     env.globals.update(FIELDS=FIELDS, VISIBLE_LABELS=VISIBLE_LABELS)
     return env
@@ -135,7 +141,9 @@ def diff_view(v: Viewer, raw_id: str, raw_a: str, raw_b: str, show_all: bool) ->
             count = article.get("version_count") or 0
             raise BadRequest(
                 f"article {article['id']} has no version {n}; it has versions 0 to {count - 1}"
-                if count else f"article {article['id']} has no stored versions yet", 404,
+                if count
+                else f"article {article['id']} has no stored versions yet",
+                404,
             )
     versions = v.queries.version_list(article["id"])
     shown = visible(versions, show_all)
