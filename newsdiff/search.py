@@ -378,8 +378,8 @@ class SearchIndex:
                         SCHEMA,
                         "fetched_at",
                         tantivy.FieldType.Date,
-                        since or tantivy.MIN_DATETIME,
-                        until or tantivy.MAX_DATETIME,
+                        _clamp(since or tantivy.MIN_DATETIME),
+                        _clamp(until or tantivy.MAX_DATETIME),
                         include_lower=True,
                         include_upper=False,
                     ),
@@ -432,6 +432,11 @@ class SearchIndex:
             more=len(hits) > offset + limit,
             indexed_to=_parse(self.state().get("high_water")),
         )
+
+
+def _clamp(value: datetime) -> datetime:
+    """Into the range tantivy's dates cover (any day a client names is a valid filter)."""
+    return min(max(value, tantivy.MIN_DATETIME), tantivy.MAX_DATETIME)
 
 
 def _iso(value: datetime) -> str:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from newsdiff.diff import diff_versions
+from newsdiff.search import Results
 from newsdiff.store.queries import LABELS, VISIBLE_LABELS
 from newsdiff.web import format as fmt
 from newsdiff.web import research
@@ -52,7 +53,7 @@ def articles(request: Request) -> Response:
     outlet, q = p.outlet(), p.text("q")
     limit = p.integer("limit", default=PAGE_SIZE, low=1, high=200)
     page = v.queries.recent_articles(
-        now=v.now(), outlet=outlet, q=q, cursor=p.text("before", max_length=60), limit=limit
+        now=v.now(), outlet=outlet, q=q, cursor=p.cursor(), limit=limit
     )
     for item in page.items:
         item["links"] = _article_links(request, item["id"])
@@ -158,8 +159,8 @@ def changes(request: Request) -> Response:
 def _search(request: Request, *, changes: bool) -> Response:
     found = research.search_request(request, changes=changes, strict=True)
     form, results = found["form"], found["results"]
-    if results is None:
-        raise BadRequest("give q, added or removed: the words to search for")
+    if results is None:  # nothing to look for: nothing found (the schema lets every field go)
+        results = Results([], 0)
     hits = []
     for hit in results.hits:
         item = hit.as_dict()

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from newsdiff.store.queries import LABELS, MAX_VERSION
+from newsdiff.store.queries import CURSOR_PATTERN, LABELS, MAX_VERSION
 from newsdiff.web.params import Params
 
 
@@ -37,6 +37,49 @@ def _version_param(name: str, description: str) -> dict[str, Any]:
 
 OUTLET_QUERY = {"name": "outlet", "in": "query", "required": False,
                 "schema": {"type": "string", "pattern": "^[a-z0-9_][a-z0-9_-]{0,63}$"}}
+# Free text: anything but control characters (tabs and newlines included).
+TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+CURSOR = {
+    "name": "before", "in": "query", "required": False,
+    "description": "Cursor from a previous page's `next`: the time of the last article shown, "
+                   "in milliseconds since 1970 (years 1989 to 2191), a hyphen, and its id.",
+    "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+}
+DAY = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+
+def _search_params(changes: bool) -> list[dict[str, Any]]:
+    what = ("Words or \"phrases\" that an edit inserted or deleted" if changes else
+            "Words or \"phrases\" of the headline or text of any version")
+    return [
+        {"name": "q", "in": "query", "required": False, "schema": TEXT,
+         "description": f"{what}; -word excludes; added:, removed: and title: limit a word "
+                        "or phrase to what an edit added, what it removed, or headlines."},
+        {"name": "added", "in": "query", "required": False, "schema": TEXT,
+         "description": "Words or phrases an edit inserted (a search of the changes)."},
+        {"name": "removed", "in": "query", "required": False, "schema": TEXT,
+         "description": "Words or phrases an edit deleted (a search of the changes)."},
+        OUTLET_QUERY,
+        {"name": "since", "in": "query", "required": False, "schema": DAY,
+         "description": "Versions fetched on or after this day (UTC)."},
+        {"name": "until", "in": "query", "required": False, "schema": DAY,
+         "description": "Versions fetched on or before this day (UTC)."},
+        {"name": "sort", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["relevance", "newest"], "default": "relevance"}},
+        {"name": "page", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 1}},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+    ]
+
+
+SEARCH_ERRORS = {
+    **ERRORS,
+    "503": {"description": "The search index has not been built (`scrapy index`).",
+            "content": {"application/json": {"schema": _ref("Error")}}},
+}
+DAYS_QUERY = {"name": "days", "in": "query", "required": False,
+              "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}}
 DATE = {"type": "string", "format": "date-time"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date-time"}
 SEGMENTS = {
@@ -65,10 +108,8 @@ DOCUMENT: dict[str, Any] = {
                 OUTLET_QUERY,
                 {"name": "q", "in": "query", "required": False,
                  "description": "Words of the headline or URL (case-blind), or a whole URL.",
-                 "schema": {"type": "string", "maxLength": 200}},
-                {"name": "before", "in": "query", "required": False,
-                 "description": "Cursor from a previous page's `next`.",
-                 "schema": {"type": "string"}},
+                 "schema": TEXT},
+                CURSOR,
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
             ],
@@ -123,6 +164,33 @@ DOCUMENT: dict[str, Any] = {
                  "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 30}},
             ],
             "responses": {"200": _ok("ChangeList", "Changes, newest first."), **ERRORS},
+        }},
+        "/api/search": {"get": {
+            "summary": "Full-text search of every version: the articles that ever said this, "
+                       "best match first, each by its best-matching version",
+            "operationId": "searchVersions",
+            "parameters": _search_params(False),
+            "responses": {"200": _ok("SearchResults", "Matching articles."), **SEARCH_ERRORS},
+        }},
+        "/api/search/changes": {"get": {
+            "summary": "Search the changes: the edits that inserted or deleted these words",
+            "operationId": "searchChanges",
+            "parameters": _search_params(True),
+            "responses": {"200": _ok("SearchResults", "Matching edits."), **SEARCH_ERRORS},
+        }},
+        "/api/stats": {"get": {
+            "summary": "How outlets edit over the last `days` days: changes per day, labels per "
+                       "day, time to first change, share changed, most-changed articles",
+            "operationId": "getStats",
+            "parameters": [DAYS_QUERY],
+            "responses": {"200": _ok("StatsEnvelope", "The figures."), **ERRORS},
+        }},
+        "/api/outlets/{outlet}/stats": {"get": {
+            "summary": "The same figures for one outlet",
+            "operationId": "getOutletStats",
+            "parameters": [{**OUTLET_QUERY, "name": "outlet", "in": "path", "required": True},
+                           DAYS_QUERY],
+            "responses": {"200": _ok("StatsEnvelope", "The figures."), **ERRORS},
         }},
     },
     "components": {"schemas": {
@@ -235,6 +303,48 @@ DOCUMENT: dict[str, Any] = {
             "failing_articles": {"type": "array", "items": _ref("Article")},
             "statuses": {"type": "object", "additionalProperties": {"type": "integer"}}}},
         "OutletEnvelope": {"type": "object", "properties": {"outlet": _ref("OutletHealth")}},
+        "Snippet": {"type": "object", "properties": {
+            "text": {"type": "string", "description": "A passage of the field (plain text)."},
+            "highlights": {"type": "array", "items": {"type": "string"},
+                           "description": "The matched words in it, in order."}}},
+        "SearchHit": {"type": "object", "required": ["article_id", "number"], "properties": {
+            "article_id": {"type": "string"}, "number": {"type": "integer"},
+            "outlet": {"type": "string"}, "label": {"type": "string", "enum": list(LABELS)},
+            "url": {"type": "string"}, "title": {"type": "string"}, "fetched_at": DATE,
+            "score": {"type": "number"},
+            "matching_versions": {"type": "integer",
+                                  "description": "This article's versions among the hits."},
+            "snippets": {"type": "object", "description": "By field: title, body, added, "
+                         "removed.", "additionalProperties": _ref("Snippet")},
+            "links": _ref("Links")}},
+        "SearchResults": {"type": "object", "properties": {
+            "total": {"type": "integer", "description": "Matching versions."},
+            "page": {"type": "integer"},
+            "hits": {"type": "array", "items": _ref("SearchHit")},
+            "indexed_to": {**NULLABLE_DATE,
+                           "description": "The newest version the index has seen."},
+            "next": {"type": ["string", "null"]}}},
+        "Stats": {"type": "object", "properties": {
+            "outlet": {"type": ["string", "null"]}, "days": {"type": "integer"},
+            "since": DATE, "until": DATE, "versions": {"type": "integer"},
+            "changes_per_day": {"type": "array", "items": {"type": "object", "properties": {
+                "day": {"type": "string"}, "changes": {"type": "integer"}}}},
+            "labels_per_day": {"type": "array", "items": {"type": "object", "properties": {
+                "day": {"type": "string"},
+                **{lab: {"type": "integer"} for lab in LABELS}}}},
+            "articles_first_seen": {"type": "integer"},
+            "articles_changed": {"type": "integer",
+                                 "description": "Of those first seen, how many changed."},
+            "share_changed": {"type": ["number", "null"]},
+            "hours_to_first_change": {"type": "object", "properties": {
+                "median": {"type": ["number", "null"]},
+                "distribution": {"type": "array", "items": {"type": "object", "properties": {
+                    "bucket": {"type": "string"}, "articles": {"type": "integer"}}}}}},
+            "most_changed": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "changes": {"type": "integer"},
+                "title": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]},
+                "outlet": {"type": ["string", "null"]}}}}}},
+        "StatsEnvelope": {"type": "object", "properties": {"stats": _ref("Stats")}},
         "ChangeList": {"type": "object", "properties": {"changes": {"type": "array", "items": {
             "allOf": [_ref("VersionSummary"), {"type": "object", "properties": {
                 "article_id": {"type": "string"}, "outlet": {"type": "string"},
