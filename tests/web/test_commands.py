@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def env(viewer_db, mongo_uri, tmp_path):
-    store, _ = viewer_db
+    store = viewer_db[0]
     return {
         **os.environ,
         "NEWSDIFF_MONGO_URI": mongo_uri,
