@@ -395,8 +395,16 @@ class SearchIndex:
         hits: list[Hit] = []
         docs: list[tantivy.Document] = []
         seen: dict[str, Hit] = {}
+        ranked = []
         for score, address in found.hits:
             doc = searcher.doc(address)
+            key = (doc.get_first("fetched_at"), doc.get_first("article_id"),
+                   doc.get_first("number"))
+            ranked.append((round(float(score), 4) if not newest else 0.0, key, doc))
+        # Equal scores (the same text in several versions) in a fixed order, newest first, so
+        # the answer does not depend on how the index is split into segments.
+        ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        for score, _, doc in ranked:
             aid = doc.get_first("article_id")
             if not changes and aid in seen:
                 seen[aid].versions += 1
