@@ -23,7 +23,8 @@ def test_search_finds_text_only_present_in_an_old_version(client, seeded, viewer
     assert [h["article_id"] for h in found["hits"]] == [seeded.budget]
     assert found["hits"][0]["number"] < 5
     assert found["hits"][0]["matching_versions"] >= 2  # grouped: one hit per article
-    assert found["hits"][0]["snippets"]["body"]["highlights"][:4] == ["finally", "have", "a", "plan"]
+    highlights = found["hits"][0]["snippets"]["body"]["highlights"]
+    assert highlights[:4] == ["finally", "have", "a", "plan"]
     # The headline and URL search of the start page cannot find it; full text can.
     assert client.get("/api/articles", params={"q": "finally have a plan"}).json()[
         "articles"] == []
