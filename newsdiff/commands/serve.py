@@ -34,8 +34,11 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--host", default="127.0.0.1",
-                            help="address to listen on (default: 127.0.0.1, this machine only)")
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="address to listen on (default: 127.0.0.1, this machine only)",
+        )
         parser.add_argument("--port", default="8000", help="port to listen on (default: 8000)")
 
     def run(self, args: list[str], opts: Namespace) -> None:
@@ -57,14 +60,20 @@ class Command(ScrapyCommand):
         try:
             store.ensure_indexes()  # the viewer's queries need them even before the next crawl
         except StoreError as exc:  # e.g. a read-only database user: serve anyway, maybe slowly
-            print(f"newsdiff: could not ensure the indexes ({exc}); pages may be slow",
-                  file=sys.stderr)
+            print(
+                f"newsdiff: could not ensure the indexes ({exc}); pages may be slow",
+                file=sys.stderr,
+            )
         outlets = get_spider_loader(self.settings).list()
         app = create_app(store, outlets=outlets, index_dir=index_root(self.settings))
-        print(f"newsdiff viewer on http://{opts.host}:{opts.port}/ (Ctrl-C stops it)",
-              file=sys.stderr, flush=True)
+        print(
+            f"newsdiff viewer on http://{opts.host}:{opts.port}/ (Ctrl-C stops it)",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
-            uvicorn.run(app, host=opts.host, port=int(opts.port), log_level="info",
-                        server_header=False)
+            uvicorn.run(
+                app, host=opts.host, port=int(opts.port), log_level="info", server_header=False
+            )
         finally:
             store.close()

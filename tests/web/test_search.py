@@ -119,3 +119,24 @@ def test_a_rebuilt_index_answers_as_the_incremental_one(store, crawl_settings, t
         assert a.total > 0 or query == {"q": "flood -fail"}, query
     assert [h.number for h in incremental.search('removed:"alleged"').hits] == [2]
     assert incremental.search('added:"alleged"').hits[0].number == 1
+
+
+def test_charts_are_svg_with_text_alternatives(client, seeded):
+    page = client.get("/stats", params={"days": 3})
+    assert page.status_code == 200
+    svgs = re.findall(r"<svg[^>]*>.*?</svg>", page.text, re.S)
+    assert len(svgs) == 3
+    for svg in svgs:
+        assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    assert "<desc id=\"changes-per-day-d\">4 changes in 4 days, at most 4 in a day.</desc>" in (
+        page.text)
+    assert "<tr><td>2026-01-01</td><td class=\"num\">4</td></tr>" in page.text  # the table
+    assert "Of the 3 articles first seen in this time, 2" in page.text
+    assert f'href="/articles/{seeded.budget}">Council Narrowly Approves Budget</a>' in page.text
+    outlet = client.get("/outlets/guardian/stats")
+    assert outlet.status_code == 200 and "Changes per day, guardian articles" in outlet.text
+    assert client.get("/outlets/nope/stats").status_code == 404
+    api = client.get("/api/outlets/guardian/stats").json()["stats"]
+    assert api["outlet"] == "guardian" and api["articles_changed"] == 1
+    assert api["hours_to_first_change"]["distribution"][1] == {"bucket": "1–3 h", "articles": 0}
+    assert api["hours_to_first_change"]["median"] == 3.0
