@@ -26,12 +26,13 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
-from newsdiff.diff import FIELDS, diff_versions
+from newsdiff.diff import FIELDS, tokens
 
 __all__ = ["Hit", "Results", "SearchIndex", "parse_query", "version_document", "IndexUnavailable"]
 
@@ -65,21 +66,47 @@ SCHEMA = schema()
 # --- documents ------------------------------------------------------------------------------
 
 
+def _as_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else [str(x) for x in value]
+
+
+def _word_runs(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    """Word-level runs deleted from old and inserted in new (newsdiff.diff's tokens, without
+    the whitespace: a quarter of diff_words' work, and search ignores spacing anyway)."""
+    a = [t for t in tokens(" \n ".join(old)) if not t.isspace()]
+    b = [t for t in tokens(" \n ".join(new)) if not t.isspace()]
+    added, removed = [], []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("delete", "replace"):
+            removed.append(" ".join(a[i1:i2]))
+        if tag in ("insert", "replace"):
+            added.append(" ".join(b[j1:j2]))
+    return added, removed
+
+
 def change_text(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[list, list]:
-    """The runs of text an edit added and removed (every field), one string per run."""
+    """The runs of text an edit added and removed (every field), one string per run: whole
+    paragraphs where paragraphs came or went, the words that differ inside replaced ones."""
     if old is None:
         return [], []
     added: list[str] = []
     removed: list[str] = []
-    d = diff_versions(old, new)
     for name in FIELDS:
-        fd = d.fields.get(name)
-        if fd is None or not fd.changed:
+        a, b = _as_list(old.get(name)), _as_list(new.get(name))
+        if a == b:
             continue
-        for row in fd.rows:
-            added += [s.text.strip() for s in row.new if s.op == "insert" and s.text.strip()]
-            removed += [s.text.strip() for s in row.old if s.op == "delete" and s.text.strip()]
-    return added, removed
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag == "delete":
+                removed += a[i1:i2]
+            elif tag == "insert":
+                added += b[j1:j2]
+            elif tag == "replace":
+                more, less = _word_runs(a[i1:i2], b[j1:j2])
+                added += more
+                removed += less
+    return [t for t in added if t.strip()], [t for t in removed if t.strip()]
 
 
 def version_document(version: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
@@ -494,4 +521,29 @@ def catch_up(store, index: SearchIndex, overlap_hours: float = 24.0) -> int:
 def rebuild(store, index: SearchIndex) -> int:
     from newsdiff.store.indexing import all_pairs
 
-    return index.rebuild(all_pairs(store))
+    return index.rebuild(_prefetched(all_pairs(store)))
+
+
+def _prefetched(items: Iterable, depth: int = 2000) -> Iterator:
+    """items read on a thread of their own: the database reads while this thread diffs and
+    indexes (an error on the reading side is raised here)."""
+    import queue
+
+    q: queue.Queue = queue.Queue(depth)
+    done = object()
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for item in items:
+                q.put(item)
+        except BaseException as exc:  # handed to the consumer
+            failure.append(exc)
+        finally:
+            q.put(done)
+
+    threading.Thread(target=read, name="index-reader", daemon=True).start()
+    while (item := q.get()) is not done:
+        yield item
+    if failure:
+        raise failure[0]
