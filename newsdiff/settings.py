@@ -152,7 +152,7 @@ NEWSDIFF_HEALTH_RECENT_CRAWLS = 10  # scrapy health: crawls the failure rate is 
 # Full-text search (newsdiff.search): each crawl indexes the versions it stored when it closes,
 # into NEWSDIFF_DATA_DIR/index/<db>; `scrapy index` catches up from this many hours before the
 # index's newest version (crawls that stored older fetches late), `--rebuild` starts afresh.
-NEWSDIFF_INDEX_ENABLED = True
+NEWSDIFF_INDEX_ENABLED = os.environ.get("NEWSDIFF_INDEX_ENABLED", "1") != "0"
 NEWSDIFF_INDEX_CATCHUP_HOURS = 24
 # `scrapy stats` and the viewer's charts cover this many days.
 NEWSDIFF_STATS_DAYS = 30
