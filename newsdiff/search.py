@@ -346,11 +346,14 @@ class SearchIndex:
         except OSError:
             raise IndexUnavailable("the search index is missing its files") from None
         with self._lock:
-            if self._reader is None or self._reader[0] != gen:
-                self._reader = (gen, mtime, tantivy.Index.open(str(self.root / gen)))
-            elif self._reader[1] != mtime:
-                self._reader[2].reload()
-                self._reader = (gen, mtime, self._reader[2])
+            try:
+                if self._reader is None or self._reader[0] != gen:
+                    self._reader = (gen, mtime, tantivy.Index.open(str(self.root / gen)))
+                elif self._reader[1] != mtime:
+                    self._reader[2].reload()
+                    self._reader = (gen, mtime, self._reader[2])
+            except (OSError, ValueError) as exc:  # e.g. a rebuild removed it just now
+                raise IndexUnavailable(f"the search index could not be opened: {exc}") from None
             return self._reader[2]
 
     def available(self) -> bool:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from newsdiff import search
 from newsdiff.search import SearchIndex
 from tests.web.conftest import BODY, BUDGET_URL, XSS_URL, make_ingest
@@ -140,3 +143,12 @@ def test_charts_are_svg_with_text_alternatives(client, seeded):
     assert api["outlet"] == "guardian" and api["articles_changed"] == 1
     assert api["hours_to_first_change"]["distribution"][1] == {"bucket": "1–3 h", "articles": 0}
     assert api["hours_to_first_change"]["median"] == 3.0
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_query_text_is_answered(viewer_db, q):
+    index = SearchIndex(viewer_db[2])
+    for changes in (False, True):
+        found = index.search(q, changes=changes)
+        assert found.total >= len(found.hits)
