@@ -41,6 +41,7 @@ PREFIXES = {"added": ("added",), "removed": ("removed",), "title": ("title",)}
 MAX_CLAUSES = 12  # words and phrases per query: enough for any phrase a person types
 SNIPPET_CHARS = 220
 WRITER_HEAP = 64_000_000
+MAX_WINDOW = 2000  # hits read to fill one page of articles (text search groups versions)
 LOCK_SECONDS = 120.0  # how long an indexing run waits for another one to finish
 _CLAUSE = re.compile(r'(-?)(?:(added|removed|title):)?(?:"([^"]*)"?|(\S+))')
 
@@ -418,40 +419,16 @@ class SearchIndex:
         query = tantivy.Query.boolean_query(subqueries)
         highlight = tantivy.Query.boolean_query([(tantivy.Occur.Should, tq) for tq in text_queries])
         # Grouping by article needs more hits than a page; bounded so a page costs the same.
-        window = (offset + limit + 1) * (1 if changes else 4)
-        window = min(window, 2000)
-        kwargs: dict[str, Any] = {"order_by_field": "fetched_at"} if newest else {}
-        found = searcher.search(query, window, count=True, **kwargs)
-        hits: list[Hit] = []
-        docs: list[tantivy.Document] = []
-        seen: dict[str, Hit] = {}
-        ranked = []
-        for score, address in found.hits:
-            doc = searcher.doc(address)
-            key = (doc.get_first("fetched_at"), doc.get_first("article_id"),
-                   doc.get_first("number"))
-            ranked.append((round(float(score), 4) if not newest else 0.0, key, doc))
-        # Equal scores (the same text in several versions) in a fixed order, newest first, so
-        # the answer does not depend on how the index is split into segments.
-        ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
-        for score, _, doc in ranked:
-            aid = doc.get_first("article_id")
-            if not changes and aid in seen:
-                seen[aid].versions += 1
-                continue
-            hit = Hit(
-                article_id=aid,
-                number=doc.get_first("number"),
-                outlet=doc.get_first("outlet"),
-                label=doc.get_first("label"),
-                url=doc.get_first("url"),
-                title=doc.get_first("title") or "",
-                fetched_at=doc.get_first("fetched_at"),
-                score=float(score) if not newest else 0.0,
-            )
-            seen[aid] = hit
-            hits.append(hit)
-            docs.append(doc)
+        # Grouping by article needs more hits than a page: a window that grows (bounded) until
+        # it holds a page of articles, so a page costs about the same at any archive size.
+        want = offset + limit + 1
+        window = min(want * (1 if changes else 4), MAX_WINDOW)
+        while True:
+            found = searcher.search(query, window, count=True, **_order(newest))
+            hits, docs = _collect(searcher, found, group=not changes, newest=newest)
+            if changes or len(hits) >= want or found.count <= window or window >= MAX_WINDOW:
+                break
+            window = min(window * 4, MAX_WINDOW)
         page = hits[offset : offset + limit]
         names = ("added", "removed") if changes else ("title", "body")
         generators = {}
@@ -470,6 +447,44 @@ class SearchIndex:
             more=len(hits) > offset + limit,
             indexed_to=_parse(self.state().get("high_water")),
         )
+
+
+def _order(newest: bool) -> dict[str, Any]:
+    return {"order_by_field": "fetched_at"} if newest else {}
+
+
+def _collect(searcher, found, *, group: bool, newest: bool) -> tuple[list[Hit], list]:
+    """Hits (one per article when grouping) and their documents, best first."""
+    ranked = []
+    for score, address in found.hits:
+        doc = searcher.doc(address)
+        key = (doc.get_first("fetched_at"), doc.get_first("article_id"), doc.get_first("number"))
+        ranked.append((0.0 if newest else round(float(score), 4), key, doc))
+    # Equal scores (the same text in several versions) in a fixed order, newest first, so the
+    # answer does not depend on how the index is split into segments.
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    hits: list[Hit] = []
+    docs: list = []
+    seen: dict[str, Hit] = {}
+    for score, _, doc in ranked:
+        aid = doc.get_first("article_id")
+        if group and aid in seen:
+            seen[aid].versions += 1
+            continue
+        hit = Hit(
+            article_id=aid,
+            number=doc.get_first("number"),
+            outlet=doc.get_first("outlet"),
+            label=doc.get_first("label"),
+            url=doc.get_first("url"),
+            title=doc.get_first("title") or "",
+            fetched_at=doc.get_first("fetched_at"),
+            score=score,
+        )
+        seen[aid] = hit
+        hits.append(hit)
+        docs.append(doc)
+    return hits, docs
 
 
 def _clamp(value: datetime) -> datetime:
