@@ -3,7 +3,7 @@
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, agreement/checked, agreement/low, versions/new, versions/<label>,
 checks/unchanged, versions/conflicts, store/errors, store/spooled, spool/replayed,
-index/versions, index/failed.
+index/versions, index/seconds, index/failed.
 """
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ class StorePipeline(_Pipeline):
         if not self.to_index:
             return
         root = search.index_root(self.crawler.settings)
+        started = time.monotonic()
         try:
             n = search.index_versions(self.store, search.SearchIndex(root), self.to_index)
         except Exception as exc:
@@ -154,7 +155,10 @@ class StorePipeline(_Pipeline):
                          "and `scrapy index` will add them", root, exc, len(self.to_index))
             self.stats.inc_value("newsdiff/index/failed", len(self.to_index))
             return
+        seconds = time.monotonic() - started
         self.stats.inc_value("newsdiff/index/versions", n)
+        self.stats.inc_value("newsdiff/index/seconds", round(seconds, 3))
+        logger.info("Indexed %d new versions for search in %.2f s", n, seconds)
         self.to_index = []
 
     def _replay_spool(self) -> None:
