@@ -157,6 +157,11 @@ def parse_query(q: str, default_fields: tuple[str, ...]) -> list[Clause]:
     return clauses[:MAX_CLAUSES]
 
 
+def wants_changes(q: str) -> bool:
+    """Whether a query names what an edit added or removed (a search of the changes)."""
+    return any(c.fields in (("added",), ("removed",)) for c in parse_query(q, ("body",)))
+
+
 @dataclass
 class Hit:
     article_id: str

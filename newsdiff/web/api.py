@@ -164,7 +164,7 @@ def _search(request: Request, *, changes: bool) -> Response:
     hits = []
     for hit in results.hits:
         item = hit.as_dict()
-        links = research.hit_links(request, hit, changes=form["changes"])
+        links = research.hit_links(request, hit)
         links["api_version"] = url(request, "api_version", article_id=hit.article_id,
                                    number=hit.number)
         if hit.number > 0:

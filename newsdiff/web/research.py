@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from newsdiff.search import IndexUnavailable, Results
+from newsdiff.search import IndexUnavailable, Results, wants_changes
 from newsdiff.store.queries import LABELS, VISIBLE_LABELS
 from newsdiff.web import charts as charts_mod
 from newsdiff.web.params import BadRequest, Params, outlet_name
@@ -35,8 +35,8 @@ def search_request(request: Request, *, changes: bool, strict: bool) -> dict[str
         "page": p.integer("page", default=1, low=1, high=MAX_PAGE),
         "limit": p.integer("limit", default=SEARCH_PAGE_SIZE, low=1, high=100),
     }
-    if not changes and (form["added"] or form["removed"]):
-        changes = True  # the added/removed fields are a search of the changes
+    if form["added"] or form["removed"] or wants_changes(form["q"] or ""):
+        changes = True  # added/removed (fields or prefixes) make it a search of the changes
     form["changes"] = changes
     v = viewer(request)
     results: Results | None = None
@@ -62,7 +62,7 @@ def search_request(request: Request, *, changes: bool, strict: bool) -> dict[str
     return {"form": form, "results": results}
 
 
-def hit_links(request: Request, hit, *, changes: bool) -> dict[str, str]:
+def hit_links(request: Request, hit) -> dict[str, str]:
     links = {
         "article": url(request, "article", article_id=hit.article_id),
         "version": url(request, "version", article_id=hit.article_id, number=hit.number),
@@ -89,30 +89,25 @@ def page_query(form: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return {**query, **changes}
 
 
-def search_page(request: Request):
-    context = search_request(request, changes=False, strict=False)
+def _search_page(request: Request, *, changes: bool):
+    context = search_request(request, changes=changes, strict=False)
+    form = context["form"]
+    name = "search_changes" if form["changes"] else "search"
     return render(
         request,
         "search.html",
         **context,
-        links=lambda hit: hit_links(request, hit, changes=context["form"]["changes"]),
-        page_url=lambda **kw: url(
-            request,
-            "search_changes" if context["form"]["changes"] else "search",
-            page_query(context["form"], **kw),
-        ),
+        links=lambda hit: hit_links(request, hit),
+        page_url=lambda **kw: url(request, name, page_query(form, **kw)),
     )
+
+
+def search_page(request: Request):
+    return _search_page(request, changes=False)
 
 
 def changes_page(request: Request):
-    context = search_request(request, changes=True, strict=False)
-    return render(
-        request,
-        "search.html",
-        **context,
-        links=lambda hit: hit_links(request, hit, changes=True),
-        page_url=lambda **kw: url(request, "search_changes", page_query(context["form"], **kw)),
-    )
+    return _search_page(request, changes=True)
 
 
 STATS_CACHE_SECONDS = 60.0  # the charts read a window of versions: recomputed once a minute
