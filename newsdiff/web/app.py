@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsdiff.search import SearchIndex
 from newsdiff.store import Store
 from newsdiff.store.queries import Queries, QueryError
+from newsdiff.web import api, feeds, openapi, pages, research
 from newsdiff.web.params import BadRequest
 from newsdiff.web.views import HERE, Viewer, make_env, render
 
@@ -116,8 +117,6 @@ def create_app(
     """The viewer over `store`. outlets: names offered in the outlet menus (the project's
     spiders); clock: returns the current time (tests pass a fixed one); index_dir: the
     full-text search index (newsdiff.search.index_root), None for no full-text search."""
-    from newsdiff.web import api, feeds, openapi, pages, research
-
     routes = [
         Route("/", pages.start, name="start"),
         Route("/articles/{article_id}", pages.article_page, name="article"),
