@@ -264,8 +264,6 @@ class StorePipeline(_Pipeline):
                 state = repaired = conflict.latest
                 continue
             events += ["versions/new", f"versions/{label}"]
-            if self.to_index is not None:
-                self.to_index.append((state["_id"], number))
             logger.info("Stored version %d (%s) of %s", number, label, a["url"])
             return
 
@@ -352,9 +350,12 @@ class StorePipeline(_Pipeline):
             "modified": a.get("modified"),
             "validators": a.get("validators") or {},
         }
-        return self.store.add_version(
+        number = self.store.add_version(
             state,
             version,
             article_fields=article_fields,
             next_check=schedule.next_check(self.policy, now, now, changed_before=label != "first"),
         )
+        if self.to_index is not None:  # kept for the search index, written as the crawl closes
+            self.to_index.append(search.indexed_fields(version, state["_id"], number))
+        return number

@@ -520,12 +520,38 @@ def index_root(settings: Mapping[str, Any] | None = None) -> Path:
     return data_dir(settings) / "index" / db
 
 
-def index_versions(store, index: SearchIndex, keys: Iterable[tuple[Any, int]]) -> int:
-    """Index these (article id, number) versions, each with its edit."""
-    from newsdiff.store.indexing import pairs_for
+INDEXED_FIELDS = ("outlet", "label", "url", "fetched_at", "title", "byline", "body", "corrections")
 
-    keys = list(keys)
-    return index.add(pairs_for(store, keys)) if keys else 0
+
+def indexed_fields(version: Mapping[str, Any], article_id: Any, number: int) -> dict[str, Any]:
+    """What the index needs of a version just stored (kept until the crawl closes)."""
+    return {
+        "article_id": article_id,
+        "number": number,
+        **{k: version.get(k) for k in INDEXED_FIELDS},
+    }
+
+
+def index_versions(store, index: SearchIndex, versions: Iterable[Mapping[str, Any]]) -> int:
+    """Index versions just stored, each with its edit: the version before it is read from the
+    store unless it is among them (a first version needs no read at all)."""
+    from newsdiff.store.indexing import versions_by_key
+
+    versions = list(versions)
+    if not versions:
+        return 0
+    given = {(str(v["article_id"]), v["number"]): v for v in versions}
+    wanted = [
+        (v["article_id"], v["number"] - 1)
+        for v in versions
+        if v["number"] > 0 and (str(v["article_id"]), v["number"] - 1) not in given
+    ]
+    stored = versions_by_key(store, wanted)
+    pairs = []
+    for v in versions:
+        key = (str(v["article_id"]), v["number"] - 1)
+        pairs.append((v, given.get(key) or stored.get(key) if v["number"] > 0 else None))
+    return index.add(pairs)
 
 
 def catch_up(store, index: SearchIndex, overlap_hours: float = 24.0) -> int:

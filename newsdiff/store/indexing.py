@@ -51,6 +51,20 @@ def pairs_for(store: Store, keys: Iterable[tuple[Any, int]]) -> Iterator[Pair]:
                 yield docs[n], docs.get(n - 1)
 
 
+def versions_by_key(store: Store, keys: Iterable[tuple[Any, int]]) -> dict[tuple[str, int], dict]:
+    """Versions by (article id, number), keyed with the id as a string; one read per article."""
+    wanted: dict[ObjectId, set[int]] = defaultdict(set)
+    for aid, number in keys:
+        wanted[_oid(aid)].add(int(number))
+    out = {}
+    for aid, numbers in wanted.items():
+        for d in store.versions.find(
+            {"article_id": aid, "number": {"$in": sorted(numbers)}}, FIELDS
+        ):
+            out[(str(aid), d["number"])] = d
+    return out
+
+
 def all_pairs(store: Store, batch: int = 200) -> Iterator[Pair]:
     """Every version of every article with its previous one, a batch of articles at a time."""
     ids = [d["_id"] for d in store.articles.find({}, {"_id": 1})]
