@@ -97,7 +97,7 @@ DOCUMENT: dict[str, Any] = {
         "version": "1",
         "description": "Read-only access to the versions newsdiff has recorded of news "
                        "articles and the differences between them. Times are UTC (RFC 3339). "
-                       "Lists are newest first and paged with the opaque `before` cursor "
+                       "Lists are newest first and paged with the `before` cursor "
                        "given in `next`. Unknown or repeated parameters are a 400.",
     },
     "paths": {
