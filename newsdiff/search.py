@@ -43,6 +43,7 @@ SNIPPET_CHARS = 220
 WRITER_HEAP = 64_000_000
 MAX_WINDOW = 2000  # hits read to fill one page of articles (text search groups versions)
 LOCK_SECONDS = 120.0  # how long an indexing run waits for another one to finish
+_WORDS = re.compile(r"[^\W_]+")
 _CLAUSE = re.compile(r'(-?)(?:(added|removed|title):)?(?:"([^"]*)"?|(\S+))')
 
 
@@ -58,7 +59,25 @@ def schema() -> tantivy.Schema:
     b.add_date_field("fetched_at", stored=True, indexed=True, fast=True)
     for name in TEXT_FIELDS:
         b.add_text_field(name, stored=True)
+    # Neighbouring word pairs of headline and text: a phrase is found by term lookups instead of
+    # checking word positions in every version that has its words (common words are in most).
+    b.add_text_field("pairs", stored=False, tokenizer_name="raw", index_option="freq")
     return b.build()
+
+
+def words(text: str) -> list[str]:
+    """Words as tantivy's default tokenizer cuts them: letters and digits, lower-cased, at most
+    40 bytes."""
+    return [w for w in _WORDS.findall(text.lower()) if len(w.encode()) <= 40]
+
+
+def pairs(texts: Iterable[str]) -> list[str]:
+    """Each text's neighbouring word pairs ("a b"); never across two texts (paragraphs)."""
+    out = []
+    for text in texts:
+        ws = words(text)
+        out += [f"{a} {b}" for a, b in zip(ws, ws[1:], strict=False)]
+    return out
 
 
 SCHEMA = schema()
@@ -113,6 +132,8 @@ def change_text(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[
 def version_document(version: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
     """The index document of one version (ids as strings), with what its edit changed."""
     added, removed = change_text(previous, version)
+    title = version.get("title") or ""
+    body = [p for p in (version.get("body") or []) if p] + list(version.get("corrections") or [])
     aid = str(version["article_id"])
     fetched = version["fetched_at"]
     if fetched.tzinfo is None:
@@ -125,11 +146,11 @@ def version_document(version: Mapping[str, Any], previous: Mapping[str, Any] | N
         "label": version.get("label") or "",
         "url": version.get("url") or "",
         "fetched_at": fetched,
-        "title": version.get("title") or "",
-        "body": [p for p in (version.get("body") or []) if p]
-        + list(version.get("corrections") or []),
+        "title": title,
+        "body": body,
         "added": added,
         "removed": removed,
+        "pairs": pairs([title, *body]),
     }
 
 
@@ -399,9 +420,10 @@ class SearchIndex:
         subqueries: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for c in clauses:
             query = index.parse_query(f'"{c.text}"', list(c.fields))
-            subqueries.append((tantivy.Occur.MustNot if c.negate else tantivy.Occur.Must, query))
+            occur = tantivy.Occur.MustNot if c.negate else tantivy.Occur.Must
+            subqueries.append((occur, _by_pairs(c) or query))
             if not c.negate:
-                text_queries.append(query)
+                text_queries.append(query)  # highlights the words, whichever way it matched
         if outlet:
             subqueries.append(
                 (tantivy.Occur.Must, tantivy.Query.term_query(SCHEMA, "outlet", outlet))
@@ -452,6 +474,19 @@ class SearchIndex:
             more=len(hits) > offset + limit,
             indexed_to=_parse(self.state().get("high_water")),
         )
+
+
+def _by_pairs(clause: Clause) -> tantivy.Query | None:
+    """A phrase of headline and text as all of its word pairs (None: not such a phrase)."""
+    if clause.fields != ("title", "body"):
+        return None
+    found = pairs([clause.text])
+    if not found:
+        return None
+    terms = [tantivy.Query.term_query(SCHEMA, "pairs", p) for p in dict.fromkeys(found)]
+    if len(terms) == 1:
+        return terms[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, t) for t in terms])
 
 
 def _order(newest: bool) -> dict[str, Any]:
