@@ -1,4 +1,5 @@
-"""Time the viewer against a large archive: start page, article page and diff page.
+"""Time the viewer against a large archive: start, article and diff pages, full-text and change
+searches.
 
 Run: `python benchmarks/viewer.py` (100,000 articles, 1,000,000 versions; the fill takes about
 ten minutes) or smaller with `--articles 10000 --versions 100000`; `--keep DIR` keeps the archive
@@ -9,9 +10,12 @@ with the indexes of Store.ensure_indexes in place while filling, as in productio
 SecantusDB server with a 1 GB cache, then restarts the server the way the embedded default runs
 it (newsdiff.store.embedded.start_server, 256 MB cache), serves the real app with uvicorn on
 127.0.0.1 in another process and requests random pages over HTTP, one at a time. No caches:
-every request runs its queries. It prints p50 and p95 per page (start_deep: "older" pages
-anywhere in the archive); the target is p95 under 100 ms.
-Last line: `start_p95_ms=.. article_p95_ms=.. diff_p95_ms=..`.
+every request runs its queries. Before serving it builds the search index from scratch
+(`scrapy index --rebuild`'s code, against the restarted server) and prints how long that took.
+It prints p50 and p95 per page (start_deep: "older" pages anywhere in the archive; search:
+/api/search with random words, phrases and outlets; changes: /api/search/changes with
+removed:/added: words and phrases); the target is p95 under 100 ms.
+Last line: `start_p95_ms=.. article_p95_ms=.. diff_p95_ms=.. search_p95_ms=.. changes_p95_ms=..`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bson import ObjectId  # noqa: E402
 
+from newsdiff import search  # noqa: E402
 from newsdiff.store import Store  # noqa: E402
 from newsdiff.store.embedded import secantusd, start_server  # noqa: E402
 
@@ -255,13 +261,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(uri: str, port: int) -> None:
+def serve(uri: str, port: int, index_dir: str) -> None:
     """The app under test, in its own process (as `scrapy serve` runs it)."""
     import uvicorn
 
     from newsdiff.web import create_app
 
-    app = create_app(Store(uri, "bench"), outlets=OUTLETS, clock=lambda: NOW)
+    app = create_app(Store(uri, "bench"), outlets=OUTLETS, clock=lambda: NOW, index_dir=index_dir)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -288,10 +294,10 @@ def main() -> None:
                         help="keep the archive in DIR (reused by the next run with --keep DIR)")
     parser.add_argument("--explain", action="store_true",
                         help="print the query plan of each query the timed pages run")
-    parser.add_argument("--serve", nargs=2, metavar=("URI", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
+        serve(args.serve[0], int(args.serve[1]), args.serve[2])
         return
     if args.versions < args.articles:
         parser.error("--versions must be at least --articles (every article has a version)")
@@ -316,10 +322,20 @@ def main() -> None:
         store = Store(uri, "bench")
         if args.explain:
             explain(store, sample)
+        index = search.SearchIndex(directory / "index" / "bench")
+        if not index.available():
+            started = time.monotonic()
+            indexed = search.rebuild(store, index)
+            index_s = time.monotonic() - started
+            print(f"search index built from scratch in {index_s:.0f} s "
+                  f"({indexed:,} versions, {indexed / index_s:,.0f} versions/s)", flush=True)
+        else:
+            print(f"reusing the search index in {index.root}", flush=True)
 
         app_port = free_port()
         app = subprocess.Popen(
-            [sys.executable, __file__, "--serve", uri, str(app_port)], stdin=subprocess.DEVNULL
+            [sys.executable, __file__, "--serve", uri, str(app_port), str(index.root)],
+            stdin=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{app_port}"
         deadline = time.monotonic() + 60
@@ -345,11 +361,32 @@ def main() -> None:
             b = rng.randrange(1, count)
             return f"/articles/{aid}/diff/{b - 1}/{b}"
 
+        def words(k: int) -> str:
+            return " ".join(rng.sample(WORDS, k))
+
+        def phrase() -> str:  # two neighbouring words of a pool paragraph, as a researcher might
+            text = Faker(random.Random(rng.randrange(1 << 30))).sentence(40, 90).lower().split()
+            i = rng.randrange(len(text) - 1)
+            return f'"{text[i]} {text[i + 1].strip(".")}"'
+
+        def search_path() -> str:
+            q = rng.choice([words(1), words(2), phrase()])
+            outlet = rng.choice([None, None, *OUTLETS])
+            query = {"q": q, **({"outlet": outlet} if outlet else {})}
+            return "/api/search?" + urllib.parse.urlencode(query)
+
+        def changes_path() -> str:
+            kind = rng.choice(["removed", "added"])
+            q = f"{kind}:{rng.choice([words(1), phrase()])}"
+            return "/api/search/changes?" + urllib.parse.urlencode({"q": q})
+
         pages = {
             "start": lambda: "/",
             "start_deep": deep_start,
             "article": lambda: f"/articles/{rng.choice(sample)[0]}",
             "diff": diff_path,
+            "search": search_path,
+            "changes": changes_path,
         }
         results = {}
         for name, make in pages.items():
@@ -362,7 +399,8 @@ def main() -> None:
                   flush=True)
         print(
             f"start_p95_ms={results['start'][1]:.1f} article_p95_ms={results['article'][1]:.1f} "
-            f"diff_p95_ms={results['diff'][1]:.1f}"
+            f"diff_p95_ms={results['diff'][1]:.1f} search_p95_ms={results['search'][1]:.1f} "
+            f"changes_p95_ms={results['changes'][1]:.1f}"
         )
     finally:
         if app is not None:

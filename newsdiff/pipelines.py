@@ -5,7 +5,7 @@ status/<status>, agreement/checked, agreement/low, versions/new, versions/<label
 checks/unchanged, versions/conflicts, versions/stale, extract/oversized, store/errors,
 store/spooled, store/lost (neither stored nor spooled: the crawl stops), spool/replayed,
 spool/waiting, recheck/signalled_changed, checks/unsaved (the spider counts
-checks/same_bytes).
+checks/same_bytes), index/versions, index/seconds, index/failed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
-from newsdiff import pages, publish, schedule, text, versions, workers
+from newsdiff import pages, publish, schedule, search, text, versions, workers
 from newsdiff.checks import CheckBatch
 from newsdiff.spool import Spool
 from newsdiff.store import (
@@ -130,6 +130,8 @@ class StorePipeline(_Pipeline):
         self.failed: str | None = None  # why the crawl stops: a fetch could not even be spooled
         self._stopping = False
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        # Versions stored by this crawl, indexed for search when it closes (off the hot path).
+        self.to_index: list | None = [] if settings.getbool("NEWSDIFF_INDEX_ENABLED") else None
 
     def open_spider(self):
         try:
@@ -172,6 +174,7 @@ class StorePipeline(_Pipeline):
             if self.spool.pending():
                 self._replay_spool()  # the database may be back: write what waited
             self.stats.set_value("newsdiff/spool/waiting", self.spool.waiting())
+            self._update_index()
             self.store.close()
             _stores.pop(self.crawler, None)
 
@@ -182,6 +185,25 @@ class StorePipeline(_Pipeline):
         self.checks.flush()
         if self.checks.unsaved:
             self.stats.set_value("newsdiff/checks/unsaved", self.checks.unsaved)
+
+    def _update_index(self) -> None:
+        """The search index is derived data: a failure is logged and counted, never fatal."""
+        if not self.to_index:
+            return
+        root = search.index_root(self.crawler.settings)
+        started = time.monotonic()
+        try:
+            n = search.index_versions(self.store, search.SearchIndex(root), self.to_index)
+        except Exception as exc:
+            logger.error("Search index at %s not updated (%s); the %d new versions are stored "
+                         "and `scrapy index` will add them", root, exc, len(self.to_index))
+            self.stats.inc_value("newsdiff/index/failed", len(self.to_index))
+            return
+        seconds = time.monotonic() - started
+        self.stats.inc_value("newsdiff/index/versions", n)
+        self.stats.inc_value("newsdiff/index/seconds", round(seconds, 3))
+        logger.info("Indexed %d new versions for search in %.2f s", n, seconds)
+        self.to_index = []
 
     def _replay_spool(self) -> None:
         try:
@@ -406,7 +428,7 @@ class StorePipeline(_Pipeline):
         changed_at = now
         if a.get("announced"):
             changed_at = min(now, datetime.fromisoformat(a["announced"]))
-        return self.store.add_version(
+        number = self.store.add_version(
             state,
             version,
             article_fields=article_fields,
@@ -415,6 +437,9 @@ class StorePipeline(_Pipeline):
             ),
             changed_at=changed_at,
         )
+        if self.to_index is not None:  # kept for the search index, written as the crawl closes
+            self.to_index.append(search.indexed_fields(version, state["_id"], number))
+        return number
 
 
 PREPARE = (ValidatePipeline, NormalisePipeline, HashPipeline)

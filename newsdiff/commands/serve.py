@@ -9,6 +9,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from newsdiff.search import index_root
 from newsdiff.store import EmbeddedServerError, StoreError, open_store
 
 
@@ -64,7 +65,7 @@ class Command(ScrapyCommand):
                 file=sys.stderr,
             )
         outlets = get_spider_loader(self.settings).list()
-        app = create_app(store, outlets=outlets)
+        app = create_app(store, outlets=outlets, index_dir=index_root(self.settings))
         print(
             f"newsdiff viewer on http://{opts.host}:{opts.port}/ (Ctrl-C stops it)",
             file=sys.stderr,

@@ -32,7 +32,6 @@ LABELS = ("first", "change", "trivial", "flip-flop")
 VISIBLE_LABELS = ("first", "change")  # trivial and flip-flop versions are hidden by default
 MAX_VERSION = 1_000_000  # more than any article will have; keeps numbers far from int64 limits
 FLOOR = datetime(1990, 1, 1, tzinfo=UTC)  # nothing in the archive is older
-CEILING = datetime(2200, 1, 1, tzinfo=UTC)  # nor newer: a cursor beyond is an error
 FIRST_WINDOW = timedelta(minutes=15)
 GROWTH = 4
 DENSE = 1000
@@ -98,13 +97,17 @@ def encode_cursor(when: datetime, oid: ObjectId | str) -> str:
     return f"{millis}-{oid}"
 
 
+# What /openapi.json says a cursor is: milliseconds from 1989 to 2191, a hyphen, an id.
+CURSOR_PATTERN = "^([6-9][0-9]{11}|[1-6][0-9]{12})-[0-9a-f]{24}$"
+
+
 def parse_cursor(value: str) -> tuple[datetime, ObjectId]:
     match = re.fullmatch(r"(-?\d{1,15})-([0-9a-f]{24})", value or "")
     if not match:
         raise QueryError("the paging cursor is malformed; follow the 'older' link of a page")
-    millis = int(match.group(1))
-    if not FLOOR.timestamp() * 1000 <= millis <= CEILING.timestamp() * 1000:
+    if not re.fullmatch(CURSOR_PATTERN, value):
         raise QueryError("the paging cursor's time is out of range")
+    millis = int(match.group(1))
     return datetime.fromtimestamp(millis / 1000, UTC), ObjectId(match.group(2))
 
 
@@ -367,6 +370,13 @@ class Queries:
             for name, key in stats.items():
                 figures[name] += int((crawl.get("stats") or {}).get(key, 0))
         return figures
+
+    # --- how outlets edit (charts) -----------------------------------------------------------
+
+    def edit_stats(self, *, now: datetime, days: int, outlet: str | None = None) -> dict:
+        from newsdiff.store.stats import edit_stats
+
+        return edit_stats(self.store, now=now, days=days, outlet=outlet)
 
     # --- export -------------------------------------------------------------------------------
 

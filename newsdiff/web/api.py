@@ -11,9 +11,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from newsdiff.diff import diff_versions
+from newsdiff.search import Results
 from newsdiff.store.queries import LABELS, VISIBLE_LABELS
 from newsdiff.web import format as fmt
-from newsdiff.web.app import (
+from newsdiff.web import research
+from newsdiff.web.params import BadRequest, Params, outlet_name
+from newsdiff.web.views import (
     PAGE_SIZE,
     diff_view,
     known_outlet,
@@ -22,7 +25,6 @@ from newsdiff.web.app import (
     url,
     viewer,
 )
-from newsdiff.web.params import BadRequest, Params, outlet_name
 
 
 def _default(value: Any) -> Any:
@@ -51,7 +53,7 @@ def articles(request: Request) -> Response:
     outlet, q = p.outlet(), p.text("q")
     limit = p.integer("limit", default=PAGE_SIZE, low=1, high=200)
     page = v.queries.recent_articles(
-        now=v.now(), outlet=outlet, q=q, cursor=p.text("before", max_length=60), limit=limit
+        now=v.now(), outlet=outlet, q=q, cursor=p.cursor(), limit=limit
     )
     for item in page.items:
         item["links"] = _article_links(request, item["id"])
@@ -181,6 +183,45 @@ def changes(request: Request) -> Response:
     return JSON({"changes": out})
 
 
+def _search(request: Request, *, changes: bool) -> Response:
+    found = research.search_request(request, changes=changes, strict=True)
+    form, results = found["form"], found["results"]
+    if results is None:  # nothing to look for: nothing found (the schema lets every field go)
+        results = Results([], 0)
+    hits = []
+    for hit in results.hits:
+        item = hit.as_dict()
+        links = research.hit_links(request, hit)
+        links["api_version"] = url(request, "api_version", article_id=hit.article_id,
+                                   number=hit.number)
+        if hit.number > 0:
+            links["api_diff"] = url(request, "api_diff", article_id=hit.article_id,
+                                    a=hit.number - 1, b=hit.number)
+        item["links"] = links
+        hits.append(item)
+    name = "api_search_changes" if changes else "api_search"
+    return JSON({
+        "total": results.total,
+        "page": form["page"],
+        "hits": hits,
+        "indexed_to": results.indexed_to,
+        "next": url(request, name, research.page_query(form, page=form["page"] + 1))
+        if results.more and form["page"] < research.MAX_PAGE else None,
+    })
+
+
+def search(request: Request) -> Response:
+    return _search(request, changes=False)
+
+
+def search_changes(request: Request) -> Response:
+    return _search(request, changes=True)
+
+
+def stats(request: Request) -> Response:
+    return JSON({"stats": research.stats_request(request, strict=True)})
+
+
 routes = [
     Route("/api/articles", articles, name="api_articles"),
     Route("/api/articles/{article_id}", article, name="api_article"),
@@ -190,4 +231,8 @@ routes = [
     Route("/api/outlets", outlets, name="api_outlets"),
     Route("/api/outlets/{outlet}", outlet, name="api_outlet"),
     Route("/api/changes", changes, name="api_changes"),
+    Route("/api/search", search, name="api_search"),
+    Route("/api/search/changes", search_changes, name="api_search_changes"),
+    Route("/api/stats", stats, name="api_stats"),
+    Route("/api/outlets/{outlet}/stats", stats, name="api_outlet_stats"),
 ]

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from newsdiff.diff import diff_versions
 from newsdiff.store.queries import LABELS
-from newsdiff.web.app import known_outlet, load_article, viewer
 from newsdiff.web.params import BadRequest, Params, outlet_name
+from newsdiff.web.views import known_outlet, load_article, viewer
 
 FEED_SIZE = 30
 # Characters XML 1.0 cannot carry, even escaped; article text may contain them.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -30,6 +31,7 @@ class Params:
 
     def __init__(self, request: Request, known: Iterable[str], *, strict: bool):
         self.known = set(known)
+        self.strict = strict
         self.values: dict[str, str] = {}
         for key, value in request.query_params.multi_items():
             if key not in self.known:
@@ -42,21 +44,38 @@ class Params:
             self.values[key] = value
 
     def text(self, name: str, *, max_length: int = 200) -> str | None:
-        value = self.values.get(name, "").strip()
-        if len(value) > max_length:
+        raw = self.values.get(name, "")
+        value = raw.strip()
+        if len(raw if self.strict else value) > max_length:
             raise BadRequest(f"{name} is longer than {max_length} characters")
-        if any(ord(c) < 32 for c in value):
+        if any(ord(c) < 32 or ord(c) == 127 for c in raw if self.strict or not c.isspace()):
             raise BadRequest(f"{name} contains control characters")
         return value or None
 
+    def _exact(self, name: str) -> str:
+        """The value as given; the API (strict) takes only what /openapi.json describes, while
+        pages forgive blanks and spaces (a form's "All outlets" sends outlet=)."""
+        value = self.values.get(name, "")
+        if not self.strict:
+            return value.strip()
+        if name in self.values and (not value or value != value.strip()):
+            raise BadRequest(f"{name} must not be empty or padded with spaces; leave it out")
+        return value
+
+    def cursor(self, name: str = "before") -> str | None:
+        """A paging cursor (checked by the store's parse_cursor)."""
+        if self.strict:
+            return self._exact(name) or None
+        return self.text(name, max_length=60)
+
     def outlet(self, name: str = "outlet") -> str | None:
-        value = self.values.get(name, "").strip()
+        value = self._exact(name)
         if not value:
             return None
         return outlet_name(value, what=name)
 
     def integer(self, name: str, *, default: int, low: int, high: int) -> int:
-        value = self.values.get(name, "").strip()
+        value = self._exact(name)
         if not value:
             return default
         if not re.fullmatch(r"\d{1,9}", value) or not low <= int(value) <= high:
@@ -64,12 +83,36 @@ class Params:
         return int(value)
 
     def flag(self, name: str) -> bool:
-        value = self.values.get(name, "").strip().lower()
+        value = self._exact(name)
+        if self.strict and value not in ("", "0", "1"):
+            raise BadRequest(f"{name} must be 1 or 0")
+        value = value.lower()
         if value in ("", "0", "false", "no"):
             return False
         if value in ("1", "true", "yes", "on"):
             return True
         raise BadRequest(f"{name} must be 1 or 0")
+
+    def date(self, name: str) -> datetime | None:
+        """A day, YYYY-MM-DD (UTC midnight)."""
+        value = self._exact(name)
+        if not value:
+            return None
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(value)
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadRequest(f"{name} must be a day, YYYY-MM-DD") from None
+
+    def choice(self, name: str, options: tuple[str, ...]) -> str:
+        """One of options; the first when absent."""
+        value = self._exact(name)
+        if not value:
+            return options[0]
+        if value not in options:
+            raise BadRequest(f"{name} must be one of: {', '.join(options)}")
+        return value
 
     def version(self, name: str) -> int | None:
         value = self.values.get(name, "").strip()

@@ -126,11 +126,12 @@ def viewer_db(mongo_uri, tmp_path_factory):
     settings = Settings()
     settings.setmodule("newsdiff.settings", priority="project")
     name = f"test_viewer_{uuid.uuid4().hex[:12]}"
+    data = tmp_path_factory.mktemp("viewer-data")
     settings.setdict(
         {
             "NEWSDIFF_MONGO_URI": mongo_uri,
             "NEWSDIFF_MONGO_DB": name,
-            "NEWSDIFF_DATA_DIR": str(tmp_path_factory.mktemp("viewer-data")),
+            "NEWSDIFF_DATA_DIR": str(data),
             # No late checks, so the article past the horizon is one that won't be checked again.
             "NEWSDIFF_RECHECK_LATE_DAYS": "",
         },
@@ -142,8 +143,8 @@ def viewer_db(mongo_uri, tmp_path_factory):
     try:
         seeded = seed(run, store)
     finally:
-        close()
-    yield store, seeded
+        close()  # the store stage indexes what it stored for search as it closes
+    yield store, seeded, data / "index" / name
     store.client.drop_database(name)
     store.close()
 
@@ -158,7 +159,7 @@ def app(viewer_db):
     """The app over the shared seeded archive."""
     from newsdiff.web import create_app
 
-    return create_app(viewer_db[0], outlets=OUTLETS, clock=lambda: NOW)
+    return create_app(viewer_db[0], outlets=OUTLETS, clock=lambda: NOW, index_dir=viewer_db[2])
 
 
 @pytest.fixture
@@ -170,11 +171,13 @@ def client(app):
 
 
 @pytest.fixture
-def fresh_app(store):
+def fresh_app(store, crawl_settings):
     """The app over this test's own empty database (fill it with `ingest`)."""
+    from newsdiff.search import index_root
     from newsdiff.web import create_app
 
-    return create_app(store, outlets=OUTLETS, clock=lambda: NOW)
+    return create_app(store, outlets=OUTLETS, clock=lambda: NOW,
+                      index_dir=index_root(crawl_settings()))
 
 
 @pytest.fixture

@@ -158,3 +158,29 @@ def hostile_article(page, fresh_live_server, hostile):
     assert page.evaluate("typeof window.__pwned") == "undefined"
     page.screenshot(path=SHOTS / "hostile-diff.png", full_page=True)
     assert page.dialogs == [] and page.errors == []
+
+
+def test_hostile_text_in_search_snippets_stays_text(fresh_live_server, hostile, store,
+                                                    crawl_settings):
+    from newsdiff import search
+
+    search.catch_up(store, search.SearchIndex(search.index_root(crawl_settings())))
+    in_browser(hostile_snippets, fresh_live_server)
+
+
+def hostile_snippets(page, fresh_live_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for path in ("/search?q=pwned", "/search/changes?q=pwned", "/search/changes?added=pwned"):
+        page.goto(fresh_live_server + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("typeof window.__pwned") == "undefined", path
+        assert page.locator("li.hit").count() >= 1, path
+        assert page.locator("p.snippet mark").count() >= 1, path  # our highlight, nothing else
+        for tag in ("script", "img", "svg", "iframe", "b", "style"):
+            assert page.locator(f"main {tag}").count() == 0, (path, tag)
+        text = " ".join(page.locator("p.snippet").all_inner_texts())
+        assert "<script>" in text or "<img" in text, path  # shown as the text it was
+    page.goto(fresh_live_server + "/search?q=pwned")
+    assert "<script>window.__pwned" in page.locator("li.hit").first.inner_text()
+    page.screenshot(path=SHOTS / "hostile-search.png", full_page=True)
+    assert page.dialogs == [] and page.errors == []

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def env(viewer_db, mongo_uri, tmp_path):
-    store, _ = viewer_db
+    store = viewer_db[0]
     return {
         **os.environ,
         "NEWSDIFF_MONGO_URI": mongo_uri,
@@ -119,3 +119,36 @@ def test_serve_rejects_a_bad_port(env):
     done = scrapy("serve", "--port", "http", env=env)
     assert done.returncode == 2
     assert "--port must be a number" in done.stderr
+
+
+def test_stats_prints_the_numbers_the_api_serves(env, seeded, client):
+    done = scrapy("stats", "--json", "--days", "30", "--until", "2026-01-01T15:25:00+00:00",
+                  env=env)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed == client.get("/api/stats", params={"days": 30}).json()["stats"]
+    assert printed["articles_first_seen"] == 3 and printed["articles_changed"] == 2
+    assert [a["id"] for a in printed["most_changed"]] == [seeded.budget, seeded.guardian]
+    assert printed["most_changed"][0]["changes"] == 3
+    done = scrapy("stats", "nytimes", "--days", "30", "--until", "2026-01-01T15:25:00Z", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "nytimes, the last 30 days: 7 versions"
+    assert "  articles first seen: 2, changed since: 1 (50.0%)" in done.stdout
+    assert "     3 changes  nytimes  Council Narrowly Approves Budget" in done.stdout
+    bad = scrapy("stats", "NYTimes", env=env)
+    assert bad.returncode == 2 and "not an outlet name" in bad.stderr
+
+
+def test_index_rebuild_and_catch_up(env, seeded, tmp_path):
+    from newsdiff.search import SearchIndex
+
+    done = scrapy("index", "--rebuild", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("indexed 10 versions in ")
+    root = tmp_path / "data" / "index" / env["NEWSDIFF_MONGO_DB"]
+    found = SearchIndex(root).search("title:storm")
+    assert [h.article_id for h in found.hits] == [seeded.guardian]
+    done = scrapy("index", env=env)  # catch-up: the last day before the newest version again
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("indexed 9 versions in ")  # all but the 60-day-old one
+    assert SearchIndex(root).search("title:storm").total == 2  # replaced, not duplicated

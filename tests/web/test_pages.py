@@ -52,7 +52,7 @@ def test_start_page_finds_an_article_by_its_full_url(client, seeded):
 
 
 def test_start_page_pages_with_a_cursor(client, seeded, monkeypatch):
-    monkeypatch.setattr("newsdiff.web.app.PAGE_SIZE", 2)
+    monkeypatch.setattr("newsdiff.web.views.PAGE_SIZE", 2)
     first = client.get("/").text
     assert "Older changes" in first
     older = re.search(r'<a rel="next" href="([^"]+)"', first).group(1)
