@@ -154,24 +154,54 @@ def fill(
                     changed.append("corrections")
             hashes = {f: _h(n, number, f) for f in ("title", "byline", "body", "corrections")}
             seen.append(_h(n, number))
-            version_batch.append({
-                "article_id": aid, "number": number, "outlet": outlet, "url": url,
-                "fetched_at": at, "label": label, "changed": changed, "title": title,
-                "byline": byline, "published": first_seen.isoformat(), "modified": at.isoformat(),
-                "section": "world", "body": body, "corrections": corrections, "hashes": hashes,
-                "loose_hashes": hashes, "hash": seen[-1], "extractor": outlet,
-                "extractor_version": "1", "normaliser_version": "1", "snapshot": _h("s", n, number),
-            })
+            version_batch.append(
+                {
+                    "article_id": aid,
+                    "number": number,
+                    "outlet": outlet,
+                    "url": url,
+                    "fetched_at": at,
+                    "label": label,
+                    "changed": changed,
+                    "title": title,
+                    "byline": byline,
+                    "published": first_seen.isoformat(),
+                    "modified": at.isoformat(),
+                    "section": "world",
+                    "body": body,
+                    "corrections": corrections,
+                    "hashes": hashes,
+                    "loose_hashes": hashes,
+                    "hash": seen[-1],
+                    "extractor": outlet,
+                    "extractor_version": "1",
+                    "normaliser_version": "1",
+                    "snapshot": _h("s", n, number),
+                }
+            )
         checked = min(NOW, at + timedelta(hours=rng.uniform(0, 48)))
         status = rng.choices(["live", "gone", "failing", "paywalled"], [95, 2, 2, 1])[0]
         doc = {
-            "_id": aid, "outlet": outlet, "url": url, "aliases": [url + "?smid=url-share"],
-            "first_seen": first_seen, "published": first_seen.isoformat(),
-            "modified": at.isoformat(), "title": title, "section": "world",
-            "last_checked": checked, "last_changed": at, "version_count": count,
-            "status": status, "reason": "extraction found no body" if status == "failing" else None,
-            "checks": count + rng.randint(0, 30), "hashes": hashes, "loose_hashes": hashes,
-            "seen_hashes": seen, "body_chars": sum(map(len, body)), "validators": {},
+            "_id": aid,
+            "outlet": outlet,
+            "url": url,
+            "aliases": [url + "?smid=url-share"],
+            "first_seen": first_seen,
+            "published": first_seen.isoformat(),
+            "modified": at.isoformat(),
+            "title": title,
+            "section": "world",
+            "last_checked": checked,
+            "last_changed": at,
+            "version_count": count,
+            "status": status,
+            "reason": "extraction found no body" if status == "failing" else None,
+            "checks": count + rng.randint(0, 30),
+            "hashes": hashes,
+            "loose_hashes": hashes,
+            "seen_hashes": seen,
+            "body_chars": sum(map(len, body)),
+            "validators": {},
         }
         if NOW - at < timedelta(days=40) and status != "gone":
             doc["next_check"] = NOW + timedelta(minutes=rng.uniform(1, 600))
@@ -200,8 +230,10 @@ def explain(store: Store, sample: list[tuple[str, int]]) -> None:
     shapes = {
         "start page window": (store.articles, {"last_changed": {"$gte": week, "$lt": NOW}}),
         "start page ties": (store.articles, {"last_changed": NOW}),
-        "outlet window": (store.articles,
-                          {"outlet": "bbc", "last_changed": {"$gte": week, "$lt": NOW}}),
+        "outlet window": (
+            store.articles,
+            {"outlet": "bbc", "last_changed": {"$gte": week, "$lt": NOW}},
+        ),
         "article": (store.articles, {"_id": aid}),
         "version list": (store.versions, {"article_id": aid}),
         "two versions": (store.versions, {"article_id": aid, "number": {"$in": [0, count - 1]}}),
@@ -209,8 +241,10 @@ def explain(store: Store, sample: list[tuple[str, int]]) -> None:
         "article by URL": (store.articles, {"url": {"$in": ["https://www.bbc.com/x.html"]}}),
         "article by alias": (store.articles, {"aliases": {"$in": ["https://www.bbc.com/x"]}}),
         "feed window": (store.versions, {"fetched_at": {"$gte": week, "$lt": NOW}}),
-        "outlet feed window": (store.versions,
-                               {"outlet": "bbc", "fetched_at": {"$gte": week, "$lt": NOW}}),
+        "outlet feed window": (
+            store.versions,
+            {"outlet": "bbc", "fetched_at": {"$gte": week, "$lt": NOW}},
+        ),
         "health: tracked": (store.articles, {"outlet": "bbc", "next_check": {"$gte": week}}),
         "health: checked": (store.articles, {"outlet": "bbc", "last_checked": {"$gte": week}}),
         "health: failing": (store.articles, {"outlet": "bbc", "status": "failing"}),
@@ -244,8 +278,9 @@ def bulk_load(directory: Path, articles: int, versions: int) -> list[tuple[str, 
                 raise RuntimeError(f"secantusd-py did not start; see {directory}/bulk-load.log")
             time.sleep(0.05)
         port = int(found.group(1))
-        store = Store(f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true",
-                      "bench")
+        store = Store(
+            f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true", "bench"
+        )
         store.ensure_indexes()
         sample = fill(store, articles, versions)
         store.close()
@@ -290,10 +325,16 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--versions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
-    parser.add_argument("--keep", metavar="DIR",
-                        help="keep the archive in DIR (reused by the next run with --keep DIR)")
-    parser.add_argument("--explain", action="store_true",
-                        help="print the query plan of each query the timed pages run")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the archive in DIR (reused by the next run with --keep DIR)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the query plan of each query the timed pages run",
+    )
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -306,13 +347,15 @@ def main() -> None:
     server = app = None
     try:
         if not sample_file.exists():
-            print(f"filling {args.articles:,} articles and {args.versions:,} versions ...",
-                  flush=True)
+            print(
+                f"filling {args.articles:,} articles and {args.versions:,} versions ...", flush=True
+            )
             started = time.monotonic()
             sample = bulk_load(directory, args.articles, args.versions)
             fill_s = time.monotonic() - started
-            print(f"filled in {fill_s:.0f} s ({args.versions / fill_s:,.0f} versions/s)",
-                  flush=True)
+            print(
+                f"filled in {fill_s:.0f} s ({args.versions / fill_s:,.0f} versions/s)", flush=True
+            )
             sample_file.write_text(json.dumps(sample))
         else:
             sample = [tuple(x) for x in json.loads(sample_file.read_text())]
@@ -327,8 +370,11 @@ def main() -> None:
             started = time.monotonic()
             indexed = search.rebuild(store, index)
             index_s = time.monotonic() - started
-            print(f"search index built from scratch in {index_s:.0f} s "
-                  f"({indexed:,} versions, {indexed / index_s:,.0f} versions/s)", flush=True)
+            print(
+                f"search index built from scratch in {index_s:.0f} s "
+                f"({indexed:,} versions, {indexed / index_s:,.0f} versions/s)",
+                flush=True,
+            )
         else:
             print(f"reusing the search index in {index.root}", flush=True)
 
@@ -395,8 +441,10 @@ def main() -> None:
             times = [timed_get(base, make()) for _ in range(args.requests)]
             results[name] = percentiles(times)
             p50, p95 = results[name]
-            print(f"{name:<11} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   ({len(times)} requests)",
-                  flush=True)
+            print(
+                f"{name:<11} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   ({len(times)} requests)",
+                flush=True,
+            )
         print(
             f"start_p95_ms={results['start'][1]:.1f} article_p95_ms={results['article'][1]:.1f} "
             f"diff_p95_ms={results['diff'][1]:.1f} search_p95_ms={results['search'][1]:.1f} "

@@ -195,8 +195,13 @@ class StorePipeline(_Pipeline):
         try:
             n = search.index_versions(self.store, search.SearchIndex(root), self.to_index)
         except Exception as exc:
-            logger.error("Search index at %s not updated (%s); the %d new versions are stored "
-                         "and `scrapy index` will add them", root, exc, len(self.to_index))
+            logger.error(
+                "Search index at %s not updated (%s); the %d new versions are stored "
+                "and `scrapy index` will add them",
+                root,
+                exc,
+                len(self.to_index),
+            )
             self.stats.inc_value("newsdiff/index/failed", len(self.to_index))
             return
         seconds = time.monotonic() - started

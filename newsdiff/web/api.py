@@ -192,22 +192,27 @@ def _search(request: Request, *, changes: bool) -> Response:
     for hit in results.hits:
         item = hit.as_dict()
         links = research.hit_links(request, hit)
-        links["api_version"] = url(request, "api_version", article_id=hit.article_id,
-                                   number=hit.number)
+        links["api_version"] = url(
+            request, "api_version", article_id=hit.article_id, number=hit.number
+        )
         if hit.number > 0:
-            links["api_diff"] = url(request, "api_diff", article_id=hit.article_id,
-                                    a=hit.number - 1, b=hit.number)
+            links["api_diff"] = url(
+                request, "api_diff", article_id=hit.article_id, a=hit.number - 1, b=hit.number
+            )
         item["links"] = links
         hits.append(item)
     name = "api_search_changes" if changes else "api_search"
-    return JSON({
-        "total": results.total,
-        "page": form["page"],
-        "hits": hits,
-        "indexed_to": results.indexed_to,
-        "next": url(request, name, research.page_query(form, page=form["page"] + 1))
-        if results.more and form["page"] < research.MAX_PAGE else None,
-    })
+    return JSON(
+        {
+            "total": results.total,
+            "page": form["page"],
+            "hits": hits,
+            "indexed_to": results.indexed_to,
+            "next": url(request, name, research.page_query(form, page=form["page"] + 1))
+            if results.more and form["page"] < research.MAX_PAGE
+            else None,
+        }
+    )
 
 
 def search(request: Request) -> Response:

@@ -176,8 +176,9 @@ def fresh_app(store, crawl_settings):
     from newsdiff.search import index_root
     from newsdiff.web import create_app
 
-    return create_app(store, outlets=OUTLETS, clock=lambda: NOW,
-                      index_dir=index_root(crawl_settings()))
+    return create_app(
+        store, outlets=OUTLETS, clock=lambda: NOW, index_dir=index_root(crawl_settings())
+    )
 
 
 @pytest.fixture

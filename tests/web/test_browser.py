@@ -160,8 +160,9 @@ def hostile_article(page, fresh_live_server, hostile):
     assert page.dialogs == [] and page.errors == []
 
 
-def test_hostile_text_in_search_snippets_stays_text(fresh_live_server, hostile, store,
-                                                    crawl_settings):
+def test_hostile_text_in_search_snippets_stays_text(
+    fresh_live_server, hostile, store, crawl_settings
+):
     from newsdiff import search
 
     search.catch_up(store, search.SearchIndex(search.index_root(crawl_settings())))

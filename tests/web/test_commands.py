@@ -122,8 +122,9 @@ def test_serve_rejects_a_bad_port(env):
 
 
 def test_stats_prints_the_numbers_the_api_serves(env, seeded, client):
-    done = scrapy("stats", "--json", "--days", "30", "--until", "2026-01-01T15:25:00+00:00",
-                  env=env)
+    done = scrapy(
+        "stats", "--json", "--days", "30", "--until", "2026-01-01T15:25:00+00:00", env=env
+    )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed == client.get("/api/stats", params={"days": 30}).json()["stats"]
