@@ -20,20 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from newsdiff.items import Article
+from newsdiff.processes import alive
 
 logger = logging.getLogger(__name__)
 
 CLAIMS = ".claimed"  # CLAIMS/<pid>/<file>: files a replaying process holds
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Spool:
@@ -67,7 +58,7 @@ class Spool:
         if not held.is_dir():
             return
         for claims in held.iterdir():
-            if claims.name.isdigit() and _alive(int(claims.name)):
+            if claims.name.isdigit() and alive(int(claims.name)):
                 continue
             for path in claims.glob("*.json"):
                 with contextlib.suppress(FileNotFoundError):  # another replay put it back

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from newsdiff import pages
+from newsdiff.processes import alive
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPoolExecutor] = {}
@@ -46,7 +47,7 @@ def _watch(crawl_pid: int) -> None:
     leave it, and the fork server, waiting for ever."""
 
     def watch() -> None:
-        while _alive(crawl_pid):
+        while alive(crawl_pid):
             time.sleep(1)
         os._exit(0)
 
@@ -94,17 +95,3 @@ def agreement(crawler, html: bytes, url: str, outlet: str, body: list[str]) -> f
         _discard(workers, executor)
         crawler.stats.inc_value("newsdiff/extract/worker_died")
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:  # Linux: a killed crawl may linger as a zombie until its parent reaps it
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True

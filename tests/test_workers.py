@@ -14,6 +14,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from newsdiff import pages, workers
+from newsdiff.processes import alive
 from newsdiff.replay import build_nytimes_site, corpus_pages
 from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
 
@@ -134,6 +135,6 @@ def test_a_killed_crawl_leaves_no_extraction_worker_behind(site, mongo_uri, db_n
     crawl.kill()
     crawl.wait()
     deadline = time.monotonic() + 10
-    while any(map(workers._alive, workers_seen)) and time.monotonic() < deadline:
+    while any(map(alive, workers_seen)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(map(workers._alive, workers_seen))
+    assert not any(map(alive, workers_seen))

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pymongo
 
+from newsdiff.processes import alive
+
 STATE_FILE = "embedded.json"
 LOG_FILE = "secantusd.log"
 APPNAME = "newsdiff-embedded-supervisor"
@@ -68,21 +70,6 @@ def _reachable(port: int) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    """Whether pid runs (a zombie, killed but not yet reaped by its parent, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (macOS): the signal check is all there is
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
 def _serves(pid: int, data_dir: Path) -> bool:
     """Whether pid is a secantusd-py on data_dir's database (not a process that reused the pid)."""
     try:
@@ -105,7 +92,7 @@ def running_uri(data_dir: Path) -> str | None:
     """The URI of the embedded server for data_dir, if one is running under its supervisor."""
     state = _state(data_dir)
     try:
-        if state is None or not _alive(state["supervisor_pid"]):
+        if state is None or not alive(state["supervisor_pid"]):
             return None
         port = state["port"]
     except (KeyError, TypeError):
@@ -117,16 +104,16 @@ def _stop_orphan(data_dir: Path, timeout: float = 30.0) -> None:
     """Stop a server that outlived its supervisor (killed with SIGKILL): it still holds the
     database, so no new server could open it, and no supervisor would stop it when idle."""
     pid = (_state(data_dir) or {}).get("server_pid")
-    if not isinstance(pid, int) or not _alive(pid) or not _serves(pid, data_dir):
+    if not isinstance(pid, int) or not alive(pid) or not _serves(pid, data_dir):
         return
     logger.warning("Stopping the embedded server (pid %d) whose supervisor is gone", pid)
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
         deadline = time.monotonic() + wait
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not _alive(pid):
+        if not alive(pid):
             return
 
 
