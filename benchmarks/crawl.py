@@ -315,7 +315,9 @@ def pipeline_times(
             new.append(fetch(f"{url}?run={run}", html, None))
     for run in range(runs):
         for i, (url, html) in enumerate(articles):
-            known = chain.stage.store.find_article([f"{url}?run={run}"])  # as the due query does
+            known = chain.stage.owner.store.find_article(
+                [f"{url}?run={run}"]
+            )  # as the due query does
             unchanged.append(fetch(f"{url}?run={run}", noisy(html, i)[0], known))
     if crawler.stats.get_value("newsdiff/checks/unchanged") != len(unchanged):
         raise SystemExit(f"unchanged re-checks were not all unchanged: {crawler.stats.get_stats()}")

@@ -34,7 +34,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsdiff import pages
-from newsdiff.store import EmbeddedServerError, StoreError, open_store
+from newsdiff.storage import CrawlStore
+from newsdiff.store import EmbeddedServerError, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -363,17 +364,13 @@ class CrawlHealth:
         store = None
         try:
             if use_store:
-                store = open_store(self.crawler.settings, timeout_ms=3000)
+                store = CrawlStore.of(self.crawler).store  # the crawl's own connection
             problems = self.check(spider, store)
         except (StoreError, EmbeddedServerError) as exc:
             logger.warning("newsdiff health %s: could not read the store: %s", spider.name, exc)
             problems, use_store = self.check(spider, None), False
-        try:
-            if use_store:
-                self._record(store, spider, reason, problems)
-        finally:
-            if store is not None:
-                store.close()
+        if use_store:
+            self._record(store, spider, reason, problems)
         return problems
 
     def _record(self, store, spider, reason: str, problems: list[dict[str, Any]]) -> None:

@@ -151,6 +151,7 @@ DELTAFETCH_ENABLED = True
 DELTAFETCH_DIR = ""  # empty: NEWSDIFF_DATA_DIR/deltafetch (absolute, so Scrapyd jobs keep it)
 
 EXTENSIONS = {
+    "newsdiff.storage.CrawlStore": 100,  # the crawl's one database connection
     "newsdiff.extensions.CrawlSummary": 500,
     "newsdiff.health.CrawlHealth": 510,
     "newsdiff.publish.extension.PublishAfterCrawl": 520,  # NEWSDIFF_PUBLISH_AFTER_CRAWL

@@ -9,7 +9,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet.threads import deferToThread
 
-from newsdiff.store import open_store
+from newsdiff.storage import CrawlStore
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +37,13 @@ class PublishAfterCrawl:
         from newsdiff.commands.publish import make_publisher
         from newsdiff.store.outbox import Outbox
 
-        store = open_store(self.crawler.settings)
         try:
+            store = CrawlStore.of(self.crawler).store  # the crawl's own connection
             Outbox(store).ensure_indexes()
             counts = make_publisher(self.crawler.settings, store).run()
         except Exception as exc:  # the store, the settings or a bug: the crawl's data is safe
             logger.error("Publishing after the crawl failed: %s", exc)
             return Counter()
-        finally:
-            store.close()
         for outcome, n in counts.items():
             self.crawler.stats.inc_value(f"newsdiff/publish/{outcome}", n)
         logger.info("Published after the crawl: %s", dict(counts) or "nothing due")

@@ -34,7 +34,7 @@ from w3lib.encoding import http_content_type_encoding
 
 from newsdiff import checks, pages, schedule, workers
 from newsdiff.items import Article
-from newsdiff.pipelines import store_for
+from newsdiff.storage import CrawlStore
 from newsdiff.store import StoreError
 from newsdiff.text import canonical_url
 
@@ -139,7 +139,9 @@ class OutletSpider(Spider):
     def recheck_requests(self):
         settings = self.crawler.settings
         budget = settings.getint("NEWSDIFF_RECHECK_BUDGET")
-        due = store_for(self.crawler).due(self.name, datetime.now(UTC), budget, force=self.force)
+        due = CrawlStore.of(self.crawler).store.due(
+            self.name, datetime.now(UTC), budget, force=self.force
+        )
         self.crawler.stats.set_value("newsdiff/recheck/due", len(due))
         for state in due:
             if state["url"] not in self._rechecking:  # a signal may have asked for it already
@@ -271,7 +273,7 @@ class OutletSpider(Spider):
         checked them (url -> (article state, announced time)); None if the listing's stamps
         are not trusted. Runs in a thread (it reads and writes the store): no stats here."""
         settings = self.crawler.settings
-        store = store_for(self.crawler)
+        store = CrawlStore.of(self.crawler).store
         now = datetime.now(UTC)
         # Milliseconds, as MongoDB keeps them, so a stamp compares equal to its stored self.
         stamps = {
