@@ -1,4 +1,4 @@
-"""Item pipelines, in order: validate -> normalise -> hash -> store (decide + write).
+"""Item pipelines, in order: validate -> prepare (normalise + hash) -> store (decide + write).
 
 Stats (all under newsdiff/): extract/empty/<field>, extract/shrunk, extract/fell_back,
 status/<status>, agreement/checked, agreement/low, versions/new, versions/<label>,
@@ -55,24 +55,13 @@ class ValidatePipeline(_Pipeline):
         return item
 
 
-class NormalisePipeline(_Pipeline):
+class PreparePipeline(_Pipeline):
+    """Normal form and hashes (text.prepare), unless the extraction worker already made them."""
+
     def process_item(self, item):
         a = ItemAdapter(item)
-        if a["status"] == "ok":
-            a["title"] = text.normalise(a["title"])
-            a["section"] = text.normalise(a["section"]) if a.get("section") else None
-            for name in ("byline", "body", "corrections"):
-                a[name] = text.normalise_list(a.get(name) or [])
-        return item
-
-
-class HashPipeline(_Pipeline):
-    def process_item(self, item):
-        a = ItemAdapter(item)
-        if a["status"] == "ok":
-            fields = {name: a.get(name) for name in text.HASHED_FIELDS}
-            a["hashes"] = text.field_hashes(fields)
-            a["loose_hashes"] = text.loose_hashes(fields)
+        if a["status"] == "ok" and not a.get("hashes"):
+            a.update(text.prepare(a))
         return item
 
 
@@ -140,6 +129,12 @@ class StorePipeline(_Pipeline):
             self.stats.inc_value(f"newsdiff/{event}")
 
     async def process_item(self, item):
+        a = ItemAdapter(item)
+        if (events := self.record.unchanged(a)) is not None:  # most fetches: no round trip
+            a["html"] = a["known"] = None
+            if self.record.checks.due():
+                await asyncio.to_thread(self.record.checks.flush)
+            return self._count(item, events)
         # Database round trips and compression run in a worker thread, so downloads and
         # extraction go on meanwhile; concurrent writes stay correct (see Store.add_version).
         return self._count(item, await asyncio.to_thread(self._write, item))
@@ -174,7 +169,7 @@ class StorePipeline(_Pipeline):
         return item
 
 
-PREPARE = (ValidatePipeline, NormalisePipeline, HashPipeline)
+PREPARE = (ValidatePipeline, PreparePipeline)
 
 
 def prepare(crawler) -> Callable[[Any], Any]:

@@ -126,13 +126,42 @@ class Recorder:
         )
         return True
 
+    def unchanged(self, a: ItemAdapter) -> list[str] | None:
+        """The common case, decided on the crawl's own thread with no round trip: a re-check
+        of a tracked article that found it as stored (a 304, the same bytes, or the same
+        fields) is queued in the check batch; the caller writes the batch when it is due.
+        None when the fetch needs the full decision (the spider knew no state, a new alias,
+        a refusal, a change, a stale fetch)."""
+        state = a.get("known")
+        if state is None or not set(a["aliases"]) <= set(state.get("aliases", [])):
+            return None
+        now = datetime.fromisoformat(a["fetched_at"])
+        if versions.stale(now, state):
+            return None
+        if a["status"] == "ok":
+            if versions.refusal(a, state, self.bounds) or versions.label(a, state) is not None:
+                return None
+        elif a["status"] != "unchanged":
+            return None
+        check = self._check_fields(a, state, "unchanged", None, now)
+        self.checks.queue(state, check_update(**check, raw_digest=a.get("raw_digest")))
+        return ["checks/unchanged"]
+
     def _check(self, a, state, status, reason, now, repair=None) -> str:
         """Record a check that stores no version; returns the stat to count."""
         if status != "unchanged":
             logger.warning("%s: %s (%s)", a["url"], status, reason or "no detail")
+        check = self._check_fields(a, state, status, reason, now, repair)
+        if status == "unchanged" and repair is None:  # the common case: batched, see checks.py
+            self.checks.add(state, check_update(**check, raw_digest=a.get("raw_digest")))
+        else:
+            self.store.record_check(state["_id"], **check)
+        return "checks/unchanged" if status == "unchanged" else f"status/{status}"
+
+    def _check_fields(self, a, state, status, reason, now, repair=None) -> dict:
         last_changed = state.get("last_changed") or state.get("first_seen") or now
         changed_before = state.get("version_count", 0) > 1
-        check = {
+        return {
             "now": now,
             "status": "live" if status == "unchanged" else status,
             "reason": reason,
@@ -142,11 +171,6 @@ class Recorder:
             "validators": a.get("validators") or None,
             "repair": repair,
         }
-        if status == "unchanged" and repair is None:  # the common case: batched, see checks.py
-            self.checks.add(state, check_update(**check, raw_digest=a.get("raw_digest")))
-        else:
-            self.store.record_check(state["_id"], **check)
-        return "checks/unchanged" if status == "unchanged" else f"status/{status}"
 
     def _agreement(self, a: ItemAdapter, label: str, events: list[str]) -> float | None:
         """How much of the outlet rules' body the independent generic extractor also finds

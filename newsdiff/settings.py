@@ -183,7 +183,6 @@ NEWSDIFF_STATS_DAYS = 30
 
 ITEM_PIPELINES = {
     "newsdiff.pipelines.ValidatePipeline": 100,
-    "newsdiff.pipelines.NormalisePipeline": 200,
-    "newsdiff.pipelines.HashPipeline": 300,
+    "newsdiff.pipelines.PreparePipeline": 200,  # normal form and hashes, if not made in the worker
     "newsdiff.pipelines.StorePipeline": 800,
 }

@@ -104,6 +104,31 @@ def loose_hashes(fields: Mapping[str, object]) -> dict[str, str]:
     return out
 
 
+def normalised(fields: Mapping[str, object]) -> dict[str, object]:
+    """The text fields of an extracted article in normal form (title, section, byline, body,
+    corrections); the title must be there."""
+    section = fields.get("section")
+    out: dict[str, object] = {"title": normalise(fields["title"])}
+    out["section"] = normalise(section) if section else None
+    for name in ("byline", "body", "corrections"):
+        out[name] = normalise_list(fields.get(name) or [])
+    return out
+
+
+def prepare(fields: Mapping[str, object]) -> dict[str, object]:
+    """An extraction as the store pipeline compares it: fields normalised, with their strict and
+    loose hashes. The extraction workers do this off the crawl's thread; the Normalise and Hash
+    pipelines do it for fetches that come without (an extraction without title or body is
+    left as it is: it is not a version)."""
+    out = dict(fields)
+    if not (out.get("title") and out.get("body")):
+        return out
+    out.update(normalised(out))
+    out["hashes"] = field_hashes(out)
+    out["loose_hashes"] = loose_hashes(out)
+    return out
+
+
 def combined_hash(hashes: Mapping[str, str]) -> str:
     """One hash for the whole version, used to spot flip-flops."""
     return _digest([hashes[name] for name in HASHED_FIELDS])

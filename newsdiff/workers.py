@@ -16,8 +16,9 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
-from newsdiff import pages
+from newsdiff import pages, text
 from newsdiff.processes import alive
 
 _lock = threading.Lock()
@@ -34,7 +35,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
     with _lock:
         if workers not in _pools:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["newsdiff.pages"])
+            context.set_forkserver_preload(["newsdiff.workers"])
             _pools[workers] = ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_watch, initargs=(os.getpid(),)
             )
@@ -61,19 +62,23 @@ def _discard(workers: int, broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
 
 
+def prepared(body: bytes, charset: str | None, url: str, outlet: str) -> dict[str, Any]:
+    """The fields of a fetched page's article, normalised and hashed (text.prepare): done where
+    the page is extracted, so the crawl's own thread does not."""
+    return text.prepare(pages.extract_fetched(body, charset, url, outlet).to_dict())
+
+
 async def extract(
     crawler, body: bytes, charset: str | None, url: str, outlet: str
-) -> pages.Extraction:
-    """pages.extract_fetched off the crawl's event loop; raises NotArticle or WorkerDied."""
+) -> dict[str, Any]:
+    """prepared() off the crawl's event loop; raises NotArticle or WorkerDied."""
     workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS")
     if workers <= 0 or outlet not in pages.BUILT_IN:
-        return await asyncio.to_thread(pages.extract_fetched, body, charset, url, outlet)
+        return await asyncio.to_thread(prepared, body, charset, url, outlet)
     executor = pool(workers)
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(
-            executor, pages.extract_fetched, body, charset, url, outlet
-        )
+        return await loop.run_in_executor(executor, prepared, body, charset, url, outlet)
     except BrokenProcessPool:
         # Every page in flight on the dead pool fails; the next page starts a new one.
         _discard(workers, executor)

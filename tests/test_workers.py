@@ -1,4 +1,5 @@
-"""Extraction in worker processes (newsdiff/workers.py) gives what extraction in-process gives."""
+"""Extraction in worker processes (newsdiff/workers.py) gives what extraction in-process gives,
+normalised and hashed as the pipeline would (text.prepare)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from newsdiff import pages, workers
+from newsdiff import pages, text, workers
 from newsdiff.processes import alive
 from newsdiff.replay import build_nytimes_site, corpus_pages
 from tests.conftest import ROOT, coroutine_test, crawl_env, run_crawl
@@ -42,7 +43,7 @@ async def test_every_nytimes_page_extracts_as_in_process(count):
             assert (raised.value.reason, str(raised.value)) == (exc.reason, str(exc))
             seen["not-article"] += 1
             continue
-        assert await in_worker(count, body, url) == expected
+        assert await in_worker(count, body, url) == text.prepare(expected.to_dict())
         seen["article"] += 1
     assert seen["article"] >= 5 and seen["not-article"] >= 1
 
@@ -54,8 +55,8 @@ async def test_a_mis_declared_charset_is_repaired_in_the_worker():
     body = html.encode("latin-1")  # declared UTF-8, really Latin-1
     url = "https://www.nytimes.com/2020/01/01/world/europe/cafe.html"
     extraction = await in_worker(1, body, url, charset="iso-8859-1")
-    assert extraction.title == "Café"
-    assert "déjà" in extraction.body[0]
+    assert extraction["title"] == "Café"
+    assert "déjà" in extraction["body"][0]
 
 
 @coroutine_test
@@ -69,7 +70,7 @@ async def test_a_dead_worker_fails_its_page_and_the_next_page_gets_a_new_pool():
     await asyncio.sleep(0.5)  # the pool notices its dead worker
     with pytest.raises(workers.WorkerDied, match="worker died"):
         await workers.extract(test_crawler, body, None, url, "nytimes")
-    assert (await workers.extract(test_crawler, body, None, url, "nytimes")).body
+    assert (await workers.extract(test_crawler, body, None, url, "nytimes"))["body"]
     assert test_crawler.stats.get_value("newsdiff/extract/worker_died") == 1
 
 

@@ -380,7 +380,7 @@ class OutletSpider(Spider):
             response.headers.get("Content-Type", b"").decode("latin-1")
         )
         try:
-            extraction = await workers.extract(self.crawler, response.body, charset, url, self.name)
+            fields = await workers.extract(self.crawler, response.body, charset, url, self.name)
         except pages.NotArticle as exc:
             # Kept as the article's status and checked again: a layout fix or a reparse may
             # still recover a page wrongly called "not an article".
@@ -403,7 +403,7 @@ class OutletSpider(Spider):
             html=response.body,
             raw_digest=digest,
             extractor_version=pages.EXTRACTOR_VERSION,
-            **extraction.to_dict(),
+            **fields,
         )
 
     def article_failed(self, failure):
