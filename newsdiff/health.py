@@ -34,6 +34,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsdiff import pages
+from newsdiff.durations import duration
 from newsdiff.storage import CrawlStore
 from newsdiff.store import EmbeddedServerError, StoreError
 
@@ -266,7 +267,8 @@ def stale(c: Crawl, lim: Limits) -> list[Problem]:
         _problem(
             "stale",
             round(hours, 1),
-            f"no new version stored for {_duration(hours)} (usual at most {_duration(limit)}); "
+            f"no new version stored for {duration(timedelta(hours=hours))} "
+            f"(usual at most {duration(timedelta(hours=limit))}); "
             + ADVICE["stale"].format(outlet=c.outlet),
             threshold_hours=round(limit, 1),
         )
@@ -395,7 +397,3 @@ class CrawlHealth:
             store.record_crawl(doc)
         except StoreError as exc:
             logger.warning("newsdiff health %s: could not record the crawl: %s", spider.name, exc)
-
-
-def _duration(hours: float) -> str:
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from newsdiff.durations import duration
+
 PROJECT = "newsdiff"
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -147,15 +149,8 @@ def decide(outlet: str, every: timedelta, jobs: list[Job], now: datetime) -> Dec
         return Decision(outlet, True, "no earlier job")
     last = max(starts)
     if now - last >= every:
-        return Decision(outlet, True, f"last started {_ago(now - last)} ago")
-    return Decision(outlet, False, f"not due for {_ago(last + every - now)}")
-
-
-def _ago(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return f"{int(delta.total_seconds())}s"
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+        return Decision(outlet, True, f"last started {duration(now - last)} ago")
+    return Decision(outlet, False, f"not due for {duration(last + every - now)}")
 
 
 def jobs_from_listing(listing: Mapping[str, Any]) -> list[Job]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from newsdiff.durations import duration
+
 
 class _Settings(Protocol):
     def getfloat(self, name: str, default: float = 0.0) -> float: ...
@@ -128,15 +130,6 @@ def next_check(
     return now + interval(policy, since_change, changed_before)
 
 
-def _duration(delta: timedelta) -> str:
-    minutes = round(delta / timedelta(minutes=1))
-    for unit, size in (("day", 24 * 60), ("hour", 60)):
-        if minutes >= size:
-            count = round(minutes / size)
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 def describe(next_at: datetime | None, now: datetime) -> str:
     """The check state in words for the viewer, e.g. "next check in 3 hours"."""
     if next_at is None:
@@ -145,7 +138,7 @@ def describe(next_at: datetime | None, now: datetime) -> str:
     if wait < timedelta(minutes=1):
         # Due or overdue: the crawler's per-run budget may leave it waiting a little.
         return "check due now"
-    return f"next check in {_duration(wait)}"
+    return f"next check in {duration(wait)}"
 
 
 # --- change signals ------------------------------------------------------------------------

@@ -46,7 +46,7 @@ NEWSDIFF_RECHECK_QUIET_FACTOR = 0.2  # the factor until an article is first seen
 NEWSDIFF_RECHECK_LATE_DAYS = [90, 180, 365]  # checks past the horizon, days since the last change
 NEWSDIFF_RECHECK_BUDGET = 500  # due articles per outlet per run, most overdue first
 # Change signals: a feed's `updated` or a sitemap's `lastmod` newer than our last check of a
-# tracked article makes it due now (newsdiff/spiders/base.py).
+# tracked article makes it due now (newsdiff/spiders/signals.py).
 NEWSDIFF_SIGNALS_ENABLED = True
 NEWSDIFF_SIGNAL_TOLERANCE_MINUTES = 2  # clock differences between an outlet and us
 NEWSDIFF_SIGNAL_BUDGET = 500  # signalled re-checks per crawl

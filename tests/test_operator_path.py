@@ -207,7 +207,7 @@ def test_the_documented_server_path(tmp_path, site, mongo_uri, db_name, store):
         finally:
             embedded.close()
         again = schedule(sched)
-        assert "nytimes on default: skipped, not due for 59m" in again.stdout, again.stdout
+        assert "nytimes on default: skipped, not due for 59 minutes" in again.stdout, again.stdout
 
         # The second node with an explicit URI.
         plan = json.dumps({"nytimes": {"every": "1h", "node": "b", "settings": fast}})

@@ -61,10 +61,10 @@ def test_interval_counts_from_the_last_start():
         Job("nytimes", "finished", "j1", NOW - timedelta(minutes=19)),
     ]
     decision = decide("nytimes", EVERY, jobs, NOW)
-    assert not decision.schedule and decision.reason == "not due for 1m"
+    assert not decision.schedule and decision.reason == "not due for 1 minute"
     assert decide("nytimes", EVERY, jobs, NOW + timedelta(minutes=1)).schedule
     assert decide("nytimes", EVERY, jobs, NOW + timedelta(hours=2)).reason == (
-        "last started 2h19m ago"
+        "last started 2 hours ago"
     )
 
 
@@ -157,7 +157,7 @@ def test_overlap_guard_and_interval(start_node, site, mongo_uri, db_name, tmp_pa
         node.wait_finished(job["id"])
         # Finished an instant ago: not due within the hour, due with a shorter interval.
         third = scrapy_schedule({"default": node}, schedule)
-        assert "nytimes on default: skipped, not due for 59m" in third.stdout, third.stdout
+        assert "nytimes on default: skipped, not due for 59 minutes" in third.stdout, third.stdout
         schedule["nytimes"]["every"] = "1s"
         dry = scrapy_schedule({"default": node}, schedule, "--dry-run")
         assert "nytimes on default: due, last started" in dry.stdout, dry.stdout

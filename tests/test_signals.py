@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from newsdiff.commands.health import Command as HealthCommand
 from newsdiff.commands.health import _signals, outlet_report
 from newsdiff.replay import NYT_FEED_URL, NYT_SITEMAP_URL, build_nytimes_site, site_path
-from newsdiff.spiders.base import feed_modified
+from newsdiff.spiders.listings import feed_modified
 from newsdiff.web.app import create_app
 from tests.conftest import coroutine_test, run_crawl
 from tests.crawling import GREECE, SUDAN, edit, versions
@@ -131,7 +131,7 @@ async def test_a_sitemap_that_restamps_everything_is_not_trusted(
 
     sitemap_route(root, restamp=True)  # every entry stamped "now" on every fetch
     site.requests.clear()
-    caplog.set_level(logging.WARNING, logger="newsdiff.spiders.base")
+    caplog.set_level(logging.WARNING, logger="newsdiff.spiders.signals")
     crawler = await run_crawl(settings)
     assert crawler.stats.get_value("newsdiff/signals/untrusted_listings") == 1
     assert crawler.stats.get_value("newsdiff/recheck/signalled") is None

@@ -18,6 +18,7 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newsdiff.durations import ago
 from newsdiff.spool import Spool
 from newsdiff.store import (
     EmbeddedServerError,
@@ -29,15 +30,6 @@ from newsdiff.store import (
 )
 from newsdiff.store.outbox import Outbox
 from newsdiff.store.queries import Queries
-
-
-def _ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "never"
-    hours = (now - when) / timedelta(hours=1)
-    if hours < 1:
-        return f"{hours * 60:.0f} min ago"
-    return f"{hours:.1f} h ago" if hours < 48 else f"{hours / 24:.1f} days ago"
 
 
 def outlet_report(store: Store, outlet: str, now: datetime, settings) -> dict[str, Any]:
@@ -55,7 +47,7 @@ def outlet_report(store: Store, outlet: str, now: datetime, settings) -> dict[st
     if finished is None:
         broken.append("no finished crawl recorded")
     elif now - finished["finish"] > max_age:
-        broken.append(f"last finished crawl {_ago(finished['finish'], now)}")
+        broken.append(f"last finished crawl {ago(finished['finish'], now)}")
     if rate is not None and rate > max_rate:
         broken.append(f"extraction failed on {rate:.0%} of pages (threshold {max_rate:.0%})")
     if last and last.get("problems"):
@@ -168,7 +160,7 @@ class Command(ScrapyCommand):
                 (
                     r["outlet"],
                     r["status"].upper() if r["status"] != "ok" else "ok",
-                    _ago(datetime.fromisoformat(finished), now) if finished else "never",
+                    ago(datetime.fromisoformat(finished), now) if finished else "never",
                     "-" if rate is None else f"{rate:.0%} of {r['pages']}",
                     f"{r['articles_tracked']:,}",
                     f"{r['checked_last_day']:,}",

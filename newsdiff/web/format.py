@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from newsdiff import durations
 
 
 def parse_date(value: object) -> datetime | None:
@@ -40,31 +42,9 @@ def iso(value: object) -> str:
     return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def duration(delta: timedelta) -> str:
-    """A duration in words, rounded the way people say it: "35 minutes", "3 hours", "2 days"."""
-    seconds = abs(delta.total_seconds())
-    if seconds < 60:
-        return "less than a minute"
-    for unit, size, limit in (
-        ("minute", 60, 120 * 60),
-        ("hour", 3600, 48 * 3600),
-        ("day", 86400, 60 * 86400),
-        ("month", 30 * 86400, 730 * 86400),
-        ("year", 365 * 86400, None),
-    ):
-        if limit is None or seconds < limit:
-            n = int(seconds // size)
-            return f"{n} {unit}{'' if n == 1 else 's'}"
-    raise AssertionError("unreachable")
-
-
 def ago(value: object, now: datetime) -> str:
     dt = parse_date(value)
-    if dt is None:
-        return "at an unknown time"
-    if dt > now + timedelta(seconds=60):
-        return f"in {duration(dt - now)}"
-    return f"{duration(now - dt)} ago"
+    return "at an unknown time" if dt is None else durations.ago(dt, now)
 
 
 def later(value: object, earlier: object) -> str:
@@ -72,4 +52,4 @@ def later(value: object, earlier: object) -> str:
     a, b = parse_date(value), parse_date(earlier)
     if a is None or b is None:
         return ""
-    return f"{duration(a - b)} {'later' if a >= b else 'earlier'}"
+    return f"{durations.duration(a - b)} {'later' if a >= b else 'earlier'}"

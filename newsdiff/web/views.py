@@ -14,6 +14,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from newsdiff import durations
 from newsdiff.diff import FIELDS, diff_versions
 from newsdiff.search import SearchIndex
 from newsdiff.store.queries import VISIBLE_LABELS, Queries
@@ -62,7 +63,7 @@ def make_env() -> jinja2.Environment:
         day=fmt.day,
         iso=fmt.iso,
         later=fmt.later,
-        duration=fmt.duration,
+        duration=durations.duration,
         href=safe_href,
         num=lambda n: f"{n:,}" if isinstance(n, int) else n,
     )
