@@ -141,8 +141,11 @@ class ReplayServer(ThreadingHTTPServer):
         """Every host under root mapped to this server."""
         return {p.name: self.address for p in self.root.iterdir() if p.is_dir()}
 
-    def start(self) -> ReplayServer:
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+    def start(self, poll_interval: float = 0.5) -> ReplayServer:
+        """Serve in a thread; stop() waits up to poll_interval for it to notice."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -32,10 +32,14 @@ COMMANDS_MODULE = "newsdiff.commands"
 NEWSDIFF_MONGO_URI = os.environ.get("NEWSDIFF_MONGO_URI", "")
 NEWSDIFF_MONGO_DB = os.environ.get("NEWSDIFF_MONGO_DB", "newsdiff")
 NEWSDIFF_DATA_DIR = os.environ.get("NEWSDIFF_DATA_DIR", "")
+# How long each store operation looks for the server before MongoDB counts as unreachable.
+NEWSDIFF_MONGO_TIMEOUT_MS = int(os.environ.get("NEWSDIFF_MONGO_TIMEOUT_MS", "5000"))
 # Read from the environment only, where no Scrapy settings exist: NEWSDIFF_EMBEDDED_IDLE_SECONDS
-# (600: the embedded server stops after this long without clients), NEWSDIFF_OUTLETS_FILE (the
-# declarative outlets; default outlets.toml in the checkout) and NEWSDIFF_CORPUS (the saved pages
-# `scrapy demo` and the tests replay; default ../shared/corpus).
+# (600: the embedded server stops after this long without clients), NEWSDIFF_EMBEDDED_POLL_SECONDS
+# (how often its supervisor probes a write and looks for clients; default 5, or half the idle time
+# if that is shorter), NEWSDIFF_OUTLETS_FILE (the declarative outlets; default outlets.toml in the
+# checkout) and NEWSDIFF_CORPUS (the saved pages `scrapy demo` and the tests replay; default
+# ../shared/corpus).
 
 # --- re-check schedule (newsdiff.schedule.Policy) -------------------------------------------
 NEWSDIFF_RECHECK_FACTOR = 0.2  # next check after ~a fifth of the time since the last change

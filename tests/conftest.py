@@ -22,7 +22,7 @@ from newsdiff.pipelines import Chain
 from newsdiff.replay import ReplayServer, default_corpus
 from newsdiff.store import Store
 from newsdiff.store.embedded import start_server
-from tests.scrapyd_env import Scrapyd, ensure_venv
+from tests.scrapyd_env import Scrapyd, build_egg, ensure_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def site(tmp_path):
     """An empty replay root (tmp/site/<host>/<path>) served on 127.0.0.1."""
     root = tmp_path / "site"
     root.mkdir()
-    server = ReplayServer(root).start()
+    server = ReplayServer(root).start(poll_interval=0.05)  # stopped in 0.05 s, not 0.5
     yield server
     server.stop()
 
@@ -140,14 +140,20 @@ def scrapyd_venv():
     return ensure_venv()
 
 
+@pytest.fixture(scope="session")
+def project_egg(scrapyd_venv, tmp_path_factory):
+    """The checkout's egg, built once for every node the tests deploy to."""
+    return build_egg(scrapyd_venv, tmp_path_factory.mktemp("egg") / "checkout")
+
+
 @pytest.fixture
-def start_node(scrapyd_venv, tmp_path):
+def start_node(scrapyd_venv, project_egg, tmp_path):
     started = []
 
     def start(name: str, **env: str) -> Scrapyd:
         node = Scrapyd(scrapyd_venv, tmp_path / name, env)
         started.append(node)
-        node.deploy()
+        node.deploy(egg=project_egg)
         return node
 
     yield start

@@ -216,7 +216,7 @@ class FailOnGreece:
 async def test_unreachable_database_stops_the_crawl_clearly(site, crawl_settings, caplog):
     build_nytimes_site(site.root)
     settings = crawl_settings(
-        NEWSDIFF_MONGO_URI="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300"
+        NEWSDIFF_MONGO_URI="mongodb://127.0.0.1:9/", NEWSDIFF_MONGO_TIMEOUT_MS=300
     )
     crawler = await run_crawl(settings)
     assert crawler.stats.get_value("finish_reason").startswith("mongodb_unreachable")

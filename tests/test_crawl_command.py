@@ -23,7 +23,7 @@ def test_unreachable_database_exits_non_zero(tmp_path, site):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"mongodb://127.0.0.1:{s.getsockname()[1]}/?directConnection=true"
-    result = crawl(tmp_path, dead, "nowhere", site)
+    result = crawl(tmp_path, dead, "nowhere", site, "-s", "NEWSDIFF_MONGO_TIMEOUT_MS=300")
     assert result.returncode == 1, result.stderr[-3000:]
     assert "finished: mongodb_unreachable" in result.stderr
     assert "crawl nytimes failed, finish reason: mongodb_unreachable" in result.stderr

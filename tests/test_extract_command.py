@@ -64,7 +64,9 @@ class _Handler(SimpleHTTPRequestHandler):
 
 def test_http_url_is_fetched_with_the_project_user_agent():
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(NYT_CORPUS)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/{SUDAN}/source.html"
         code, result = scrapy_extract(url, "--outlet", "nytimes")

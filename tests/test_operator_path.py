@@ -169,7 +169,11 @@ def test_the_documented_server_path(tmp_path, site, mongo_uri, db_name, store):
     data_a, data_b = tmp_path / "a" / "data", tmp_path / "b" / "data"
     # Node a: the embedded default (NEWSDIFF_MONGO_URI commented out).
     env_a = operator_env_file(
-        tmp_path / "env-a", **common, NEWSDIFF_MONGO_URI=None, NEWSDIFF_DATA_DIR=str(data_a)
+        tmp_path / "env-a",
+        **common,
+        NEWSDIFF_MONGO_URI=None,
+        NEWSDIFF_DATA_DIR=str(data_a),
+        NEWSDIFF_EMBEDDED_POLL_SECONDS="0.2",  # stop_server at the end need not wait 5 s
     )
     # Node b, on the same host: its own directory, scrapyd.conf, data and an explicit URI.
     env_b = operator_env_file(

@@ -85,8 +85,10 @@ def test_deploy_schedule_and_recheck(scrapyd, site, store, mongo_uri, db_name, t
     assert {j["id"] for j in finished} >= {job}
 
 
-def test_bad_spider_argument_fails_the_job(scrapyd, site, store, mongo_uri, db_name, tmp_path):
-    scrapyd.deploy("1.0.0")
+def test_bad_spider_argument_fails_the_job(
+    scrapyd, project_egg, site, store, mongo_uri, db_name, tmp_path
+):
+    scrapyd.deploy("1.0.0", egg=project_egg)
     settings = job_settings(site, mongo_uri, db_name, tmp_path / "data")
     job = scrapyd.schedule("nytimes", settings=settings, mode="everything")
     scrapyd.wait_finished(job)

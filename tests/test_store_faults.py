@@ -57,7 +57,9 @@ async def test_versions_found_while_mongodb_is_away_are_spooled_and_written_late
             own_server["proc"].wait(30)
 
     site.on_request = kill_mongodb_on_first_article
-    crawler = await run_crawl({**settings, "NEWSDIFF_STORE_RETRY_SECONDS": 600}, force="1")
+    # Each store operation gives up on the killed server after 1 s instead of 5.
+    away = {"NEWSDIFF_STORE_RETRY_SECONDS": 600, "NEWSDIFF_MONGO_TIMEOUT_MS": 1000}
+    crawler = await run_crawl({**settings, **away}, force="1")
     site.on_request = None
     # Each changed page waits in the spool. An unchanged check waits there too, or, batched
     # before MongoDB was seen to be away, is lost and done again later: never a version.

@@ -96,7 +96,7 @@ def open_store(settings: Mapping[str, Any] | None = None, *, timeout_ms: int = 5
     if not uri:
         uri = ensure_server(data_dir(settings))
     db = settings.get("NEWSDIFF_MONGO_DB") or os.environ.get("NEWSDIFF_MONGO_DB") or "newsdiff"
-    return Store(uri, db, timeout_ms=timeout_ms)
+    return Store(uri, db, timeout_ms=int(settings.get("NEWSDIFF_MONGO_TIMEOUT_MS") or timeout_ms))
 
 
 def _now() -> datetime:

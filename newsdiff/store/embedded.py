@@ -303,4 +303,5 @@ def stop_server(data_dir: Path, timeout: float = 30.0) -> bool:
 
 def main() -> None:
     idle = float(os.environ.get("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "600"))
-    sys.exit(supervise(Path(sys.argv[1]), idle_seconds=idle, poll=min(5.0, idle / 2)))
+    poll = float(os.environ.get("NEWSDIFF_EMBEDDED_POLL_SECONDS") or min(5.0, idle / 2))
+    sys.exit(supervise(Path(sys.argv[1]), idle_seconds=idle, poll=poll))
