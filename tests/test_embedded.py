@@ -194,3 +194,16 @@ def test_a_server_failing_every_write_is_restarted_by_its_supervisor(tmp_path, m
     finally:
         store.close()
         stop_server(data_dir)
+
+
+def test_stop_server_does_not_wait_for_the_next_probe(tmp_path, monkeypatch):
+    """SIGTERM ends the supervisor's wait between probes at once, however long the interval."""
+    monkeypatch.setenv("NEWSDIFF_EMBEDDED_POLL_SECONDS", "60")
+    monkeypatch.delenv("NEWSDIFF_MONGO_URI", raising=False)
+    data_dir = tmp_path / "data"
+    store = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})
+    store.close()
+    started = time.monotonic()
+    assert stop_server(data_dir)
+    assert time.monotonic() - started < 15  # the server's own shutdown takes about 3 s
+    assert running_uri(data_dir) is None

@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -226,8 +227,8 @@ def _stop(server: subprocess.Popen) -> None:
 def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
     # Blocks while an idle server from before is still shutting down (it holds the lock).
     with _flock(data_dir / "server.lock"):
-        stop = []
-        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        stop = threading.Event()  # SIGTERM ends the wait between probes at once
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             server, port = start_server(data_dir)
         except EmbeddedServerError:
@@ -237,8 +238,9 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
         idle_since = time.monotonic()
         failed_probes = 0
         try:
-            while not stop and server.poll() is None:
-                time.sleep(poll)
+            while not stop.is_set() and server.poll() is None:
+                if stop.wait(poll):
+                    break
                 failure = _probe_write(client)
                 failed_probes = failed_probes + 1 if failure else 0
                 if failed_probes >= WEDGED_AFTER:
