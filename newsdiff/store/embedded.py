@@ -22,11 +22,11 @@ import json
 import logging
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -227,8 +227,7 @@ def _stop(server: subprocess.Popen) -> None:
 def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
     # Blocks while an idle server from before is still shutting down (it holds the lock).
     with _flock(data_dir / "server.lock"):
-        stop = threading.Event()  # SIGTERM ends the wait between probes at once
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stop = _TermWait()
         try:
             server, port = start_server(data_dir)
         except EmbeddedServerError:
@@ -238,7 +237,7 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
         idle_since = time.monotonic()
         failed_probes = 0
         try:
-            while not stop.is_set() and server.poll() is None:
+            while server.poll() is None:
                 if stop.wait(poll):
                     break
                 failure = _probe_write(client)
@@ -272,6 +271,23 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
             (data_dir / STATE_FILE).unlink(missing_ok=True)
             _stop(server)
         return 0
+
+
+class _TermWait:
+    """Waits between probes that SIGTERM ends at once. The signal may reach any thread (the
+    pymongo client's too), so the wait is on the wakeup pipe, not interrupted by the signal."""
+
+    def __init__(self) -> None:
+        self._read, write = os.pipe()
+        os.set_blocking(write, False)
+        signal.set_wakeup_fd(write)
+        signal.signal(signal.SIGTERM, lambda *_: None)  # a handler, so the fd hears of it
+
+    def wait(self, seconds: float) -> bool:
+        """True once SIGTERM arrived (now or before)."""
+        if select.select([self._read], [], [], seconds)[0]:
+            return signal.SIGTERM in os.read(self._read, 512)
+        return False
 
 
 def _write_state(data_dir: Path, port: int, server_pid: int) -> None:
