@@ -1,7 +1,7 @@
 """The result type, the not-an-article signal and the page base class (text helpers are in
 text.py, JSON-LD in jsonld.py, corrections in corrections.py).
 
-A page class wraps one parsed document (a parsel Selector over a single lxml tree) and answers one
+A page class wraps one parsed document (the root of a single lxml tree) and answers one
 small method per field. Everything here is pure: no network, no files.
 """
 
@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from lxml import etree
-from parsel import Selector
 
 from newsdiff.pages.corrections import CORRECTION_BOXES, find_corrections, is_correction
 from newsdiff.pages.jsonld import (
@@ -134,9 +133,8 @@ class ArticlePage:
     correction_patterns: ClassVar[tuple[str, ...]] = ()  # the outlet's wording of a correction
     organisations: ClassVar[frozenset[str]] = frozenset()  # author names that are not people
 
-    def __init__(self, selector: Selector, url: str) -> None:
-        self.sel = selector
-        self.root: etree._Element = selector.root
+    def __init__(self, root: etree._Element, url: str) -> None:
+        self.root = root
         self.url = url
 
     # --- shared lookups (computed once per page) ---
