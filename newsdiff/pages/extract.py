@@ -24,6 +24,7 @@ from newsdiff.pages.generic import (
     looks_like_listing,
     overlap,
     refreshes_away,
+    short,
     stub_reason,
     word_count,
 )
@@ -141,11 +142,9 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
         body, extractor = choose_body(ld_body, generic_text())
         if extractor == "trafilatura" and looks_like_listing(page, body):
             raise NotArticle("section-front")
-    elif word_count(body) < SHORT_BODY_WORDS and word_count(generic_text()) >= max(
-        SHORT_BODY_WORDS, 2 * word_count(body)
-    ):
+    elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
-    if word_count(body) < SHORT_BODY_WORDS and (reason := stub_reason(page, len(html))):
+    if short(body) and (reason := stub_reason(page, len(html))):
         raise NotArticle(reason)
     if refreshes_away(page):
         raise NotArticle("interstitial")

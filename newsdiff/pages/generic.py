@@ -49,6 +49,16 @@ def word_count(paragraphs: list[str]) -> int:
     return sum(len(_WORDS.findall(p)) for p in paragraphs)
 
 
+def short(paragraphs: list[str], words: int = 0) -> bool:
+    """Fewer than `words` (SHORT_BODY_WORDS) words: counts no further than it must."""
+    words = words or SHORT_BODY_WORDS
+    for p in paragraphs:
+        words -= len(_WORDS.findall(p))
+        if words <= 0:
+            return False
+    return True
+
+
 def overlap(a: list[str], b: list[str], n: int = 4) -> float:
     """How far two texts agree: F1 of their shared word n-grams (as multisets)."""
     first, second = _shingles(a, n), _shingles(b, n)
