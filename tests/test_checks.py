@@ -91,3 +91,35 @@ def test_raw_digest_changes_with_the_extractor(monkeypatch):
     assert checks.raw_digest(page + b" ") != before
     monkeypatch.setattr(pages, "EXTRACTOR_VERSION", pages.EXTRACTOR_VERSION + "-next")
     assert checks.raw_digest(page) != before
+
+
+def test_only_a_re_check_that_found_the_article_as_stored_skips_the_round_trip(pipeline, store):
+    """Recorder.unchanged decides on the crawl's thread; anything it cannot prove unchanged from
+    the spider's copy of the state goes to the full decision (which writes or re-reads)."""
+    from itemadapter import ItemAdapter
+
+    from newsdiff.pipelines import prepare
+    from tests.conftest import article as fetch
+
+    pipeline(0)  # the first version
+    recorder = pipeline.stage.record
+    ready = prepare(pipeline.crawler)
+    known = store.find_article([fetch().url])
+
+    def decide(minutes: float, **fields):
+        item = ready(fetch(minutes, known=known, **fields))
+        return recorder.unchanged(ItemAdapter(item))
+
+    assert decide(60) == ["checks/unchanged"]  # the same fields, fetched later
+    assert decide(60, status="unchanged", http_status=304) == ["checks/unchanged"]
+    assert decide(60, title="Council Rejects Budget") is None  # a change: a version to write
+    assert decide(60, aliases=["https://www.nytimes.com/amp/budget.html"]) is None  # new alias
+    assert decide(-60) is None  # fetched before the stored version: the full path says stale
+    assert decide(60, status="failing", reason="HTTP 500") is None  # recorded as what it is
+    assert decide(60, body=["Too short."]) is None  # a shrunken body is refused, not a check
+    # The same fields, but only the fallback extractor found them: refused like any such fetch.
+    assert decide(60, extractor="trafilatura") is None
+    before = store.articles.find_one({"_id": known["_id"]})["checks"]
+    assert not recorder.checks.due()  # the two unchanged checks wait for the batch
+    recorder.checks.flush()
+    assert store.articles.find_one({"_id": known["_id"]})["checks"] == before + 2
