@@ -67,6 +67,18 @@ def test_a_check_never_overwrites_a_later_version(store):
     assert store.record_checks([(current, check_at(40))]) == 1
 
 
+def test_a_batched_check_stores_its_values_as_they_are(store):
+    """Validators that look like update expressions, and a check that ends the schedule."""
+    state = article(store, "https://www.nytimes.com/a.html")
+    now = T0 + timedelta(minutes=5)
+    update = check_update(now, "live", None, None, {"etag": "$title", "last_modified": "$$NOW"})
+    assert store.record_checks([(state, update)]) == 1
+    after = store.articles.find_one({"_id": state["_id"]})
+    assert after["validators"] == {"etag": "$title", "last_modified": "$$NOW"}
+    assert after["last_checked"] == now and after["checks"] == 1
+    assert "next_check" not in after
+
+
 def test_a_lost_batch_leaves_its_articles_due(store, caplog):
     state = article(store, "https://www.nytimes.com/a.html")
     with socket.socket() as s:  # a port nothing listens on

@@ -134,6 +134,28 @@ def check_update(
     return update
 
 
+def guarded(update: dict[str, Any], version_count: int | None) -> list[dict[str, Any]]:
+    """check_update's $set/$inc/$unset as an update pipeline that changes the article only while
+    its version_count is still `version_count`: the guard of a {version_count: n} term in the
+    filter, which makes SecantusDB plan a compound query (1.8 ms a check instead of 1.3). Values
+    go in as $literal: a validator such as an ETag may start with "$"."""
+    same = {"$eq": [{"$ifNull": ["$version_count", None]}, version_count]}
+
+    def when(value: Any, field: str) -> dict[str, Any]:
+        return {"$cond": [same, value, f"${field}"]}
+
+    stage: dict[str, Any] = {}
+    for field, value in update.get("$set", {}).items():
+        stage[field] = when({"$literal": value}, field)
+    for field, step in update.get("$inc", {}).items():
+        stage[field] = when({"$add": [{"$ifNull": [f"${field}", 0]}, step]}, field)
+    for field in update.get("$unset", {}):
+        stage[field] = when("$$REMOVE", field)
+    if set(update) - {"$set", "$inc", "$unset"}:
+        raise ValueError(f"not a plain check update: {sorted(update)}")
+    return [{"$set": stage}]
+
+
 class Store:
     def __init__(self, uri: str, db_name: str = "newsdiff", *, timeout_ms: int = 5000):
         self.uri = uri
@@ -279,7 +301,7 @@ class Store:
             return 0
         result = self.articles.bulk_write(
             [
-                pymongo.UpdateOne({"_id": s["_id"], "version_count": s.get("version_count")}, u)
+                pymongo.UpdateOne({"_id": s["_id"]}, guarded(u, s.get("version_count")))
                 for s, u in checks
             ],
             ordered=False,
