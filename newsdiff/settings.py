@@ -130,6 +130,7 @@ HTTPCACHE_ENABLED = False  # a cache would hide the very changes we track
 COOKIES_ENABLED = False  # metered paywalls count visits by cookie
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "newsdiff.logformat.LogFormatter"  # no per-page DEBUG records below DEBUG
 CLOSESPIDER_TIMEOUT = 3 * 3600  # a stuck scheduled run must not block the next one
 
 # --- components ----------------------------------------------------------------------------
