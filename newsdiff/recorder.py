@@ -72,6 +72,8 @@ class Recorder:
             events.append("versions/stale")
             return
         status, reason = a["status"], a.get("reason")
+        if status == "ok" and self._upgraded(a, state):
+            state = self._reread(a, state, events)
         refused = versions.refusal(a, state, self.bounds) if status == "ok" else None
         if refused:
             status, reason = "failing", refused.reason
@@ -82,7 +84,7 @@ class Recorder:
         if status != "ok":
             events.append(self._check(a, state, status, reason, now))
             return
-        repaired = None
+        repaired = state if state.get("reread") else None  # the article takes today's reading
         while True:
             label = versions.label(a, state)
             if label is None:
@@ -113,6 +115,34 @@ class Recorder:
         if a["aliases"] and not set(a["aliases"]) <= set(state.get("aliases", [])):
             self.store.ensure_article(a["outlet"], state["url"], a["aliases"], now)
         return state
+
+    def _upgraded(self, a: ItemAdapter, state: ArticleState) -> bool:
+        """A fetch that differs from (or is refused against) a version an older extractor read:
+        the difference may be the extractor's, not the page's."""
+        ours = a.get("extractor_version")
+        if not ours or not state.get("version_count") or state.get("extractor_version") == ours:
+            return False
+        return bool(versions.refusal(a, state, self.bounds) or versions.label(a, state))
+
+    def _reread(self, a: ItemAdapter, state: ArticleState, events: list[str]) -> ArticleState:
+        """The state with the newest version's page read by today's extractor, so that an
+        extractor upgrade is never stored as an edit of every article it reads differently.
+        The state as it was when there is no page to read again, or it is no article now."""
+        found = self.store.latest_page(state["_id"])
+        if found is None or found[0].get("extractor_version") == a["extractor_version"]:
+            return state
+        fields = workers.reread(self.crawler, found[1], state["url"], a["outlet"])
+        if fields is None:
+            return state
+        events.append("extract/reread")
+        return state | {
+            "hashes": fields["hashes"],
+            "loose_hashes": fields["loose_hashes"],
+            "body_chars": sum(map(len, fields["body"])),
+            "extractor": fields["extractor"],
+            "extractor_version": a["extractor_version"],
+            "reread": True,
+        }
 
     @staticmethod
     def _stale(a: ItemAdapter, state: ArticleState, now: datetime) -> bool:
@@ -259,4 +289,7 @@ VERSION_FIELDS = (
     *("title", "byline", "published", "modified", "section", "body", "corrections"),
     *("hashes", "loose_hashes", "extractor", "extractor_version"),
 )
-ARTICLE_FIELDS = ("extractor", "title", "section", "published", "modified", "raw_digest")
+ARTICLE_FIELDS = (
+    *("extractor", "extractor_version", "title", "section", "published", "modified"),
+    "raw_digest",
+)

@@ -100,3 +100,22 @@ def agreement(crawler, html: bytes, url: str, outlet: str, body: list[str]) -> f
         _discard(workers, executor)
         crawler.stats.inc_value("newsdiff/extract/worker_died")
         return None
+
+
+def reread(crawler, html: bytes, url: str, outlet: str) -> dict[str, Any] | None:
+    """prepared() of a stored page, from a thread of the crawl process (a store write): in the
+    extraction worker when there is one. None when it is no longer an article or the worker
+    died."""
+    workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS")
+    try:
+        if workers <= 0 or outlet not in pages.BUILT_IN:
+            return prepared(html, None, url, outlet)
+        executor = pool(workers)
+        try:
+            return executor.submit(prepared, html, None, url, outlet).result()
+        except BrokenProcessPool:
+            _discard(workers, executor)
+            crawler.stats.inc_value("newsdiff/extract/worker_died")
+            return None
+    except pages.NotArticle:
+        return None

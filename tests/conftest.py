@@ -224,7 +224,7 @@ def article(minutes: float = 0, **fields) -> Article:
         byline=fields.pop("byline", ["Jane Doe"]),
         body=list(fields.pop("body", BODY)),
         corrections=fields.pop("corrections", []),
-        html=b"<html>raw</html>",
+        html=fields.pop("html", b"<html>raw</html>"),
         extractor=fields.pop("extractor", "nytimes"),
         **fields,
     )

@@ -56,9 +56,12 @@ STATE_FIELDS = {
     "status": 1,
     "aliases": 1,
     "extractor": 1,
+    "extractor_version": 1,
     "raw_digest": 1,
 }
 ArticleState = dict[str, Any]
+# What a check's repair brings up to date: the latest version's hashes as read now.
+REPAIRED = ("hashes", "loose_hashes", "body_chars", "extractor", "extractor_version")
 
 
 class VersionConflict(Exception):
@@ -122,8 +125,8 @@ def check_update(
         fields["validators"] = dict(validators)
     if raw_digest is not None:  # the page bytes the latest version was found in, this time
         fields["raw_digest"] = raw_digest
-    if repair:  # the article document lagged behind its versions after a crash: catch up
-        fields.update({k: repair[k] for k in ("hashes", "loose_hashes", "body_chars")})
+    if repair:  # the article document lagged behind its versions (a crash), or was re-read
+        fields.update({k: repair[k] for k in REPAIRED if k in repair})
     update: dict[str, Any] = {"$set": fields, "$inc": {"checks": 1}}
     if next_check is None:
         update["$unset"] = {"next_check": ""}
@@ -323,6 +326,17 @@ class Store:
         with contextlib.suppress(DuplicateKeyError):
             self.snapshots.insert_one(snapshot)
         return digest
+
+    def latest_page(self, article_id: ObjectId) -> tuple[dict[str, Any], bytes] | None:
+        """The newest version's extractor_version and number, with the page it was read from;
+        None when it has no stored snapshot."""
+        latest = self.versions.find_one(
+            {"article_id": article_id},
+            {"number": 1, "snapshot": 1, "extractor_version": 1},
+            sort=[("number", -1)],
+        )
+        html = self.snapshot(latest["snapshot"]) if latest and latest.get("snapshot") else None
+        return (latest, html) if html is not None else None
 
     def latest_state(self, article_id: ObjectId) -> ArticleState:
         """The article's decision state rebuilt from its newest stored version."""
