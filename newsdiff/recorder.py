@@ -152,7 +152,7 @@ class Recorder:
             "%s: fetched at %s, before the newest stored version (%s): not stored",
             a["url"],
             now.isoformat(),
-            state["last_changed"].isoformat(),
+            (state.get("latest_fetch") or state["last_changed"]).isoformat(),
         )
         return True
 

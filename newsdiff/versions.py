@@ -88,7 +88,8 @@ def oversized(fetch: Mapping[str, Any], bounds: Bounds) -> str | None:
 def stale(fetched_at: datetime, state: Mapping[str, Any]) -> bool:
     """A fetch older than the newest stored version never becomes the latest: the history is
     ordered by fetch time, and the later fetch already recorded the page's state."""
-    newest = state.get("last_changed")
+    # The newest version's fetch time; last_changed may be the earlier time an outlet announced.
+    newest = state.get("latest_fetch") or state.get("last_changed")
     return newest is not None and fetched_at < newest
 
 

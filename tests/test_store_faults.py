@@ -347,3 +347,16 @@ def test_a_fetch_neither_stored_nor_spooled_stops_the_crawl_naming_why(
     assert "could not be stored (error: " in full.stderr and "nor spooled to " in full.stderr
     longest = max(map(len, full.stderr.splitlines()))
     assert longest < 3000, f"a {longest}-character log line"
+
+
+def test_an_older_fetch_is_stale_after_an_announced_change(pipeline, store):
+    """A signalled change dates the article's last change from the outlet's announced time,
+    earlier than its fetch; a fetch between the two is still older than the newest version."""
+    pipeline()
+    announced = (T0 + timedelta(minutes=5)).isoformat()
+    pipeline(minutes=20, title="Newest Title", announced=announced)
+    assert store.articles.find_one({"url": URL})["last_changed"] == T0 + timedelta(minutes=5)
+    pipeline(minutes=11, title="Middle Title")
+    titles = [v["title"] for v in store.versions.find({}, sort=[("number", 1)])]
+    assert titles == ["Council Approves Budget", "Newest Title"]
+    assert pipeline.crawler.stats.get_value("newsdiff/versions/stale") == 1

@@ -50,6 +50,7 @@ STATE_FIELDS = {
     "loose_hashes": 1,
     "seen_hashes": 1,
     "last_changed": 1,
+    "latest_fetch": 1,
     "first_seen": 1,
     "body_chars": 1,
     "validators": 1,
@@ -356,6 +357,7 @@ class Store:
             "seen_hashes": seen,
             "body_chars": sum(map(len, latest["body"])),
             "last_changed": latest["fetched_at"],
+            "latest_fetch": latest["fetched_at"],
         }
 
     def add_version(
@@ -382,6 +384,7 @@ class Store:
             "loose_hashes": version["loose_hashes"],
             "body_chars": sum(map(len, version["body"])),
             "last_changed": changed_at or version["fetched_at"],
+            "latest_fetch": version["fetched_at"],  # versions are ordered by it (stale fetches)
             "last_checked": version["fetched_at"],
             "status": "live",
             "reason": None,
