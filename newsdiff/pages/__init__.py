@@ -107,5 +107,28 @@ def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extractio
 
 
 def extract_fetched(body: bytes, charset: str | None, url: str, outlet: str) -> Extraction:
-    """extract() of a fetched body with the charset its HTTP headers gave (see source_of)."""
-    return extract(source_of(body, charset), url, outlet)
+    """extract() of a fetched body with the charset its HTTP headers gave (see source_of).
+
+    The bytes are read as they are first: source_of's check of a UTF-8 page (a decode of the
+    whole page, 0.7 ms for a NYT page) is made only when that reading has replacement
+    characters in its text, or finds no article."""
+    if body.isascii():
+        return extract(body, url, outlet)
+    try:
+        first: Extraction | NotArticle = extract(body, url, outlet)
+    except NotArticle as exc:
+        first = exc
+    if isinstance(first, Extraction) and not _replaced(first):
+        return first
+    source = source_of(body, charset)
+    if source is not body:
+        return extract(source, url, outlet)
+    if isinstance(first, NotArticle):
+        raise first
+    return first
+
+
+def _replaced(extraction: Extraction) -> bool:
+    """Text with U+FFFD: undecodable bytes were read (or the page spells it out)."""
+    fields = [extraction.title or "", *extraction.byline, *extraction.body]
+    return any("\ufffd" in f for f in fields + extraction.corrections)
