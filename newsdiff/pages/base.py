@@ -230,7 +230,7 @@ class ArticlePage:
         """The article's headline: the first heading the page's own metadata confirms (JSON-LD
         headline, og:title, <title>), else the metadata headline without the site's name, else
         a heading in the article, else the <title>. An unconfirmed page-wide h1 (a modal's, a
-        banner's, the site's name) comes last; a visually hidden one or a link home never counts."""
+        banner's, the site's name) comes last; one that only links home never counts."""
         metadata = [
             clean(unescape(self.ld_value("headline") or "")),
             self._without_site(self.meta_value("og:title", "twitter:title")),
@@ -263,7 +263,7 @@ class ArticlePage:
         found: dict[str, _Heading] = {}
         for expr in self.title_xpaths:
             for el in xpath(expr)(self.root):
-                if _in_chrome(el) or _visually_hidden(el) or self._links_home(el):
+                if _in_chrome(el) or self._links_home(el):
                     continue
                 text = node_text(el, skip=_is_hidden).replace("\xad", "")  # soft hyphens
                 if text and text not in found:
@@ -512,18 +512,10 @@ _IN_BANNER = etree.XPath(
     "boolean(ancestor-or-self::*[self::header or @role='banner']"
     "[not(ancestor-or-self::article or ancestor-or-self::main or ancestor::section)])"
 )
-_HIDDEN_CLASS = re.compile(
-    r"\b(sr-only|visually-?hidden|screen-reader-text|hide-accessible|aural|element-invisible)\b"
-)
-
-
-def _visually_hidden(el: etree._Element) -> bool:
-    """A heading for screen readers only ("Navigation", the site's name): never the headline."""
-    return bool(_HIDDEN_CLASS.search(el.get("class") or "")) or el.get("hidden") is not None
 
 
 def _in_chrome(el: etree._Element) -> bool:
-    """In the site's header, navigation, footer, a sidebar or a modal (not in the article)."""
+    """In the site's navigation, footer, a sidebar or a modal (not in the article)."""
     return bool(_CHROME(el))
 
 
