@@ -705,3 +705,37 @@ def test_soft_hyphens_and_ruby_annotations_are_not_part_of_the_title():
     heading = "<h1>Coun\xadcil Votes to <ruby>Re<rt>ri</rt></ruby>build the Bridge</h1>"
     html = titled_page(heading=f"<article>{heading}</article>", title="Ex")
     assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© Jane Doe/Example Images",
+        "Photo: Jane Doe",
+        "The mayor at the council meeting on Monday. © AFP / JANE DOE",
+        "The mayor at the council meeting (Foto: Jane Doe/Reuters).",
+        "Read more: Council approves the new budget",
+        "Lesen Sie auch:",
+        "Kontakt:",
+        "Anzeige, enthält Affiliate Links",
+        "Never miss the latest news by signing up to our newsletter today!",
+        "Get our Daily Edition by email and never miss our top stories. Free Sign Up",
+    ],
+)
+def test_credits_read_more_labels_and_sign_up_prompts_are_not_part_of_a_generic_body(line):
+    body = [*STORY[:4], line, *STORY[4:]]
+    found = extract(article_page(body=body), "https://e.org/a").body
+    assert found == STORY
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Weitere Informationen zur Tat liegen der Polizei nicht vor.",  # a sentence, not a lead-in
+        "Readers who subscribe pay for the reporting, the council said in its letter to them.",
+        "The photographer said the image, taken in 1972, changed how the town saw the bridge.",
+    ],
+)
+def test_sentences_like_boilerplate_stay_in_a_generic_body(line):
+    body = [*STORY[:4], line, *STORY[4:]]
+    assert extract(article_page(body=body), "https://e.org/a").body == body
