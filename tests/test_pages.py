@@ -660,6 +660,7 @@ def test_a_headings_kicker_or_date_piece_is_not_part_of_the_title(head, heading)
     [
         (f"{HEADLINE} - examplenews", "https://www.examplenews.org/a", ""),
         (f"{HEADLINE} - MyExample Forum", "https://forum.myexample.org/a", ""),
+        (f"{HEADLINE} - Example News", "https://www.example-news.org/a", ""),
         (
             f"Daily Example » Blog Archive » {HEADLINE}",
             "https://e.org/2024/03/bridge",
@@ -672,7 +673,7 @@ def test_a_headings_kicker_or_date_piece_is_not_part_of_the_title(head, heading)
         ),
         (f"08.11.2021 | {HEADLINE}", "https://e.org/a", ""),
     ],
-    ids=["host-name", "host-word", "blog-archive", "home-link", "date"],
+    ids=["host-name", "host-word", "hyphenated-host", "blog-archive", "home-link", "date"],
 )
 def test_the_sites_name_or_a_date_at_either_end_of_the_title_is_dropped(title, url, before):
     html = titled_page(before=before, title=title)
@@ -683,6 +684,12 @@ def test_a_heading_that_only_links_to_the_front_page_is_the_sites_name_not_the_t
     site = "Bridge Watch: Council Votes to Rebuild Bridges"
     before = f"<div><h1><a href='/?lang=en'>{site}</a></h1></div>"
     html = titled_page(before=before, title=f"{HEADLINE} » Bridge Watch")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_a_one_word_section_heading_is_not_confirmed_by_a_title_it_begins():
+    before = f"<div><h1>Notices</h1></div><div><h1>{HEADLINE}</h1></div>"
+    html = titled_page(before=before, title=f"Notices - {HEADLINE}")
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 

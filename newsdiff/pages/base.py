@@ -301,11 +301,11 @@ class ArticlePage:
     @cached_property
     def _host_labels(self) -> set[str]:
         """The page's host name as a site would spell its name: "anarc.at" -> "anarcat",
-        "anarc"; "foren.myoos.de" -> "myoos", "forenmyoosde", ... (labels of 4 letters or more)."""
+        "anarc"; "foren.my-oos.de" -> "myoos", "forenmyoosde", ... (labels of 4 letters or more)."""
         host = urlsplit(self.url).hostname or ""
         if host == "web.archive.org":  # an archived page: the site is in the path
             host = urlsplit(urlsplit(self.url).path.split("/", 3)[-1]).hostname or host
-        labels = host.removeprefix("www.").split(".")
+        labels = host.removeprefix("www.").replace("-", "").split(".")
         found = {"".join(labels), "".join(labels[:-1]), *labels[:-1]}
         return {label for label in found if len(label) >= 4}
 
@@ -535,7 +535,8 @@ def _same_headline(heading: str, name: str) -> bool:
     shared = len(a & b)
     if shared < 0.6 * min(len(a), len(b)) or shared < min(len(a), len(b), 2):
         return False
-    return 2 * shared >= len(b) or _key(heading) == _key(_TITLE_SEPARATOR.split(name)[0])
+    first = _TITLE_SEPARATOR.split(name)[0]  # "Headline - a long subtitle", not a one-word label
+    return 2 * shared >= len(b) or (len(a) >= 2 and _key(heading) == _key(first))
 
 
 def _is_hidden(el: etree._Element) -> bool:
