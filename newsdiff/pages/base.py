@@ -281,7 +281,8 @@ class ArticlePage:
     def _is_home(self, href: str | None) -> bool:
         """Whether a link goes to this site's front page."""
         link = urlsplit(urljoin(self.url, href or ""))
-        if link.netloc != urlsplit(self.url).netloc or link.fragment:
+        # "/?lang=en" is the front page in a language, "/?p=3289" a post
+        if link.netloc != urlsplit(self.url).netloc or link.fragment or _DIGIT.search(link.query):
             return False
         return link.path.strip("/") in ("", "index.html", "index.php")
 
@@ -325,8 +326,11 @@ class ArticlePage:
     def _home_names(self) -> list[str]:
         """Keys of what the links to the front page say (text, title, logo's alt text)."""
         names = []
-        for a in _HOME_LINKS(self.root):
-            if self._is_home(a.get("href")):
+        for a in self.root.iter("a"):
+            href = a.get("href")
+            if href is None or not _HOME_HREF.match(href) or not self._is_home(href):
+                continue  # the pattern first: a page may hold thousands of links
+            if next(a.iterancestors("article", "main"), None) is None:
                 alts = " ".join(img.get("alt") or "" for img in a.iter("img"))
                 names.append(_key(f"{node_text(a)} {a.get('title') or ''} {alts}"))
         return names
@@ -464,7 +468,11 @@ _ARCHIVE_SEGMENT = re.compile(r"blog ?archiv(e)?")  # WordPress: "Site » Blog A
 _DATE_SEGMENT = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\. \w+ \d{4}")
 
 
-_HOME_LINKS = etree.XPath("//body//a[@href][not(ancestor::article or ancestor::main)]")
+_DIGIT = re.compile(r"\d")
+# An address that may be a front page: no path beyond "/" or an index page.
+_HOME_HREF = re.compile(
+    r"\s*(https?:)?(//[^/?#]*)?\.?/?(index\.(html?|php))?(\?[^\d#]*)?\s*(#.*)?$", re.I
+)
 
 
 class _Heading(NamedTuple):
