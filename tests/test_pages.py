@@ -687,6 +687,12 @@ def test_a_heading_that_only_links_to_the_front_page_is_the_sites_name_not_the_t
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 
+def test_a_heading_linking_to_its_own_post_by_query_is_not_a_link_home():
+    before = f"<div><h1><a href='/?p=3289'>{HEADLINE}</a></h1></div>"  # an old blog's permalink
+    html = titled_page(before=before, title=f"{HEADLINE} - Example Gazette")
+    assert extract(html, "https://e.org/?p=3289").title == HEADLINE
+
+
 def test_a_one_word_section_heading_is_not_confirmed_by_a_title_it_begins():
     before = f"<div><h1>Notices</h1></div><div><h1>{HEADLINE}</h1></div>"
     html = titled_page(before=before, title=f"Notices - {HEADLINE}")
