@@ -714,6 +714,13 @@ def test_the_articles_own_heading_comes_before_metadata_that_does_not_name_it():
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 
+def test_html_entities_in_a_json_ld_headline_are_decoded():
+    ld = {"@type": "NewsArticle", "headline": "Council Votes &#8211; Rebuild the Bridge"}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    html = titled_page(head, title="Ex")
+    assert extract(html, "https://e.org/a").title == "Council Votes \u2013 Rebuild the Bridge"
+
+
 def test_soft_hyphens_and_ruby_annotations_are_not_part_of_the_title():
     heading = "<h1>Coun\xadcil Votes to <ruby>Re<rt>ri</rt></ruby>build the Bridge</h1>"
     html = titled_page(heading=f"<article>{heading}</article>", title="Ex")

@@ -228,9 +228,10 @@ class ArticlePage:
 
     def title(self) -> str | None:
         """The article's headline: the first heading the page's own metadata confirms (JSON-LD
-        headline, og:title, <title>), else the metadata headline without the site's name, else
-        a heading in the article, else the <title>. An unconfirmed page-wide h1 (a modal's, a
-        banner's, the site's name) comes last; one that only links home never counts."""
+        headline, og:title, <title>; without a kicker or date the heading sets apart), else a
+        heading in the article, else the metadata headline without the site's name, else the
+        <title>. An unconfirmed page-wide h1 (a modal's, a banner's, the site's name) comes last;
+        one that only links home never counts."""
         metadata = [
             clean(unescape(self.ld_value("headline") or "")),
             self._without_site(self.meta_value("og:title", "twitter:title")),
@@ -289,7 +290,7 @@ class ArticlePage:
     @cached_property
     def _site_names(self) -> set[str]:
         """Keys of the names the site gives itself: og:site_name, application-name, the JSON-LD
-        publisher and WebSite names, the host name (without www. and the top-level domain)."""
+        publisher, WebSite and Organization names."""
         names = [self.meta_value("og:site_name"), self.meta_value("application-name")]
         for obj in self.jsonld:
             if "WebSite" in ld_types(obj) or "Organization" in ld_types(obj):
