@@ -5,11 +5,13 @@
     DIR/html/<id>.html.gz + DIR/expected.json       the devset (../shared/corpus/devset):
         {"<id>": {"url", "with": [...], "without": [...]}}
 
-    python benchmarks/extraction.py DIR [--outlet NAME|auto] [--verbose]
+    python benchmarks/extraction.py DIR [--outlet NAME|auto] [--verbose] [--misses]
 
 Scores newsdiff's extraction (by default the generic path, as for an outlet without rules;
 --outlet NAME uses that outlet's page rules, --outlet auto the outlet guessed from each page's
 URL) and, in the same run, trafilatura alone: with its defaults and with favor_precision.
+--misses lists, page by page, what newsdiff got wrong: a title other than the annotators', the
+`with` snippets it missed and the `without` snippets it kept (the devset layout).
 
 Scoring of ground-truth.json, as in the public benchmark: the body and the ground truth are
 lower-cased word tokens; a page's precision and recall count the shared 4-token shingles (as
@@ -68,6 +70,7 @@ class Score:
     pages: dict[str, tuple[float, float]]  # id -> (precision, recall), or (tp, fn + fp) counts
     lost: dict[str, str]  # id -> why no body was found
     titles: tuple[int, int] = (0, 0)  # (right, pages with an expected title)
+    misses: dict[str, list[str]] = field(default_factory=dict)  # id -> what it got wrong
 
     def line(self) -> str:
         return (
@@ -161,6 +164,7 @@ def evaluate(corpus: list[Page], extractor: Callable) -> Score:
     times = []
     tp = fn = fp = 0
     titles_right = titles = 0
+    misses: dict[str, list[str]] = {}
     for page in corpus:
         start = time.perf_counter()
         title = None
@@ -171,17 +175,25 @@ def evaluate(corpus: list[Page], extractor: Callable) -> Score:
         times.append((time.perf_counter() - start) * 1000)
         if isinstance(text, tuple):
             text, title = text
+        wrong = []
         if page.title:
             titles += 1
             titles_right += same_title(page.title, title)
+            if not same_title(page.title, title):
+                wrong.append(f"title {title!r}, expected {page.title!r}")
         if not text.strip():
             lost.setdefault(page.id, "empty")
         if page.body is None:
             t, n, p = snippet_counts(page, text)
             tp, fn, fp = tp + t, fn + n, fp + p
             scores[page.id] = (t, n + p)
+            flat = " ".join(text.split())
+            wrong += [f"missed {s!r}" for s in page.with_ if " ".join(s.split()) not in flat]
+            wrong += [f"kept {s!r}" for s in page.without if flat and " ".join(s.split()) in flat]
         else:
             scores[page.id] = page_score(page.body, text)
+        if wrong:
+            misses[page.id] = wrong
     if corpus and corpus[0].body is None:
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
@@ -190,7 +202,7 @@ def evaluate(corpus: list[Page], extractor: Callable) -> Score:
         recall = statistics.fmean(r for _, r in scores.values()) if scores else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     median = statistics.median(times) if times else 0.0
-    return Score(precision, recall, f1, median, scores, lost, (titles_right, titles))
+    return Score(precision, recall, f1, median, scores, lost, (titles_right, titles), misses)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         help="use this outlet's page rules (auto: the outlet of each page's URL)",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="print each page's scores")
+    parser.add_argument(
+        "--misses", action="store_true", help="print each page's wrong title and snippets"
+    )
     args = parser.parse_args(argv)
     if args.outlet and args.outlet != "auto" and args.outlet not in pages.PAGES:
         import newsdiff.spiders.generic  # noqa: F401, PLC0415 - registers declarative outlets
@@ -220,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         for page_id in ours.pages:
             (p, r), (bp, br) = ours.pages[page_id], baseline.pages[page_id]
             print(f"{page_id[:50]:50} {p:6.3f}/{r:6.3f}  {bp:7.3f}/{br:6.3f}")
+    if args.misses:
+        for page_id, wrong in ours.misses.items():
+            print(f"{page_id}: " + "; ".join(wrong))
     for page_id, reason in sorted(ours.lost.items()):
         print(f"lost: {page_id} ({reason}) {next(p.url for p in corpus if p.id == page_id)}")
     print(f"{len(corpus)} pages")

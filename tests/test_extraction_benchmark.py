@@ -102,6 +102,9 @@ def test_devset_layout_is_scored_by_snippets_and_lost_pages_are_listed(tmp_path)
     score = bench.evaluate(corpus, bench.newsdiff_extractor(None))
     assert score.lost == {ids[2]: "empty"}
     assert 0 < score.recall < 1 and score.pages[ids[2]][0] == 0  # its snippets are misses
+    assert score.misses[ids[2]][-len(truth[ids[2]]["with"]) :] == [
+        f"missed {s!r}" for s in truth[ids[2]]["with"]
+    ]
     page = corpus[0]
     assert bench.snippet_counts(page, "\n".join(page.with_ + page.without[:1])) == (
         len(page.with_),

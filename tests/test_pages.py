@@ -619,3 +619,143 @@ def test_agreement_of_a_body_with_the_generic_extractor():
     assert agreement(html, "https://e.org/a", STORY * 2) >= 0.95
     assert agreement(html, "https://e.org/a", STORY[:2]) < 0.5  # rules that kept a fragment
     assert agreement(html, "https://e.org/a", ["Something else entirely, about a cat."]) == 0
+
+
+HEADLINE = "Council Votes to Rebuild the Bridge"
+
+
+def titled_page(head: str = "", heading: str = "", before: str = "", title: str = "") -> str:
+    """article_page with its own <title> and <h1> (none when heading is empty)."""
+    html = article_page(head).replace(f"<h1>{HEADLINE}</h1>", heading)
+    html = html.replace("<body>", f"<body>{before}")
+    return html.replace("<title>Council Votes - Daily Example</title>", f"<title>{title}</title>")
+
+
+@pytest.mark.parametrize(
+    ("head", "heading"),
+    [
+        (
+            f'<meta property="og:title" content="Transport – {HEADLINE}">',
+            f'<h1><span class="overline">Transport</span>{HEADLINE}</h1>',
+        ),
+        (
+            f'<meta property="og:title" content="{HEADLINE} - Daily Example">',
+            f'<h1><span><time datetime="2022-02-01">1. Februar 2022</time></span>'
+            f"<span>{HEADLINE}</span></h1>",
+        ),
+        (
+            f'<meta property="og:title" content="{HEADLINE}">',
+            f"<h1>{HEADLINE}<br><small>02.02.2022 • Politics, Transport</small></h1>",
+        ),
+    ],
+    ids=["kicker-element", "date-element", "date-after"],
+)
+def test_a_headings_kicker_or_date_piece_is_not_part_of_the_title(head, heading):
+    html = titled_page(head, heading, title="Daily Example")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "before"),
+    [
+        (f"{HEADLINE} - examplenews", "https://www.examplenews.org/a", ""),
+        (f"{HEADLINE} - MyExample Forum", "https://forum.myexample.org/a", ""),
+        (f"{HEADLINE} - Example News", "https://www.example-news.org/a", ""),
+        (
+            f"Daily Example » Blog Archive » {HEADLINE}",
+            "https://e.org/2024/03/bridge",
+            "<div id='top'><h1><a href='https://e.org/'>Daily Example</a></h1></div>",
+        ),
+        (
+            f"{HEADLINE} - Example Foundation",
+            "https://e.org/a",
+            "<div><a href='/'><img alt='Example Foundation: to the front page'></a></div>",
+        ),
+        (f"08.11.2021 | {HEADLINE}", "https://e.org/a", ""),
+    ],
+    ids=["host-name", "host-word", "hyphenated-host", "blog-archive", "home-link", "date"],
+)
+def test_the_sites_name_or_a_date_at_either_end_of_the_title_is_dropped(title, url, before):
+    html = titled_page(before=before, title=title)
+    assert extract(html, url).title == HEADLINE
+
+
+def test_a_heading_that_only_links_to_the_front_page_is_the_sites_name_not_the_title():
+    site = "Bridge Watch: Council Votes to Rebuild Bridges"
+    before = f"<div><h1><a href='/?lang=en'>{site}</a></h1></div>"
+    html = titled_page(before=before, title=f"{HEADLINE} » Bridge Watch")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_a_heading_linking_to_its_own_post_by_query_is_not_a_link_home():
+    before = f"<div><h1><a href='/?p=3289'>{HEADLINE}</a></h1></div>"  # an old blog's permalink
+    html = titled_page(before=before, title=f"{HEADLINE} - Example Gazette")
+    assert extract(html, "https://e.org/?p=3289").title == HEADLINE
+
+
+def test_a_one_word_section_heading_is_not_confirmed_by_a_title_it_begins():
+    before = f"<div><h1>Notices</h1></div><div><h1>{HEADLINE}</h1></div>"
+    html = titled_page(before=before, title=f"Notices - {HEADLINE}")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_a_heading_in_the_pages_header_is_the_title_when_the_metadata_names_it():
+    # A <header> holding the headline, outside any <article>, and one inside <main>.
+    html = titled_page(before=f"<header><h1>{HEADLINE}</h1></header>", title=f"{HEADLINE} | Ex")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+    before = f"<main><header><h1>{HEADLINE}</h1></header></main>"
+    html = titled_page(before=before, title=f"{HEADLINE} - Example Gazette")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_the_articles_own_heading_comes_before_metadata_that_does_not_name_it():
+    head = '<meta property="og:title" content="Why the bridge matters to you | Example">'
+    html = article_page(head)
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_html_entities_in_a_json_ld_headline_are_decoded():
+    ld = {"@type": "NewsArticle", "headline": "Council Votes &#8211; Rebuild the Bridge"}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    html = titled_page(head, title="Ex")
+    assert extract(html, "https://e.org/a").title == "Council Votes \u2013 Rebuild the Bridge"
+
+
+def test_soft_hyphens_and_ruby_annotations_are_not_part_of_the_title():
+    heading = "<h1>Coun\xadcil Votes to <ruby>Re<rt>ri</rt></ruby>build the Bridge</h1>"
+    html = titled_page(heading=f"<article>{heading}</article>", title="Ex")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© Jane Doe/Example Images",
+        "Photo: Jane Doe",
+        "The mayor at the council meeting on Monday. © AFP / JANE DOE",
+        "The mayor at the council meeting (Foto: Jane Doe/Reuters).",
+        "Read more: Council approves the new budget",
+        "Lesen Sie auch:",
+        "Kontakt:",
+        "Anzeige, enthält Affiliate Links",
+        "Never miss the latest news by signing up to our newsletter today!",
+        "Get our Daily Edition by email and never miss our top stories. Free Sign Up",
+    ],
+)
+def test_credits_read_more_labels_and_sign_up_prompts_are_not_part_of_a_generic_body(line):
+    body = [*STORY[:4], line, *STORY[4:]]
+    found = extract(article_page(body=body), "https://e.org/a").body
+    assert found == STORY
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Weitere Informationen zur Tat liegen der Polizei nicht vor.",  # a sentence, not a lead-in
+        "Readers who subscribe pay for the reporting, the council said in its letter to them.",
+        "The photographer said the image, taken in 1972, changed how the town saw the bridge.",
+    ],
+)
+def test_sentences_like_boilerplate_stay_in_a_generic_body(line):
+    body = [*STORY[:4], line, *STORY[4:]]
+    assert extract(article_page(body=body), "https://e.org/a").body == body

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, not outlet rules
-EXTRACTOR_VERSION = "2"  # 2: bodies and titles chosen by evidence (2026-11)
+EXTRACTOR_VERSION = "3"  # 2: bodies and titles chosen by evidence; 3: titles without kickers
+# and site names, generic bodies without credits and prompts (2026-11)
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,

@@ -11,7 +11,9 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from html import unescape
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -226,48 +228,132 @@ class ArticlePage:
 
     def title(self) -> str | None:
         """The article's headline: the first heading the page's own metadata confirms (JSON-LD
-        headline, og:title, <title>), else the metadata headline without the site's name, else
-        a heading in the article, else the <title>. An unconfirmed page-wide h1 (a modal's, a
-        banner's, the site's name) comes last."""
+        headline, og:title, <title>; without a kicker or date the heading sets apart), else a
+        heading in the article, else the metadata headline without the site's name, else the
+        <title>. An unconfirmed page-wide h1 (a modal's, a banner's, the site's name) comes last;
+        one that only links home never counts."""
         metadata = [
-            clean(self.ld_value("headline")),
+            clean(unescape(self.ld_value("headline") or "")),
             self._without_site(self.meta_value("og:title", "twitter:title")),
         ]
         page_title = self._without_site(self.first_text(["//head/title", "//title"]))
         named = [t for t in (*metadata, page_title) if t]
         headings = self._headings()
-        for heading, _ in headings:
+        for heading in headings:
+            if part := _headline_part(heading.parts, named):
+                return part  # "<span>Kicker</span> Headline", a metadata "Kicker - Headline"
+            if heading.banner:  # the site header's heading: a headline only if named as it is
+                if any(_key(heading.text) == _key(name) for name in named):
+                    return heading.text
+                continue
             for name in named:
-                if _same_headline(heading, name):
+                if _same_headline(heading.text, name):
                     # "Kicker Headline" on the page, "Headline" in the metadata
-                    return name if heading.endswith(name) and len(name.split()) >= 3 else heading
-        in_article = [heading for heading, placed in headings if placed]
-        fallbacks = [*metadata, *in_article[:1], page_title, *(h for h, _ in headings[:1])]
+                    if heading.text.endswith(name) and len(name.split()) >= 3:
+                        return name
+                    return heading.text
+        in_article = [h.text for h in headings if h.placed]
+        page_wide = [h.text for h in headings if not h.banner]
+        fallbacks = [*in_article[:1], *metadata, page_title, *page_wide[:1]]
         return next((t for t in fallbacks if t), None)
 
-    def _headings(self) -> list[tuple[str, bool]]:
-        """(text, placed) of the elements title_xpaths select, in order, outside page chrome and
-        modals; placed when an outlet rule or the <article> element put it there."""
-        found: dict[str, bool] = {}
+    def _headings(self) -> list[_Heading]:
+        """The elements title_xpaths select, in order, outside navigation, footers, sidebars and
+        modals; placed when an outlet rule or the <article> element put it there, banner when it
+        is in a page-wide <header> (a headline only if the metadata confirms it)."""
+        found: dict[str, _Heading] = {}
         for expr in self.title_xpaths:
             for el in xpath(expr)(self.root):
-                if not _in_chrome(el) and (text := node_text(el, skip=_is_hidden)):
-                    found.setdefault(text, expr != "//h1")
-        return list(found.items())[:10]
+                if _in_chrome(el) or self._links_home(el):
+                    continue
+                text = node_text(el, skip=_is_hidden).replace("\xad", "")  # soft hyphens
+                if text and text not in found:
+                    parts = [p for p in map(clean, _top_level_texts(el)) if p]
+                    found[text] = _Heading(text, expr != "//h1", _IN_BANNER(el), parts)
+        return list(found.values())[:10]
+
+    def _links_home(self, heading: etree._Element) -> bool:
+        """A heading that is nothing but a link to the site's front page: the site's name."""
+        links = list(heading.iter("a"))
+        if len(links) != 1 or clean(node_text(links[0])) != node_text(heading):
+            return False
+        return self._is_home(links[0].get("href"))
+
+    def _is_home(self, href: str | None) -> bool:
+        """Whether a link goes to this site's front page."""
+        link = urlsplit(urljoin(self.url, href or ""))
+        # "/?lang=en" is the front page in a language, "/?p=3289" a post
+        if link.netloc != urlsplit(self.url).netloc or link.fragment or _DIGIT.search(link.query):
+            return False
+        return link.path.strip("/") in ("", "index.html", "index.php")
+
+    @cached_property
+    def _site_names(self) -> set[str]:
+        """Keys of the names the site gives itself: og:site_name, application-name, the JSON-LD
+        publisher, WebSite and Organization names."""
+        names = [self.meta_value("og:site_name"), self.meta_value("application-name")]
+        for obj in self.jsonld:
+            if "WebSite" in ld_types(obj) or "Organization" in ld_types(obj):
+                names.append(obj.get("name"))
+        publisher = self.ld_value("publisher")
+        if isinstance(publisher, dict):
+            names.append(publisher.get("name"))
+        return {_key(n) for n in names if isinstance(n, str) and _key(n)}
+
+    @cached_property
+    def _host_labels(self) -> set[str]:
+        """The page's host name as a site would spell its name: "anarc.at" -> "anarcat",
+        "anarc"; "foren.my-oos.de" -> "myoos", "forenmyoosde", ... (labels of 4 letters or more)."""
+        host = urlsplit(self.url).hostname or ""
+        if host == "web.archive.org":  # an archived page: the site is in the path
+            host = urlsplit(urlsplit(self.url).path.split("/", 3)[-1]).hostname or host
+        labels = host.removeprefix("www.").replace("-", "").split(".")
+        found = {"".join(labels), "".join(labels[:-1]), *labels[:-1]}
+        return {label for label in found if len(label) >= 4}
+
+    def _is_site_segment(self, segment: str) -> bool:
+        """A segment of a title that names the site, not the story (or is only a date)."""
+        key = _key(segment)
+        if not key or key in self._site_names or _ARCHIVE_SEGMENT.fullmatch(key):
+            return True
+        if _DATE_SEGMENT.fullmatch(segment):
+            return True
+        squeezed, first = key.replace(" ", ""), key.split()[0]
+        if any(label in (squeezed, first) for label in self._host_labels):
+            return True
+        return len(key) >= 4 and any(key in home for home in self._home_names)
+
+    @cached_property
+    def _home_names(self) -> list[str]:
+        """Keys of what the links to the front page say (text, title, logo's alt text)."""
+        names = []
+        for a in self.root.iter("a"):
+            href = a.get("href")
+            if href is None or not _HOME_HREF.match(href) or not self._is_home(href):
+                continue  # the pattern first: a page may hold thousands of links
+            if next(a.iterancestors("article", "main"), None) is None:
+                alts = " ".join(img.get("alt") or "" for img in a.iter("img"))
+                names.append(_key(f"{node_text(a)} {a.get('title') or ''} {alts}"))
+        return names
 
     def _without_site(self, title: str | None) -> str | None:
-        """A metadata title without the outlet's suffix or the site's name beside it."""
+        """A metadata title without the outlet's suffix, the site's name or a date at either end
+        ("Site » Blog Archive » Headline", "Headline - example.com", "01.02.2022 | Headline")."""
         title = clean(title)
         for suffix in self.site_suffixes:
             if title.endswith(suffix):
                 return title[: -len(suffix)].rstrip()
-        site = clean(self.meta_value("og:site_name", "application-name")).casefold()
-        parts = _TITLE_SEPARATOR.split(title)
-        if len(parts) > 1 and site:
-            kept = [p for p in parts if p.casefold() != site]
-            if kept and len(kept) < len(parts):
-                return " - ".join(kept) if len(kept) > 1 else kept[0]
-        if len(parts) > 1 and " | " in title:  # "Headline | Site" is the common shape
+        pieces = _TITLE_SEPARATOR.split(title)  # segment, separator, segment, ...
+        segments = pieces[::2]
+        if len(segments) > 1:
+            first, last = 0, len(segments)
+            while last - first > 1 and self._is_site_segment(segments[last - 1]):
+                last -= 1
+            while last - first > 1 and self._is_site_segment(segments[first]):
+                first += 1
+            if (first, last) != (0, len(segments)):
+                return "".join(pieces[2 * first : 2 * last - 1])
+        if len(segments) > 1 and " | " in title:  # "Headline | Site" is the common shape
             head, _, tail = title.rpartition(" | ")
             if len(tail.split()) <= 5:
                 return head
@@ -378,17 +464,67 @@ _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", 
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
 
 
-_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»]\s+")
+_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»]\s+|\s*\|\s*)")  # kept by split()
+_ARCHIVE_SEGMENT = re.compile(r"blog ?archiv(e)?")  # WordPress: "Site » Blog Archive » Headline"
+_DATE_SEGMENT = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\. \w+ \d{4}")
+
+
+_DIGIT = re.compile(r"\d")
+# An address that may be a front page: no path beyond "/" or an index page.
+_HOME_HREF = re.compile(
+    r"\s*(https?:)?(//[^/?#]*)?\.?/?(index\.(html?|php))?(\?[^\d#]*)?\s*(#.*)?$", re.I
+)
+
+
+class _Heading(NamedTuple):
+    text: str
+    placed: bool  # put there by an outlet rule or the <article> element
+    banner: bool  # in the page-wide <header>
+    parts: list[str]  # the texts of its top-level pieces ("<span>Kicker</span> Headline")
+
+
+def _key(text: str | None) -> str:
+    """A title compared without case, punctuation or soft hyphens."""
+    return " ".join(_HEADLINE_WORD.findall((text or "").replace("\xad", "").casefold()))
+
+
+def _top_level_texts(el: etree._Element) -> list[str]:
+    """el's own text and the text of each child element with its tail, in order."""
+    texts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and not _is_hidden(child):
+            texts.append(node_text(child))
+        texts.append(child.tail or "")
+    return [text.replace("\xad", "") for text in texts]
+
+
+def _headline_part(parts: list[str], names: list[str]) -> str | None:
+    """The piece of a heading that a metadata title gives as one of its segments: the headline
+    beside a kicker or a date."""
+    if len(parts) < 2:
+        return None
+    segments = {_key(s) for name in names for s in _TITLE_SEPARATOR.split(name)[::2]}
+    segments |= {_key(name) for name in names}
+    found = [p for p in parts if _key(p) in segments and len(_key(p).split()) >= 2]
+    # a kicker comes first: the last piece named, if it is not a mere label
+    return found[-1] if found and 3 * len(found[-1]) >= len(" ".join(parts)) else None
+
+
 _CHROME = etree.XPath(
-    "boolean(ancestor-or-self::*[self::header or self::nav or self::footer or self::aside"
-    " or self::dialog or @role='dialog' or @aria-modal='true' or @role='banner'"
+    "boolean(ancestor-or-self::*[self::nav or self::footer or self::aside"
+    " or self::dialog or @role='dialog' or @aria-modal='true'"
     " or contains(@class, 'modal') or contains(@id, 'modal')][not(self::body or self::html)]"
     "[not(ancestor-or-self::article)])"
+)
+# The site's header: a <header> not inside the main content or an article (which have their own).
+_IN_BANNER = etree.XPath(
+    "boolean(ancestor-or-self::*[self::header or @role='banner']"
+    "[not(ancestor-or-self::article or ancestor-or-self::main or ancestor::section)])"
 )
 
 
 def _in_chrome(el: etree._Element) -> bool:
-    """In the site's header, navigation, footer, a sidebar or a modal (not in the article)."""
+    """In the site's navigation, footer, a sidebar or a modal (not in the article)."""
     return bool(_CHROME(el))
 
 
@@ -400,11 +536,16 @@ _HEADLINE_WORD = re.compile(r"\w+")
 
 
 def _same_headline(heading: str, name: str) -> bool:
-    """Whether a heading and a metadata title name the same story (most words shared)."""
+    """Whether a heading and a metadata title name the same story: most words shared, and half
+    the title's words or the title's first segment (not a site's name, one segment of a title)."""
     a, b = _headline_words(heading), _headline_words(name)
     if not a or not b:
         return False
-    return len(a & b) >= 0.6 * min(len(a), len(b)) and len(a & b) >= min(len(a), len(b), 2)
+    shared = len(a & b)
+    if shared < 0.6 * min(len(a), len(b)) or shared < min(len(a), len(b), 2):
+        return False
+    first = _TITLE_SEPARATOR.split(name)[0]  # "Headline - a long subtitle", not a one-word label
+    return 2 * shared >= len(b) or (len(a) >= 2 and _key(heading) == _key(first))
 
 
 def _is_hidden(el: etree._Element) -> bool:

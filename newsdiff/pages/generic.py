@@ -75,7 +75,53 @@ def _shingles(paragraphs: list[str], n: int) -> Counter:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    return [p for line in text.splitlines() if not is_junk(p := clean(line))]
+    return [p for line in text.splitlines() if not is_junk(p := clean(line)) and not boilerplate(p)]
+
+
+# A generic extractor keeps what sits among the paragraphs; these short lines are not the story:
+# a photo credit or a caption ending in one, a "read more" lead-in or a label left without its
+# list, an advertising label, a newsletter or sign-up prompt.
+_CREDIT_START = re.compile(
+    r"^(©|\(c\)\s|copyright\b|(fotos?|photos?|bild|bilder|titelbild|credits?|crédit|crédito"
+    r"|image|imagen)\s?:)",
+    re.I,
+)
+_CREDIT_END = re.compile(
+    r"(©[^©]{1,60}|\((fotos?|photo|bild|credit|crédit|crédito|image|imagen)\s?:[^()]{1,80}\)\.?)$",
+    re.I,
+)
+_READ_MORE = re.compile(
+    r"^(weitere (informationen|infos|themen|artikel|beiträge|nachrichten)|mehr (zum thema|themen"
+    r"|dazu|zu diesem thema)|lesen sie (auch|mehr|hier)|auch interessant|das könnte sie auch"
+    r"|zum weiterlesen|schon gelesen|top-themen|related( articles| stories| posts)?\b"
+    r"|read (more|also)\b|more (on this|from|stories)\b|see also|further reading"
+    r"|you (may|might) also like|(à )?lire aussi|le puede interesar|lee también|más sobre"
+    r"|leia também|leggi anche)",
+    re.I,
+)
+_LABEL = re.compile(r"(quellen(angaben)?|sources?|kontakt|contact|zusatzinformationen)\s*:?", re.I)
+_AD_LABEL = re.compile(
+    r"^(anzeige|werbung|advertisement|sponsored|publicidad|publicité)\s*[,:|*–-]", re.I
+)
+_SIGN_UP = re.compile(
+    r"sign(ing)? ?up|anmelden|\babonnier|\bsubscri|inscri|suscri|registrier", re.I
+)
+_SIGN_UP_FOR = re.compile(r"newsletter|e-?mail|inbox|\bfree\b|kostenlos|gratis|sign up here", re.I)
+
+
+def boilerplate(paragraph: str) -> bool:
+    """A photo credit, a "read more" lead-in (not a sentence), a lone label, an advertising label
+    or a newsletter or e-mail sign-up prompt."""
+    words = len(paragraph.split())
+    if words > 30:
+        return False
+    if _CREDIT_START.match(paragraph) or _CREDIT_END.search(paragraph):
+        return True
+    if words <= 12 and _READ_MORE.match(paragraph) and not paragraph.endswith((".", "!")):
+        return True
+    if _LABEL.fullmatch(paragraph) or (words <= 15 and _AD_LABEL.match(paragraph)):
+        return True
+    return bool(_SIGN_UP.search(paragraph) and _SIGN_UP_FOR.search(paragraph))
 
 
 def jsonld_body(page: ArticlePage) -> list[str]:

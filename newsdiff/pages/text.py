@@ -34,7 +34,8 @@ def html_encoding(data: bytes) -> tuple[str, int]:
 
 # --- text helpers ------------------------------------------------------------------------------
 
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "button"})
+# rt, rp: ruby annotations (furigana), read above the text, not part of it
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "button", "rt", "rp"})
 BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd"})
 
 
