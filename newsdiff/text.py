@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Bump when normalise() or fingerprint() change: stored hashes are only comparable within a version.
-NORMALISER_VERSION = "1"
+NORMALISER_VERSION = "2"  # 2: datelines in other languages; long lines are text
 
 HASHED_FIELDS = ("title", "byline", "body", "corrections")
 
@@ -63,11 +63,20 @@ def normalise_list(items: Iterable[str]) -> list[str]:
 
 
 _PUNCT = re.compile(r"[^\w\s]+")  # quote marks of every style included
+# A dateline a page rewrites as it is updated ("Updated 5:43 p.m. ET", "Stand: 28.04.2020 18:00
+# Uhr", "Mis à jour le 3 mars 2021 à 14h05"): a short line led by a word for updated or
+# published, in the languages of most news sites, with a time, a year or "ago" soon after.
 _TIMESTAMP_LINE = re.compile(
-    r"^(updated|published|posted|last updated|first published)\b.{0,60}"
-    r"(\d{1,2}:\d{2}|\d{4}|ago|a\.m\.|p\.m\.|\bam\b|\bpm\b)",
+    r"^(?:(?:last |first )?(?:updated|published|posted|modified|edited)\b"
+    r"|stand\s*:|(?:zuletzt )?aktualisiert\b|veröffentlicht\b|letzte änderung\b"
+    r"|mise? à jour\b|publié\b|modifié\b|actualisé\b"
+    r"|actualizado\b|última actualización\b|publicado\b|atualizado\b"
+    r"|aggiornato\b|ultimo aggiornamento\b|pubblicato\b|(?:laatst )?bijgewerkt\b|gepubliceerd\b)"
+    r".{0,60}?(?:\d{1,2}[:h.]\d{2}|\d{4}|\d\s?[ap]m\b|[ap]\.m\."
+    r"|\bago\b|\bvor \d|il y a|hace \d)",
     re.IGNORECASE,
 )
+_TIMESTAMP_MAX = 120  # characters: a longer line is a paragraph that happens to start so
 
 
 def fingerprint(text: str) -> str:
@@ -78,9 +87,13 @@ def fingerprint(text: str) -> str:
 
 def _loose(normal: str) -> str:
     """fingerprint() of text already in normal form."""
-    lines = [ln for ln in normal.split("\n") if not _TIMESTAMP_LINE.match(ln)]
+    lines = [ln for ln in normal.split("\n") if not _timestamp_line(ln)]
     loose = _PUNCT.sub(" ", "\n".join(lines)).casefold()
     return " ".join(loose.split())
+
+
+def _timestamp_line(line: str) -> bool:
+    return len(line) <= _TIMESTAMP_MAX and _TIMESTAMP_LINE.match(line) is not None
 
 
 def _digest(value: object) -> str:

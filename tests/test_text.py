@@ -75,6 +75,40 @@ def test_fingerprint_ignores_punctuation_quotes_case_and_timestamps():
     assert text.fingerprint("Body one") != text.fingerprint("Body two")
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Updated 5:43 p.m. ET",
+        "Published Jan. 2, 2020",
+        "Posted 3 hours ago",
+        "Stand: 28.04.2020 18:00 Uhr",
+        "Zuletzt aktualisiert am 12. März 2021 um 14:05 Uhr",
+        "Aktualisiert vor 5 Minuten",
+        "Mis à jour le 3 mars 2021 à 14h05",
+        "Publié il y a 2 heures",
+        "Actualizado el 4 de mayo de 2021, 10:31",
+        "Aggiornato il 5 maggio 2021 alle 9.30",
+        "Laatst bijgewerkt: 6 mei 2021, 12:00",
+    ],
+)
+def test_datelines_are_out_of_the_fingerprint(line):
+    assert text.fingerprint(f"{line}\nBody") == text.fingerprint("Body")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Standard procedures were followed in 2020, the agency said.",
+        "Posted in Chicago, the letter was signed by 40 officers.",
+        "Veröffentlicht am Rande der Konferenz wurde ein Papier der Regierung.",
+        "Published in 2019, the report found that rents had risen for a decade across "
+        "the region, and officials promised a plan that never came.",
+    ],
+)
+def test_text_that_starts_like_a_dateline_stays_in_the_fingerprint(line):
+    assert text.fingerprint(f"{line}\nBody") != text.fingerprint("Body")
+
+
 def test_hashes_are_stable_across_processes():
     fields = {"title": "T", "byline": ["A", "B"], "body": ["p1", "p2"], "corrections": []}
     code = f"from newsdiff.text import field_hashes;print(field_hashes({fields!r}))"

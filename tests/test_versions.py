@@ -56,6 +56,13 @@ def test_timestamp_line_is_trivial(pipeline, store):
     assert labels(store) == ["first", "trivial"]
 
 
+def test_a_dateline_in_another_language_is_trivial(pipeline, store):
+    pipeline(body=["Stand: 28.04.2020 18:00 Uhr", *BODY])
+    pipeline(minutes=20, body=["Stand: 28.04.2020 19:15 Uhr", *BODY])
+    pipeline(minutes=40, body=["Mis à jour le 28 avril 2020 à 19h40", *BODY])
+    assert labels(store) == ["first", "trivial", "trivial"]
+
+
 def test_correction_appended_is_a_change(pipeline, store):
     pipeline()
     pipeline(minutes=20, corrections=["Correction: An earlier version misstated the vote."])
