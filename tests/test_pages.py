@@ -578,6 +578,23 @@ def test_a_paywall_phrase_in_the_chrome_of_a_full_article_is_not_a_paywall():
     assert len(extract(html, "https://example.org/a", None).body) == 24
 
 
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("<header><a href='/login'>Already a subscriber? Log in.</a></header>", ""),
+        ("<nav>Subscribe to continue reading the best of Example News</nav>", ""),
+        ("", "<footer>Already a subscriber? Log in.</footer>"),
+        ("", "<div class='gate' hidden><h2>Subscribe to continue reading.</h2></div>"),
+        ("", "<div aria-hidden='true'>You've reached your free article limit.</div>"),
+    ],
+    ids=["header", "nav", "footer", "hidden-gate", "aria-hidden-gate"],
+)
+def test_a_short_article_is_not_a_paywall_for_the_sites_chrome(before, after):
+    # A brief of 8 short paragraphs (under SHORT_BODY_WORDS) on a site with a metered paywall.
+    html = article_page(before=before, after=after)
+    assert extract(html, "https://example.org/a", None).body == STORY
+
+
 def test_short_text_in_a_script_without_spaces_is_still_counted():
     # Chinese and Japanese put no spaces between words: 40 characters are an article's worth.
     line = "这是一篇关于城市议会决定重建大桥的新闻报道内容。" * 4

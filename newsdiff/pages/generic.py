@@ -42,6 +42,14 @@ _TOKEN = re.compile(r"\w+")
 _VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 )
+# Where a gate's words mean a gate: not the site's navigation, header or footer ("Already a
+# subscriber? Log in" sits there on every page of many sites), nor markup hidden until needed
+# (a metered paywall's box, sent with every article).
+_GATE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::nav or ancestor::header or ancestor::footer"
+    " or ancestor::*[@hidden or @aria-hidden='true'])]"
+)
 
 
 def word_count(paragraphs: list[str]) -> int:
@@ -194,11 +202,12 @@ def stub_reason(page: ArticlePage, size: int) -> str | None:
     """'interstitial' or 'paywall' for a page whose article text is missing or short, else None."""
     if refreshes_away(page):
         return "interstitial"
-    text = visible_text(page)
-    if _BOTWALL_RE.search(text):
+    gate = clean(" ".join(_GATE_TEXT(page.root)))
+    if _BOTWALL_RE.search(gate):
         return "interstitial"
-    if _PAYWALL_RE.search(text):
+    if _PAYWALL_RE.search(gate):
         return "paywall"
+    text = visible_text(page)
     if size < STUB_MAX_SIZE and len(text.split()) < SHORT_BODY_WORDS:
         scripts = " ".join(s.text or "" for s in page.root.iter("script"))
         if _JS_REDIRECT_RE.search(scripts):
