@@ -563,6 +563,23 @@ def test_hints_of_a_listing_beside_a_short_article_do_not_lose_it(head):
     assert result.body == STORY[:3]
 
 
+@pytest.mark.parametrize(
+    "declared",
+    [
+        '<meta property="og:type" content="article">',
+        '<meta property="article:published_time" content="2024-03-01T09:00:00Z">',
+    ],
+    ids=["og-article", "published-time"],
+)
+def test_a_listing_type_from_the_template_does_not_lose_a_declared_article(declared):
+    # The CMS marks every page a CollectionPage; Open Graph says this one is an article.
+    listing = '<script type="application/ld+json">{"@type": "CollectionPage"}</script>'
+    html = article_page(listing + declared)
+    assert extract(html, "https://example.org/2024/03/01/council.html", None).body == STORY
+    # Without the article's own declaration the listing type stands (and no rules found a body).
+    assert not_article(article_page(listing), None).reason == "section-front"
+
+
 def test_a_webpage_wrapper_around_the_article_gives_its_article_body():
     ld = {
         "@type": "WebPage",

@@ -429,9 +429,15 @@ class ArticlePage:
     def listing(self) -> bool:
         """The page declares itself a section front or index page; extract() believes it only
         when no extractor finds an article's worth of text."""
-        if self.ld_article is not None:
+        if self.ld_article is not None or self.declares_article():
             return False
         return any(ld_types(o) & LISTING_TYPES for o in self.jsonld)
+
+    def declares_article(self) -> bool:
+        """Open Graph metadata calls the page an article (og:type, a publication time): a
+        CMS's listing type elsewhere on the page is then the template's, not the page's."""
+        og_type = (self.meta_value("og:type") or "").strip().lower()
+        return og_type == "article" or self.meta_value("article:published_time") is not None
 
 
 def _inside(
