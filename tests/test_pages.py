@@ -612,6 +612,20 @@ def test_a_short_article_is_not_a_paywall_for_the_sites_chrome(before, after):
     assert extract(html, "https://example.org/a", None).body == STORY
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        "if (top.location != self.location) { top.location = self.location; }",
+        "if (top.location !== window.location) top.location.replace(window.location);",
+        "if (window.location.href == 'https://example.org/') { track('home'); }",
+    ],
+    ids=["frame-buster", "frame-buster-replace", "comparison"],
+)
+def test_a_script_that_does_not_send_the_reader_away_keeps_a_short_article(script):
+    html = article_page(f"<script>{script}</script>", body=STORY[:3])
+    assert extract(html, "https://example.org/a", None).body == STORY[:3]
+
+
 def test_short_text_in_a_script_without_spaces_is_still_counted():
     # Chinese and Japanese put no spaces between words: 40 characters are an article's worth.
     line = "这是一篇关于城市议会决定重建大桥的新闻报道内容。" * 4

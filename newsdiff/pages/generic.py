@@ -32,8 +32,14 @@ _BOTWALL_RE = re.compile(
     r"|verify (that )?you are (a )?human|checking your browser|captcha-delivery|px-captcha",
     re.I,
 )
+# A script that sends the reader elsewhere: an assignment to location, not a comparison
+# (location.href == …), nor a frame buster that puts the page itself on top (top.location =
+# self.location).
+_SELF = r"(?!\s*(?:self|window|document|top)?\.?location\b)"
 _JS_REDIRECT_RE = re.compile(
-    r"(?:window|document|top|self)\.location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\(", re.I
+    rf"(?:window|document|top|self)\.location(?:\.href)?\s*=(?!=){_SELF}"
+    rf"|location\.(?:replace|assign)\s*\({_SELF}",
+    re.I,
 )
 _REFRESH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*[;,]?\s*url\s*=", re.I)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
