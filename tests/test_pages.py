@@ -580,6 +580,13 @@ def test_a_listing_type_from_the_template_does_not_lose_a_declared_article(decla
     assert not_article(article_page(listing), None).reason == "section-front"
 
 
+def test_short_paragraphs_beside_a_sidebar_of_headlines_are_an_article():
+    # A post of short paragraphs (a list, notes, code) on a blog whose sidebar links 40 posts.
+    short = [f"Step {n}: press the button marked {n} and wait." for n in range(1, 15)]
+    html = article_page(after=f"<aside>{teasers(40)}</aside>", body=short)
+    assert extract(html, "https://example.org/2024/03/01/steps.html", None).body == short
+
+
 def test_a_webpage_wrapper_around_the_article_gives_its_article_body():
     ld = {
         "@type": "WebPage",

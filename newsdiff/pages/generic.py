@@ -234,10 +234,35 @@ def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
     if len(teasers) < 2 * MIN_TEASERS:
         return False
     running = [p for p in _FREE_PARAGRAPHS(page.root) if len(p.xpath("string()").split()) >= 40]
-    return len(running) < 5
+    if len(running) >= 5:
+        return False
+    # The body is the teasers' own text, not short paragraphs beside a sidebar of headlines.
+    teaser_text = _teaser_text(teasers)
+    return sum(p in teaser_text for p in body) * 2 >= len(body)
+
+
+def _teaser_text(headings: list[etree._Element]) -> set[str]:
+    """The headlines and blurbs of teaser cards: each heading's text, and the paragraphs of the
+    nearest element around it that holds paragraphs and no other teaser (its card)."""
+    ids = set(map(id, headings))
+    texts = set()
+    for heading in headings:
+        texts.add(clean(heading.xpath("string()")))
+        card = heading.getparent()
+        for _ in range(3):
+            if card is None or card.tag == "body":
+                break
+            if _PARAGRAPHS(card):
+                if sum(id(h) in ids for h in _HEADINGS(card)) == 1:
+                    texts.update(clean(p.xpath("string()")) for p in _PARAGRAPHS(card))
+                break
+            card = card.getparent()
+    return texts
 
 
 _TEASER_HEADINGS = etree.XPath(
     "//body//*[self::h2 or self::h3 or self::h4][.//a[@href] or ancestor::a[@href]]"
 )
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
+_PARAGRAPHS = etree.XPath(".//p")
+_HEADINGS = etree.XPath(".//*[self::h2 or self::h3 or self::h4]")
