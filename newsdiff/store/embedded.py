@@ -182,9 +182,7 @@ def start_server(
         server = subprocess.Popen(
             [secantusd(), "--host", "127.0.0.1", "--port", str(port),
              "--storage-path", str(directory / "db"), "--config", str(config),
-             # Standalone: newsdiff uses neither transactions nor change streams, and without
-             # a replica set's oplog a write costs the server a fifth less CPU.
-             "--cache-size", "256M", "--standalone", "--log-level", "INFO"],
+             "--cache-size", "256M", "--oplog-max-entries", "10000", "--log-level", "INFO"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     deadline = time.monotonic() + timeout
