@@ -21,7 +21,7 @@ from newsdiff.items import Article
 from newsdiff.pipelines import Chain
 from newsdiff.replay import ReplayServer, default_corpus
 from newsdiff.store import Store
-from newsdiff.store.embedded import start_server
+from newsdiff.store.embedded import start_server, terminate_server
 from tests.scrapyd_env import Scrapyd, build_egg, ensure_venv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +52,7 @@ def mongo_uri(tmp_path_factory):
         return
     proc, port = start_server(tmp_path_factory.mktemp("secantus"))
     yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
-    proc.terminate()
-    proc.wait(30)
+    terminate_server(proc, port)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from newsdiff import settings as project
 from newsdiff.replay import ReplayServer
-from newsdiff.store.embedded import start_server
+from newsdiff.store.embedded import start_server, terminate_server
 from tests.conftest import ROOT
 
 # Values that stand for a secret without being one.
@@ -145,8 +145,7 @@ def test_embedded_secantusdb_listens_on_loopback(tmp_path):
     try:
         assert listening(port) == {"127.0.0.1"}
     finally:
-        proc.terminate()
-        proc.wait(30)
+        terminate_server(proc, port)
 
 
 def command_defaults(module: str) -> argparse.Namespace:
