@@ -203,7 +203,7 @@ def start_server(
         server = subprocess.Popen(
             [secantusd(), "--host", "127.0.0.1", "--port", str(port),
              "--storage-path", str(directory / "db"), "--config", str(config),
-             "--cache-size", "256M", "--oplog-max-entries", "10000", "--log-level", "INFO"],
+             "--cache-size", "256M", "--standalone", "--log-level", "INFO"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     deadline = time.monotonic() + timeout
