@@ -77,6 +77,15 @@ def test_a_batched_check_stores_its_values_as_they_are(store):
     assert after["validators"] == {"etag": "$title", "last_modified": "$$NOW"}
     assert after["last_checked"] == now and after["checks"] == 1
     assert "next_check" not in after
+    later, due = now + timedelta(minutes=5), now + timedelta(days=1)
+    update = check_update(later, "ok", None, due, {"etag": "$$ROOT", "last_modified": "$url"})
+    assert store.record_checks([(after, update)]) == 1
+    again = store.articles.find_one({"_id": state["_id"]})
+    assert again["validators"] == {"etag": "$$ROOT", "last_modified": "$url"}
+    assert (again["last_checked"], again["next_check"], again["checks"]) == (later, due, 2)
+    assert {k: v for k, v in again.items() if k not in update["$set"] and k != "checks"} == {
+        k: v for k, v in after.items() if k not in update["$set"] and k != "checks"
+    }  # the rest of the article as it was
 
 
 def test_a_lost_batch_leaves_its_articles_due(store, caplog):
