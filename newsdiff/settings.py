@@ -68,7 +68,7 @@ NEWSDIFF_MAX_BODY_BYTES = 4_000_000  # UTF-8 bytes of title, byline, body and co
 NEWSDIFF_MAX_PARAGRAPHS = 20_000  # body and correction paragraphs
 # Unchanged checks written together in one bulk write (a crash loses at most these, re-checked
 # on the next run; versions are never batched); 1 writes each at once.
-NEWSDIFF_CHECK_BATCH = 100
+NEWSDIFF_CHECK_BATCH = 25  # the last batch is written after the last page: 100 cost 0.1 s
 # Processes that extract pages beside the crawl process (newsdiff/workers.py); 0: a thread.
 NEWSDIFF_EXTRACT_WORKERS = int(os.environ.get("NEWSDIFF_EXTRACT_WORKERS", "1"))
 
