@@ -270,7 +270,9 @@ async def test_reparse_reports_then_applies(site, store, crawl_settings):
     assert record["previous"]["extractor_version"] == "0"
     assert record["previous"]["body"] == current.body[:-1]
     assert store.versions.count_documents({}) == 9
-    assert store.articles.find_one({"url": GREECE})["hashes"] == v1["hashes"]
+    cached = store.articles.find_one({"url": GREECE})
+    assert cached["hashes"] == v1["hashes"]
+    assert cached["extractor_version"] == pages.EXTRACTOR_VERSION  # as its newest version's
 
     again = json.loads(scrapy("reparse", "nytimes", "--json", settings=settings).stdout)
     assert again["differ"] == [] and again["unchanged"] == 9

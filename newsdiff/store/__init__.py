@@ -467,6 +467,8 @@ class Store:
             "loose_hashes": fields["loose_hashes"],
             "body_chars": sum(map(len, fields["body"])),
             "title": fields["title"],
+            # What read it: the extractor-upgrade guard compares with the newest version's.
+            **{k: fields[k] for k in ("extractor", "extractor_version") if k in fields},
         }
         self.articles.update_one(
             {"_id": latest_of["_id"], "version_count": latest_of["version_count"]},
