@@ -3,15 +3,19 @@ server left without its supervisor, a server that fails every write."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
 
+import pymongo
 import pytest
 
 from newsdiff.replay import build_nytimes_site
@@ -193,6 +197,68 @@ def test_a_server_failing_every_write_is_restarted_by_its_supervisor(tmp_path, m
         assert store.versions.count_documents({"kept": True}) == 1
         assert "the server fails writes" in (data_dir / "supervisor.log").read_text()
     finally:
+        store.close()
+        stop_server(data_dir)
+
+
+@pytest.mark.slow
+def test_a_server_that_still_fails_writes_after_a_restart_is_restarted_less_often(
+    tmp_path, monkeypatch
+):
+    """A disk that stays full: each restart that did not help doubles the failed probes the
+    next one waits for, instead of a restart every three probes for ever; a write that goes
+    through again starts over at three."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "secantusd.toml").write_text("[server]\nenable_test_commands = true\n")
+    monkeypatch.setenv("NEWSDIFF_EMBEDDED_IDLE_SECONDS", "600")
+    store = open_store({"NEWSDIFF_DATA_DIR": str(data_dir)})
+    fail = {"failCommands": ["insert", "update"], "errorCode": 1}
+    failing, armed, servers = threading.Event(), set(), []
+    failing.set()
+
+    def keep_failing():  # every new server fails writes too, as on a disk that is still full
+        while failing.is_set():
+            state = _state(data_dir)
+            if state and state["server_pid"] not in armed:
+                try:
+                    with pymongo.MongoClient(
+                        f"mongodb://127.0.0.1:{state['port']}/?directConnection=true",
+                        serverSelectionTimeoutMS=2000,
+                    ) as client:
+                        client.admin.command(
+                            "configureFailPoint", "failCommand", mode="alwaysOn", data=fail
+                        )
+                    armed.add(state["server_pid"])
+                    servers.append(time.monotonic())
+                except pymongo.errors.PyMongoError:
+                    pass  # not listening yet
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=keep_failing, daemon=True)
+    watcher.start()
+    log = data_dir / "supervisor.log"
+    try:
+        deadline = time.monotonic() + 120
+        while len(servers) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(servers) >= 4, log.read_text()
+        waits = re.findall(r"the next restart after (\d+) failed probes", log.read_text())
+        assert waits[:3] == ["6", "12", "24"]
+        gaps = [b - a for a, b in itertools.pairwise(servers[:4])]
+        assert gaps[0] < gaps[2], gaps  # 3 and 12 failed probes of 0.2 s, plus a restart each
+        failing.clear()
+        watcher.join()
+        store.client.admin.command("configureFailPoint", "failCommand", mode="off")
+        time.sleep(1)  # probes go through again
+        restarts = len(re.findall("the next restart after 6 failed", log.read_text()))
+        store.client.admin.command("configureFailPoint", "failCommand", mode="alwaysOn", data=fail)
+        deadline = time.monotonic() + 60
+        while len(re.findall("the next restart after 6 failed", log.read_text())) == restarts:
+            assert time.monotonic() < deadline, log.read_text()  # back to 3 probes, then 6
+            time.sleep(0.1)
+    finally:
+        failing.clear()
         store.close()
         stop_server(data_dir)
 

@@ -11,7 +11,7 @@ own process keeps it out of ours.
 Faults it recovers from: a server whose supervisor was killed (SIGKILL) still holds the database,
 so ensure_server stops it before starting a new one; a server that stays up but fails every
 write (its storage engine panicked on a full disk) is restarted on the same port by its supervisor
-after WEDGED_AFTER failed write probes.
+after WEDGED_AFTER failed write probes, then after twice as many each time writes still fail.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ APPNAME = "newsdiff-embedded-supervisor"
 _LISTENING = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
 PROBE_DB = "newsdiff_supervisor"  # the supervisor's write probe: one small document
 WEDGED_AFTER = 3  # consecutive failed write probes before the server is restarted
+# A restart after which writes still fail (the disk is still full) doubles the failed probes the
+# next one waits for, up to this many (10 minutes at the default 5 s), instead of every 15 s.
+MAX_WEDGED_AFTER = 120
 
 logger = logging.getLogger(__name__)
 
@@ -250,17 +253,24 @@ def supervise(data_dir: Path, idle_seconds: float, poll: float = 5.0) -> int:
         _write_state(data_dir, port, server.pid)
         client = pymongo.MongoClient(_uri(port), appname=APPNAME, serverSelectionTimeoutMS=5000)
         idle_since = time.monotonic()
-        failed_probes = 0
+        failed_probes, wedged_after = 0, WEDGED_AFTER
         try:
             while server.poll() is None:
                 if stop.wait(poll):
                     break
                 failure = _probe_write(client)
                 failed_probes = failed_probes + 1 if failure else 0
-                if failed_probes >= WEDGED_AFTER:
+                if not failure:
+                    wedged_after = WEDGED_AFTER
+                elif failed_probes >= wedged_after:
                     # Up but failing every write (a storage panic): a restart reopens the
                     # database; the same port lets clients reconnect on their own.
-                    print(f"the server fails writes ({failure}); restarting it", file=sys.stderr)
+                    wedged_after = min(2 * wedged_after, MAX_WEDGED_AFTER)
+                    print(
+                        f"the server fails writes ({failure}); restarting it (if writes still "
+                        f"fail, the next restart after {wedged_after} failed probes)",
+                        file=sys.stderr,
+                    )
                     terminate_server(server, port)
                     try:
                         server, _ = start_server(data_dir, port=port)
