@@ -282,6 +282,10 @@ INJECTIONS = [
         lambda h, u: at_body_end(at_body_start(h, PAYWALL_CHROME[0]), PAYWALL_CHROME[1]),
     ),
     Injection("paywall-box-after", lambda h, u: after_article(h, PAYWALL_BOX)),
+    Injection(  # the same on a page that says the article is free (as metered sites do)
+        "paywall-box-free",
+        lambda h, u: in_head(after_article(h, PAYWALL_BOX), ld({"isAccessibleForFree": True})),
+    ),
     Injection("comments", lambda h, u: at_body_end(h, comments()), marker="Reader note"),
     Injection("location-scripts", lambda h, u: in_head(h, SCRIPTS)),
     Injection(

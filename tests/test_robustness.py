@@ -138,3 +138,27 @@ def test_a_refresh_to_the_page_itself_keeps_the_article(target):
     with pytest.raises(NotArticle) as excinfo:
         extract(in_head(html, '<meta http-equiv="refresh" content="5; url=/">'), url)
     assert excinfo.value.reason == "interstitial"
+
+
+@pytest.mark.parametrize(
+    "free",
+    [
+        '<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": true}'
+        "</script>",
+        '<meta property="article:content_tier" content="free">',
+    ],
+    ids=["isAccessibleForFree", "content-tier"],
+)
+def test_a_subscription_prompt_beside_an_article_its_publisher_calls_free_is_no_paywall(free):
+    # A 44-word note and a metered site's prompt after it: a stub looks the same, unless the
+    # publisher says the article is free to read.
+    html, url = devset_page("dw.com-elephants")
+    prompt = (
+        b'<div class="meter"><p>Subscribe to continue reading unlimited stories.</p>'
+        b'<p>Already a subscriber? <a href="/login">Log in</a></p></div>'
+    )
+    html = at_end(html, prompt)
+    with pytest.raises(NotArticle) as excinfo:
+        extract(html, url)
+    assert excinfo.value.reason == "paywall"
+    assert with_snippets("dw.com-elephants", extract(in_head(html, free), url).body)

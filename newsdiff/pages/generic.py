@@ -230,7 +230,7 @@ def stub_reason(page: ArticlePage, size: int) -> str | None:
     gate = clean(" ".join(_GATE_TEXT(page.root)))
     if _BOTWALL_RE.search(gate):
         return "interstitial"
-    if _PAYWALL_RE.search(gate):
+    if _PAYWALL_RE.search(gate) and not free_to_read(page):
         return "paywall"
     text = visible_text(page)
     if size < STUB_MAX_SIZE and len(text.split()) < SHORT_BODY_WORDS:
@@ -238,6 +238,14 @@ def stub_reason(page: ArticlePage, size: int) -> str | None:
         if _JS_REDIRECT_RE.search(scripts):
             return "interstitial"
     return None
+
+
+def free_to_read(page: ArticlePage) -> bool:
+    """The publisher says the article is free to read (schema.org isAccessibleForFree, Open
+    Graph's article:content_tier): a metered site's subscription prompt beside it is no gate."""
+    if (page.meta_value("article:content_tier") or "").lower() == "free":
+        return True
+    return any(str(o.get("isAccessibleForFree")).lower() == "true" for o in page.jsonld)
 
 
 def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
