@@ -162,3 +162,18 @@ def test_a_subscription_prompt_beside_an_article_its_publisher_calls_free_is_no_
         extract(html, url)
     assert excinfo.value.reason == "paywall"
     assert with_snippets("dw.com-elephants", extract(in_head(html, free), url).body)
+
+
+def test_a_subscription_prompt_beside_a_short_article_is_a_paywall_only_on_evidence():
+    # An 88-word article: more than a stub's lead, unless its publisher marks it paywalled.
+    html, url = devset_page("ihrwebprofi.at.publikumsvoting")
+    prompt = (
+        b'<div class="meter"><p>Subscribe to continue reading unlimited stories.</p>'
+        b'<p>Already a subscriber? <a href="/login">Log in</a></p></div>'
+    )
+    html = at_end(html, prompt)
+    assert with_snippets("ihrwebprofi.at.publikumsvoting", extract(html, url).body)
+    locked = '<script type="application/ld+json">{"isAccessibleForFree": "False"}</script>'
+    with pytest.raises(NotArticle) as excinfo:
+        extract(in_head(html, locked), url)
+    assert excinfo.value.reason == "paywall"

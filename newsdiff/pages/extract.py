@@ -152,7 +152,7 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
                 raise NotArticle("section-front")
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
-    if short(body) and (reason := stub_reason(page, len(html))):
+    if short(body) and (reason := stub_reason(page, len(html), word_count(body))):
         raise NotArticle(reason)
     if refreshes_away(page):
         raise NotArticle("interstitial")

@@ -16,6 +16,7 @@ from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
 from newsdiff.pages.text import clean, is_junk
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
+STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publisher either way
 STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts that set location
 MIN_FALLBACK_WORDS = 10  # a fallback extraction shorter than this is noise, not an article
 MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this many teasers
@@ -223,15 +224,20 @@ def _same_page(url: str) -> tuple[str, str, str]:
     return host, parts.path.rstrip("/"), parts.query
 
 
-def stub_reason(page: ArticlePage, size: int) -> str | None:
-    """'interstitial' or 'paywall' for a page whose article text is missing or short, else None."""
+def stub_reason(page: ArticlePage, size: int, words: int) -> str | None:
+    """'interstitial' or 'paywall' for a page whose article text (of `words` words) is missing or
+    short, else None. Gate words beside the text make a paywall if the publisher says the
+    article is paywalled, or if it says nothing and the text is a stub's (STUB_WORDS): a metered
+    site's prompt sits beside short articles too, and paywalled sites mark their articles."""
     if refreshes_away(page):
         return "interstitial"
     gate = clean(" ".join(_GATE_TEXT(page.root)))
     if _BOTWALL_RE.search(gate):
         return "interstitial"
-    if _PAYWALL_RE.search(gate) and not free_to_read(page):
-        return "paywall"
+    if _PAYWALL_RE.search(gate):
+        access = declared_access(page)
+        if access is False or (access is None and words < STUB_WORDS):
+            return "paywall"
     text = visible_text(page)
     if size < STUB_MAX_SIZE and len(text.split()) < SHORT_BODY_WORDS:
         scripts = " ".join(s.text or "" for s in page.root.iter("script"))
@@ -240,12 +246,17 @@ def stub_reason(page: ArticlePage, size: int) -> str | None:
     return None
 
 
-def free_to_read(page: ArticlePage) -> bool:
-    """The publisher says the article is free to read (schema.org isAccessibleForFree, Open
-    Graph's article:content_tier): a metered site's subscription prompt beside it is no gate."""
-    if (page.meta_value("article:content_tier") or "").lower() == "free":
-        return True
-    return any(str(o.get("isAccessibleForFree")).lower() == "true" for o in page.jsonld)
+def declared_access(page: ArticlePage) -> bool | None:
+    """What the publisher says of the article: True free to read, False behind a paywall
+    (schema.org isAccessibleForFree, Open Graph's article:content_tier), None nothing."""
+    tier = (page.meta_value("article:content_tier") or "").lower()
+    if tier in ("free", "locked"):
+        return tier == "free"
+    for obj in page.jsonld:
+        value = str(obj.get("isAccessibleForFree", "")).rsplit("/", 1)[-1].lower()
+        if value in ("true", "false"):
+            return value == "true"
+    return None
 
 
 def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
