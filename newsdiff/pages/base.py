@@ -434,10 +434,21 @@ class ArticlePage:
         return any(ld_types(o) & LISTING_TYPES for o in self.jsonld)
 
     def declares_article(self) -> bool:
-        """Open Graph metadata calls the page an article (og:type, a publication time): a
-        CMS's listing type elsewhere on the page is then the template's, not the page's."""
+        """The page's own metadata calls it an article: Open Graph (og:type, an article:*
+        time, author or section), Parse.ly's type, or one schema.org article item in microdata
+        (or its articleBody). A CMS's listing type elsewhere on the page is then the template's."""
         og_type = (self.meta_value("og:type") or "").strip().lower()
-        return og_type == "article" or self.meta_value("article:published_time") is not None
+        if og_type == "article" or self.meta_value(*_ARTICLE_METAS) is not None:
+            return True
+        if (self.meta_value("parsely-type") or "").lower() == "post":
+            return True
+        items = [
+            el
+            for el in _ITEMTYPES(self.root)
+            if any(t.rsplit("/", 1)[-1] in ARTICLE_TYPES for t in el.get("itemtype").split())
+        ]
+        # One item is the page's; several are a listing's teasers (a body may still be marked).
+        return len(items) == 1 or bool(_ARTICLE_BODY_ITEMPROP(self.root))
 
 
 def _inside(
@@ -464,6 +475,15 @@ def _inside(
     return result
 
 
+# Open Graph article properties (not article:publisher: sites put it on every page)
+_ARTICLE_METAS = (
+    "article:published_time",
+    "article:modified_time",
+    "article:author",
+    "article:section",
+)
+_ITEMTYPES = etree.XPath("//*[@itemtype]")
+_ARTICLE_BODY_ITEMPROP = etree.XPath("//*[@itemprop='articleBody'][1]")
 _WORD_RE = re.compile(r"\w")
 _PROMO_LABEL = re.compile(r"^[A-Z][A-Z0-9 &'’-]{1,30}:\s+")
 _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", re.I)

@@ -18,6 +18,7 @@ from newsdiff.pages.base import ArticlePage, Extraction, NotArticle
 from newsdiff.pages.corrections import is_correction
 from newsdiff.pages.generic import (
     SHORT_BODY_WORDS,
+    article_evidence,
     choose_body,
     generic_body,
     jsonld_body,
@@ -26,6 +27,7 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    without_teasers,
     word_count,
 )
 from newsdiff.pages.text import decode_html, html_encoding
@@ -137,14 +139,20 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
     body, extractor = page.body(), page.name
     if not body:
         ld_body = jsonld_body(page)
-        if not ld_body and page.listing():  # teasers are all a generic extractor finds there
-            raise NotArticle("section-front")
         body, extractor = choose_body(ld_body, generic_text())
-        if extractor == "trafilatura" and looks_like_listing(page, body):
-            raise NotArticle("section-front")
+        declared = not ld_body and page.listing()
+        if (
+            declared
+            and not article_evidence(page, body)
+            or (extractor == "trafilatura" and looks_like_listing(page, body))
+        ):
+            # teasers: an article, if any, is beside them (a sidebar, a "most read" footer)
+            body, extractor = generic_body(without_teasers(page), url), "trafilatura"
+            if not article_evidence(page, body, teasers_removed=True):
+                raise NotArticle("section-front")
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
-    if short(body) and (reason := stub_reason(page, len(html))):
+    if short(body) and (reason := stub_reason(page, len(html), word_count(body))):
         raise NotArticle(reason)
     if refreshes_away(page):
         raise NotArticle("interstitial")

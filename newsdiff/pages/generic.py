@@ -3,8 +3,10 @@ that tell a gate, a redirect stub or an index page from an article."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
@@ -14,10 +16,13 @@ from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
 from newsdiff.pages.text import clean, is_junk
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
+STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publisher either way
 STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts that set location
 MIN_FALLBACK_WORDS = 10  # a fallback extraction shorter than this is noise, not an article
 MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this many teasers
 GENERIC_SURE_WORDS = 250  # a precision-first extraction this long is not a cut-down article
+RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
+CARD_MAX_WORDS = 100  # a teaser card (headline and blurb) is shorter; a post with its title is not
 
 _PAYWALL_RE = re.compile(
     r"subscribe to (continue|read|keep reading)|(log|sign) ?in to (continue|read|keep reading)"
@@ -199,25 +204,58 @@ def visible_text(page: ArticlePage) -> str:
 
 def refreshes_away(page: ArticlePage) -> bool:
     """A meta refresh that sends the reader to another URL within seconds: a redirect stub,
-    however much text it carries."""
-    match = _REFRESH_RE.match(page.meta.get("refresh", ""))
-    return bool(match) and float(match.group(1) or 0) <= 10
+    however much text it carries (a refresh to the page itself reloads a live page)."""
+    refresh = page.meta.get("refresh", "")
+    match = _REFRESH_RE.match(refresh)
+    if not match or float(match.group(1) or 0) > 10:
+        return False
+    target = urljoin(page.url, refresh[match.end() :].strip().strip("'\""))
+    own = [page.url, *page.root.xpath(_OWN_URLS)]
+    return _same_page(target) not in {_same_page(urljoin(page.url, u)) for u in own}
 
 
-def stub_reason(page: ArticlePage, size: int) -> str | None:
-    """'interstitial' or 'paywall' for a page whose article text is missing or short, else None."""
+_OWN_URLS = '//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'
+
+
+def _same_page(url: str) -> tuple[str, str, str]:
+    """A URL as the page it names: host without "www.", path without a trailing slash, query."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    return host, parts.path.rstrip("/"), parts.query
+
+
+def stub_reason(page: ArticlePage, size: int, words: int) -> str | None:
+    """'interstitial' or 'paywall' for a page whose article text (of `words` words) is missing or
+    short, else None. Gate words beside the text make a paywall if the publisher says the
+    article is paywalled, or if it says nothing and the text is a stub's (STUB_WORDS): a metered
+    site's prompt sits beside short articles too, and paywalled sites mark their articles."""
     if refreshes_away(page):
         return "interstitial"
     gate = clean(" ".join(_GATE_TEXT(page.root)))
     if _BOTWALL_RE.search(gate):
         return "interstitial"
     if _PAYWALL_RE.search(gate):
-        return "paywall"
+        access = declared_access(page)
+        if access is False or (access is None and words < STUB_WORDS):
+            return "paywall"
     text = visible_text(page)
     if size < STUB_MAX_SIZE and len(text.split()) < SHORT_BODY_WORDS:
         scripts = " ".join(s.text or "" for s in page.root.iter("script"))
         if _JS_REDIRECT_RE.search(scripts):
             return "interstitial"
+    return None
+
+
+def declared_access(page: ArticlePage) -> bool | None:
+    """What the publisher says of the article: True free to read, False behind a paywall
+    (schema.org isAccessibleForFree, Open Graph's article:content_tier), None nothing."""
+    tier = (page.meta_value("article:content_tier") or "").lower()
+    if tier in ("free", "locked"):
+        return tier == "free"
+    for obj in page.jsonld:
+        value = str(obj.get("isAccessibleForFree", "")).rsplit("/", 1)[-1].lower()
+        if value in ("true", "false"):
+            return value == "true"
     return None
 
 
@@ -228,12 +266,14 @@ def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
     or a short body alone are common on real articles.)"""
     if page.ld_article is not None or len(body) < MIN_TEASERS:
         return False
-    if any(word_count([p]) >= 40 for p in body):
+    if any(word_count([p]) >= RUNNING_WORDS for p in body):
         return False
     teasers = _TEASER_HEADINGS(page.root)
     if len(teasers) < 2 * MIN_TEASERS:
         return False
-    running = [p for p in _FREE_PARAGRAPHS(page.root) if len(p.xpath("string()").split()) >= 40]
+    running = [
+        p for p in _FREE_PARAGRAPHS(page.root) if len(p.xpath("string()").split()) >= RUNNING_WORDS
+    ]
     if len(running) >= 5:
         return False
     # The body is the teasers' own text, not short paragraphs beside a sidebar of headlines.
@@ -241,23 +281,76 @@ def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
     return sum(p in teaser_text for p in body) * 2 >= len(body)
 
 
-def _teaser_text(headings: list[etree._Element]) -> set[str]:
-    """The headlines and blurbs of teaser cards: each heading's text, and the paragraphs of the
-    nearest element around it that holds paragraphs and no other teaser (its card)."""
+def _teaser_text(headings: list[etree._Element], most_words: int = 0) -> set[str]:
+    """The headlines and blurbs of teaser cards: each heading's text, and the paragraphs of its
+    card (see _card; with most_words, only a card of fewer words: a teaser is short)."""
     ids = set(map(id, headings))
     texts = set()
     for heading in headings:
         texts.add(clean(heading.xpath("string()")))
-        card = heading.getparent()
-        for _ in range(3):
-            if card is None or card.tag == "body":
-                break
-            if _PARAGRAPHS(card):
-                if sum(id(h) in ids for h in _HEADINGS(card)) == 1:
-                    texts.update(clean(p.xpath("string()")) for p in _PARAGRAPHS(card))
-                break
-            card = card.getparent()
+        if (card := _card(heading, ids)) is None:
+            continue
+        paragraphs = [clean(p.xpath("string()")) for p in _PARAGRAPHS(card)]
+        if not most_words or word_count(paragraphs) < most_words:
+            texts.update(paragraphs)
     return texts
+
+
+def _card(heading: etree._Element, ids: set[int]) -> etree._Element | None:
+    """The nearest element around a teaser heading that holds paragraphs and no other teaser."""
+    card = heading.getparent()
+    for _ in range(3):
+        if card is None or card.tag == "body":
+            return None
+        if _PARAGRAPHS(card):
+            return card if sum(id(h) in ids for h in _HEADINGS(card)) == 1 else None
+        card = card.getparent()
+    return None
+
+
+def article_evidence(page: ArticlePage, body: list[str], teasers_removed: bool = False) -> bool:
+    """Whether a generic body is an article's on a page that declares itself a listing, or on a
+    second look without its teasers: two paragraphs of RUNNING_WORDS words or more that are not
+    a teaser card's headline or blurb (one, on a page declared an article), else a body mostly
+    not teaser text and long (SHORT_BODY_WORDS) or on a page with too few teasers for a front."""
+    headings = _TEASER_HEADINGS(page.root)
+    teaser_text = _teaser_text(headings, CARD_MAX_WORDS)
+    own = [p for p in body if p not in teaser_text]
+    # One such paragraph will do where the page's own metadata calls it an article.
+    running = 1 if page.ld_article is not None or page.declares_article() else 2
+    if sum(word_count([p]) >= RUNNING_WORDS for p in own) >= running:
+        return True
+    if 2 * len(own) <= len(body) or word_count(own) < MIN_FALLBACK_WORDS:
+        return False  # teasers, or nothing
+    return not short(own) or (not teasers_removed and len(headings) < 2 * MIN_TEASERS)
+
+
+def without_teasers(page: ArticlePage) -> str:
+    """The page's HTML without its teaser cards (or their headings, where a card is long), for a
+    second look at a page whose generic body was all teasers: an article may sit beside them."""
+    root = copy.deepcopy(page.root)
+    headings = _TEASER_HEADINGS(root)
+    ids = set(map(id, headings))
+    cards = []
+    for heading in headings:
+        card = _card(heading, ids)
+        long = card is not None and word_count([card.xpath("string()")]) >= CARD_MAX_WORDS
+        cards.append(heading if card is None or long else card)
+    for el in cards:
+        if (parent := el.getparent()) is not None:
+            _drop(parent, el)
+    return etree.tostring(root, encoding="unicode", method="html")
+
+
+def _drop(parent: etree._Element, el: etree._Element) -> None:
+    """Remove el, keeping the text that follows it."""
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 _TEASER_HEADINGS = etree.XPath(
