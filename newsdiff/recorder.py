@@ -11,7 +11,6 @@ worker threads.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 
 from itemadapter import ItemAdapter
@@ -46,8 +45,11 @@ class Recorder:
         except publish.PublishConfigError as exc:  # versions matter more than posts about them
             logger.error("Publishing is off for this crawl: %s", exc)
             self.publish_to = []
-        # Versions stored by this crawl, indexed for search when it closes (off the hot path).
-        self.to_index: list | None = [] if settings.getbool("NEWSDIFF_INDEX_ENABLED") else None
+        # Versions stored by this crawl, indexed for search in batches as it goes.
+        self.index: search.CrawlIndexer | None = None
+        if settings.getbool("NEWSDIFF_INDEX_ENABLED"):
+            root = search.index_root(settings)
+            self.index = search.CrawlIndexer(store, root, settings.getint("NEWSDIFF_INDEX_BATCH"))
 
     def __call__(self, a: ItemAdapter, events: list[str]) -> None:
         """Store one fetch. A document the database refuses (a bound missed it) is recorded
@@ -254,34 +256,31 @@ class Recorder:
             ),
             changed_at=changed_at,
         )
-        if self.to_index is not None:  # kept for the search index, written as the crawl closes
-            self.to_index.append(search.indexed_fields(version, state["_id"], number))
+        if self.index is not None:
+            self.index.add(search.indexed_fields(version, state["_id"], number))
         return number
 
     def index_new_versions(self, stats) -> None:
-        """Add this crawl's new versions to the search index (on the crawl's thread, as it
-        closes). The index is derived data: a failure is logged and counted, never fatal."""
-        if not self.to_index:
+        """Wait for this crawl's new versions to be in the search index (the last batch is
+        written now). The index is derived data: a failure is logged and counted, never fatal."""
+        if self.index is None:
             return
-        root = search.index_root(self.crawler.settings)
-        started = time.monotonic()
-        try:
-            n = search.index_versions(self.store, search.SearchIndex(root), self.to_index)
-        except Exception as exc:
+        index, self.index = self.index, None
+        index.close()
+        if index.indexed:
+            stats.inc_value("newsdiff/index/versions", index.indexed)
+            stats.inc_value("newsdiff/index/seconds", round(index.seconds, 3))
+            seconds = index.seconds
+            logger.info("Indexed %d new versions for search in %.2f s", index.indexed, seconds)
+        if index.failed:
             logger.error(
                 "Search index at %s not updated (%s); the %d new versions are stored "
                 "and `scrapy index` will add them",
-                root,
-                exc,
-                len(self.to_index),
+                index.root,
+                index.error,
+                index.failed,
             )
-            stats.inc_value("newsdiff/index/failed", len(self.to_index))
-            return
-        seconds = time.monotonic() - started
-        stats.inc_value("newsdiff/index/versions", n)
-        stats.inc_value("newsdiff/index/seconds", round(seconds, 3))
-        logger.info("Indexed %d new versions for search in %.2f s", n, seconds)
-        self.to_index = []
+            stats.inc_value("newsdiff/index/failed", index.failed)
 
 
 # What a version keeps of the fetch as it is, and what the article document keeps of it.

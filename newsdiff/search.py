@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
@@ -34,7 +35,15 @@ import tantivy
 
 from newsdiff.diff import FIELDS, tokens
 
-__all__ = ["Hit", "Results", "SearchIndex", "parse_query", "version_document", "IndexUnavailable"]
+__all__ = [
+    "CrawlIndexer",
+    "Hit",
+    "IndexUnavailable",
+    "Results",
+    "SearchIndex",
+    "parse_query",
+    "version_document",
+]
 
 TEXT_FIELDS = ("title", "body", "added", "removed")
 PREFIXES = {"added": ("added",), "removed": ("removed",), "title": ("title",)}
@@ -587,6 +596,52 @@ def index_versions(store, index: SearchIndex, versions: Iterable[Mapping[str, An
         key = (str(v["article_id"]), v["number"] - 1)
         pairs.append((v, given.get(key) or stored.get(key) if v["number"] > 0 else None))
     return index.add(pairs)
+
+
+class CrawlIndexer:
+    """A crawl's new versions, added to the search index in batches of `batch` on a thread of
+    its own while the crawl goes on (the rest by close()): the index follows a long crawl, no
+    crawl holds its versions in memory until its end, and a killed crawl leaves at most a batch
+    to the next `scrapy index`. After a failure (the index locked or unwritable) it stops
+    trying and counts the rest as failed: the versions are stored, `scrapy index` adds them."""
+
+    def __init__(self, store, root: Path, batch: int = 1000):
+        self.store, self.root, self.batch = store, Path(root), max(1, batch)
+        self.indexed = self.failed = 0
+        self.seconds = 0.0
+        self.error: Exception | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsdiff-index")
+
+    def add(self, fields: dict[str, Any]) -> None:
+        """One stored version (indexed_fields(...)); safe from any thread."""
+        with self._lock:
+            self._pending.append(fields)
+            if len(self._pending) < self.batch:
+                return
+            versions, self._pending = self._pending, []
+        self._thread.submit(self._index, versions)
+
+    def close(self) -> None:
+        """Index what is left and wait until every batch is done."""
+        with self._lock:
+            versions, self._pending = self._pending, []
+        if versions:
+            self._thread.submit(self._index, versions)
+        self._thread.shutdown(wait=True)
+
+    def _index(self, versions: list[dict[str, Any]]) -> None:
+        if self.error is not None:
+            self.failed += len(versions)
+            return
+        started = time.monotonic()
+        try:
+            self.indexed += index_versions(self.store, SearchIndex(self.root), versions)
+        except Exception as exc:  # derived data: never at the cost of the crawl
+            self.error = exc
+            self.failed += len(versions)
+        self.seconds += time.monotonic() - started
 
 
 def catch_up(store, index: SearchIndex, overlap_hours: float = 24.0) -> int:

@@ -181,10 +181,12 @@ NEWSDIFF_HEALTH_STALE_FACTOR = 10  # or this many times its typical gap between 
 NEWSDIFF_HEALTH_MAX_CRAWL_AGE_HOURS = 26  # scrapy health: broken without a finished crawl since
 NEWSDIFF_HEALTH_MAX_FAILURE_RATE = 0.2  # scrapy health: broken above this extraction failure rate
 NEWSDIFF_HEALTH_RECENT_CRAWLS = 10  # scrapy health: crawls the failure rate is computed over
-# Full-text search (newsdiff.search): each crawl indexes the versions it stored when it closes,
-# into NEWSDIFF_DATA_DIR/index/<db>; `scrapy index` catches up from this many hours before the
-# index's newest version (crawls that stored older fetches late), `--rebuild` starts afresh.
+# Full-text search (newsdiff.search): each crawl indexes the versions it stores, this many at a
+# time on a thread of its own (the rest as it closes), into NEWSDIFF_DATA_DIR/index/<db>;
+# `scrapy index` catches up from this many hours before the index's newest version (crawls that
+# stored older fetches late, or were killed), `--rebuild` starts afresh.
 NEWSDIFF_INDEX_ENABLED = os.environ.get("NEWSDIFF_INDEX_ENABLED", "1") != "0"
+NEWSDIFF_INDEX_BATCH = 1000
 NEWSDIFF_INDEX_CATCHUP_HOURS = 24
 # `scrapy stats` and the viewer's charts cover this many days.
 NEWSDIFF_STATS_DAYS = 30
