@@ -133,7 +133,7 @@ def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], tuple[str, 
     def run(html: bytes, url: str) -> tuple[str, str | None]:
         name = pages.outlet_for_url(url) if outlet == "auto" else outlet
         try:
-            found = pages.extract(html, url, name)
+            found = pages.extract_fetched(html, None, url, name)  # as crawls and `scrapy extract`
             return "\n".join(found.body), found.title
         except pages.NotArticle as exc:
             raise Lost(exc.reason) from exc

@@ -76,3 +76,28 @@ def test_http_url_is_fetched_with_the_project_user_agent():
     assert code == 0
     assert result == expected(SUDAN)
     assert _Handler.user_agents and _Handler.user_agents[-1].startswith("newsdiff/")
+
+
+def test_a_latin1_page_declared_utf8_reads_as_a_crawl_reads_it(tmp_path):
+    """A saved page's bytes go through the crawl's reading: Latin-1 text under a UTF-8
+    declaration comes out as its words, not replacement characters."""
+    paragraphs = "".join(
+        f"<p>Die Gemeinderäte in Müllheim prüfen im {n}. Durchgang, ob die Straße über den "
+        "Fluss für größere Fahrzeuge geöffnet wird; die Bürger äußern sich dazu in einer "
+        "öffentlichen Sitzung im Rathaus, die für Donnerstag geplant ist.</p>"
+        for n in range(1, 9)
+    )
+    page = tmp_path / "page.html"
+    page.write_bytes(
+        (
+            '<html><head><meta charset="utf-8"><title>Brücke über die Möhne</title>'
+            '<meta property="og:type" content="article"></head><body><article>'
+            f"<h1>Brücke über die Möhne</h1>{paragraphs}</article></body></html>"
+        ).encode("latin-1")
+    )
+    code, result = scrapy_extract(str(page), "--url", "https://example.de/bruecke.html")
+    assert code == 0
+    text = " ".join([result["title"], *result["body"]])
+    assert "\ufffd" not in text
+    assert result["title"] == "Brücke über die Möhne"
+    assert "Gemeinderäte in Müllheim" in result["body"][0]

@@ -11,7 +11,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsdiff.pages import NotArticle, extract, outlet_for_url, page_url
+from newsdiff.pages import NotArticle, extract_fetched, outlet_for_url, page_url
 
 
 class Command(ScrapyCommand):
@@ -44,8 +44,9 @@ class Command(ScrapyCommand):
             raise UsageError("give exactly one file or http(s) URL")
         target = args[0]
         try:
+            charset = None  # a saved page's bytes are read as a crawl reads a page without one
             if target.startswith(("http://", "https://")):
-                html, fetched_url = self.fetch(target)
+                html, fetched_url, charset = self.fetch(target)
                 url = opts.url or fetched_url
             else:
                 html = Path(target).read_bytes()
@@ -55,17 +56,19 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         try:
-            result = extract(html, url, opts.outlet or outlet_for_url(url)).to_dict()
+            outlet = opts.outlet or outlet_for_url(url)
+            result = extract_fetched(html, charset, url, outlet).to_dict()
         except NotArticle as exc:
             result = {"not_article": exc.reason, "message": str(exc)}
             self.exitcode = 1
         sys.stdout.buffer.write(json.dumps(result, ensure_ascii=False, indent=2).encode() + b"\n")
 
-    def fetch(self, url: str) -> tuple[bytes, str]:
-        """The page bytes and the final URL after redirects."""
+    def fetch(self, url: str) -> tuple[bytes, str, str | None]:
+        """The page bytes, the final URL after redirects and the charset its headers gave."""
         assert self.settings is not None
         request = urllib.request.Request(url, headers={"User-Agent": self.settings["USER_AGENT"]})
         timeout = self.settings.getfloat("DOWNLOAD_TIMEOUT", 30)
         limit = self.settings.getint("DOWNLOAD_MAXSIZE") or None
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.read(limit), response.geturl()
+            charset = response.headers.get_content_charset()
+            return response.read(limit), response.geturl(), charset

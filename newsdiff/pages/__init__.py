@@ -107,7 +107,7 @@ def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extractio
     return extract_page(PAGES.get(outlet or "", ArticlePage), html, url)
 
 
-def extract_fetched(body: bytes, charset: str | None, url: str, outlet: str) -> Extraction:
+def extract_fetched(body: bytes, charset: str | None, url: str, outlet: str | None) -> Extraction:
     """extract() of a fetched body with the charset its HTTP headers gave (see source_of).
 
     The bytes are read as they are first: source_of's check of a UTF-8 page (a decode of the
