@@ -232,12 +232,15 @@ class ArticlePage:
         heading in the article, else the metadata headline without the site's name, else the
         <title>. An unconfirmed page-wide h1 (a modal's, a banner's, the site's name) comes last;
         one that only links home never counts."""
+        page_title = self._without_site(self.first_text(["//head/title", "//title"]))
         metadata = [
             clean(unescape(self.ld_value("headline") or "")),
-            self._without_site(self.meta_value("og:title", "twitter:title")),
+            _untruncated(
+                self._without_site(self.meta_value("og:title", "twitter:title")), page_title
+            ),
         ]
-        page_title = self._without_site(self.first_text(["//head/title", "//title"]))
-        named = [t for t in (*metadata, page_title) if t]
+        twitter = self._without_site(self.meta_value("twitter:title"))  # may differ from og:title
+        named = [t for t in (*metadata, page_title, twitter) if t]
         headings = self._headings()
         for heading in headings:
             if part := _headline_part(heading.parts, named):
@@ -254,8 +257,12 @@ class ArticlePage:
                     return heading.text
         in_article = [h.text for h in headings if h.placed]
         page_wide = [h.text for h in headings if not h.banner]
-        fallbacks = [*in_article[:1], *metadata, page_title, *page_wide[:1]]
+        fallbacks = [*in_article[:1], self._shown(named), *metadata, page_title, *page_wide[:1]]
         return next((t for t in fallbacks if t), None)
+
+    @cached_property
+    def _heading_keys(self) -> set[str]:
+        return {_key(heading.text) for heading in self._headings()}
 
     def _headings(self) -> list[_Heading]:
         """The elements title_xpaths select, in order, outside navigation, footers, sidebars and
@@ -271,6 +278,20 @@ class ArticlePage:
                     parts = [p for p in map(clean, _top_level_texts(el)) if p]
                     found[text] = _Heading(text, expr != "//h1", _IN_BANNER(el), parts)
         return list(found.values())[:10]
+
+    def _shown(self, named: list[str]) -> str | None:
+        """The metadata title an <h2> shows (the page's visible headline when no <h1> names one):
+        it tells apart a JSON-LD headline, an og:title and a <title> that differ."""
+        for el in _H2(self.root)[:20]:
+            if _in_chrome(el) or _IN_BANNER(el):
+                continue
+            parts = [p for p in map(clean, _top_level_texts(el)) if p]
+            if part := _headline_part(parts, named):
+                return part
+            text = _key(node_text(el, skip=_is_hidden))
+            if text and (name := next((n for n in named if _key(n) == text), None)):
+                return name
+        return None
 
     def _links_home(self, heading: etree._Element) -> bool:
         """A heading that is nothing but a link to the site's front page: the site's name."""
@@ -321,7 +342,39 @@ class ArticlePage:
         squeezed, first = key.replace(" ", ""), key.split()[0]
         if any(label in (squeezed, first) for label in self._host_labels):
             return True
-        return len(key) >= 4 and any(key in home for home in self._home_names)
+        return key in self._home_names or (
+            len(key) >= 4 and any(key in home for home in self._home_names)
+        )
+
+    def _is_label(self, segment: str, segments: list[str]) -> bool:
+        """A segment of a title that is a section's name ("Headline | iPhone | Forum"): a few
+        words that a link or the breadcrumb trail on the page gives, shorter than the headline."""
+        words = len(_key(segment).split())
+        longest = max(len(_key(s).split()) for s in segments)
+        return 0 < words <= 3 and words < longest and _key(segment) in self._labels
+
+    @cached_property
+    def _labels(self) -> set[str]:
+        """Keys of the short texts of the site's links (outside the article: not its tags) and of
+        the breadcrumb trail's steps (not its last one: the page itself)."""
+        here = urlsplit(self.url)._replace(fragment="")
+        found = set()
+        for a in self.root.iter("a"):
+            text = _key("".join(a.itertext()))
+            if (
+                text
+                and text.count(" ") < 3
+                and next(a.iterancestors("article", "main"), None) is None
+            ):
+                link = urlsplit(urljoin(self.url, a.get("href") or ""))._replace(fragment="")
+                if link != here:
+                    found.add(text)
+        for trail in _BREADCRUMB(self.root):
+            steps = [
+                _key("".join(el.itertext())) for el in trail.iter(etree.Element) if len(el) == 0
+            ]
+            found.update(step for step in [s for s in steps if s][:-1])
+        return found
 
     @cached_property
     def _home_names(self) -> list[str]:
@@ -350,6 +403,20 @@ class ArticlePage:
             while last - first > 1 and self._is_site_segment(segments[last - 1]):
                 last -= 1
             while last - first > 1 and self._is_site_segment(segments[first]):
+                first += 1
+            # a title a heading shows whole is the headline, its segments not sections' names
+            shown = _key("".join(pieces[2 * first : 2 * last - 1])) in self._heading_keys
+            while (
+                not shown
+                and last - first > 1
+                and self._is_label(segments[last - 1], segments[first:last])
+            ):
+                last -= 1
+            while (
+                not shown
+                and last - first > 1
+                and self._is_label(segments[first], segments[first:last])
+            ):
                 first += 1
             if (first, last) != (0, len(segments)):
                 return "".join(pieces[2 * first : 2 * last - 1])
@@ -490,12 +557,22 @@ _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", 
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
 
 
-_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»]\s+|\s*\|\s*)")  # kept by split()
+# kept by split(); in Chinese and Japanese a bare "-" or "_" between characters: "标题-新华网"
+_TITLE_SEPARATOR = re.compile(
+    r"(\s+[|\-–—:·•»]\s+|\s*\|\s*|(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])[-_]"
+    r"(?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]))"
+)
 _ARCHIVE_SEGMENT = re.compile(r"blog ?archiv(e)?")  # WordPress: "Site » Blog Archive » Headline"
 _DATE_SEGMENT = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\. \w+ \d{4}")
 
 
 _DIGIT = re.compile(r"\d")
+_H2 = etree.XPath("//h2")
+_BREADCRUMB = etree.XPath(
+    "//*[contains(translate(@class, 'BREADCRUM', 'breadcrum'), 'breadcrumb')"
+    " or contains(translate(@id, 'BREADCRUM', 'breadcrum'), 'breadcrumb')]"
+    "[not(ancestor::*[contains(translate(@class, 'BREADCRUM', 'breadcrum'), 'breadcrumb')])]"
+)
 # An address that may be a front page: no path beyond "/" or an index page.
 _HOME_HREF = re.compile(
     r"\s*(https?:)?(//[^/?#]*)?\.?/?(index\.(html?|php))?(\?[^\d#]*)?\s*(#.*)?$", re.I
@@ -547,6 +624,13 @@ _IN_BANNER = etree.XPath(
     "boolean(ancestor-or-self::*[self::header or @role='banner']"
     "[not(ancestor-or-self::article or ancestor-or-self::main or ancestor::section)])"
 )
+
+
+def _untruncated(title: str | None, page_title: str | None) -> str | None:
+    """A metadata title cut at a quotation mark its attribute did not escape
+    (content="Biden called "unfit"" reads "Biden called"): the <title> that goes on."""
+    cut = title and page_title and page_title.startswith(title)
+    return page_title if cut and page_title[len(title) :].lstrip()[:1] in "\"'" else title
 
 
 def _in_chrome(el: etree._Element) -> bool:
