@@ -342,9 +342,7 @@ class ArticlePage:
         squeezed, first = key.replace(" ", ""), key.split()[0]
         if any(label in (squeezed, first) for label in self._host_labels):
             return True
-        return key in self._home_names or (
-            len(key) >= 4 and any(key in home for home in self._home_names)
-        )
+        return len(key) >= 4 and any(key in home for home in self._home_names)
 
     def _is_label(self, segment: str, segments: list[str]) -> bool:
         """A segment of a title that is a section's name ("Headline | iPhone | Forum"): a few
