@@ -257,7 +257,16 @@ class ArticlePage:
                     return heading.text
         in_article = [h.text for h in headings if h.placed]
         page_wide = [h.text for h in headings if not h.banner]
-        fallbacks = [*in_article[:1], self._shown(named), *metadata, page_title, *page_wide[:1]]
+        # the page's one <h1>, on the story the metadata names (which may be an SEO rewrite)
+        only = [h for h in page_wide if len(page_wide) == 1 and _on_topic(h, named)]
+        fallbacks = [
+            *in_article[:1],
+            self._shown(named),
+            *only,
+            *metadata,
+            page_title,
+            *page_wide[:1],
+        ]
         return next((t for t in fallbacks if t), None)
 
     @cached_property
@@ -641,6 +650,15 @@ def _headline_words(text: str) -> set[str]:
 
 
 _HEADLINE_WORD = re.compile(r"\w+")
+
+
+def _on_topic(heading: str, names: list[str]) -> bool:
+    """Whether a heading of four words or more shares two words (of four letters or more) with
+    one of the metadata titles: the same story told another way, not a site's or a box's name."""
+    words = {w for w in _headline_words(heading) if len(w) >= 4}
+    return len(heading.split()) >= 4 and any(
+        len(words & _headline_words(name)) >= 2 for name in names
+    )
 
 
 def _same_headline(heading: str, name: str) -> bool:
