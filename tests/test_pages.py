@@ -808,6 +808,20 @@ def test_without_a_headline_heading_the_metadata_title_a_subheading_shows_wins()
     assert extract(titled_page(head, heading=heading), "https://e.org/a").title == HEADLINE
 
 
+def test_without_a_headline_heading_a_title_segment_a_subheading_shows_is_the_headline():
+    html = titled_page(heading=f"<h2>{HEADLINE}</h2>", title=f"Jane Doe's Corner | {HEADLINE}")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_the_pages_only_heading_on_the_story_comes_before_a_rewritten_og_title():
+    head = '<meta property="og:title" content="What the Council Wants for the Bridge | Ex">'
+    html = titled_page(head, before=f"<div><h1>{HEADLINE}</h1></div>", title="Ex")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+    # a heading about something else is a box's or the site's, not the story's
+    html = titled_page(head, before="<div><h1>Sign Up for Our Newsletter</h1></div>", title="Ex")
+    assert extract(html, "https://e.org/a").title == "What the Council Wants for the Bridge"
+
+
 def test_a_heading_in_the_pages_header_is_the_title_when_the_metadata_names_it():
     # A <header> holding the headline, outside any <article>, and one inside <main>.
     html = titled_page(before=f"<header><h1>{HEADLINE}</h1></header>", title=f"{HEADLINE} | Ex")

@@ -229,9 +229,10 @@ class ArticlePage:
     def title(self) -> str | None:
         """The article's headline: the first heading the page's own metadata confirms (JSON-LD
         headline, og:title, <title>; without a kicker or date the heading sets apart), else a
-        heading in the article, else the metadata headline without the site's name, else the
-        <title>. An unconfirmed page-wide h1 (a modal's, a banner's, the site's name) comes last;
-        one that only links home never counts."""
+        heading in the article, else the metadata title an <h2> shows, else the page's only h1
+        if it tells the metadata's story, else the metadata headline without the site's name and
+        sections, else the <title>. Another unconfirmed page-wide h1 (a modal's, a banner's, the
+        site's name) comes last; one that only links home never counts."""
         page_title = self._without_site(self.first_text(["//head/title", "//title"]))
         metadata = [
             clean(unescape(self.ld_value("headline") or "")),
@@ -289,17 +290,18 @@ class ArticlePage:
         return list(found.values())[:10]
 
     def _shown(self, named: list[str]) -> str | None:
-        """The metadata title an <h2> shows (the page's visible headline when no <h1> names one):
-        it tells apart a JSON-LD headline, an og:title and a <title> that differ."""
+        """The metadata title, or segment of one, an <h2> shows (the page's visible headline when
+        no <h1> names one): it tells apart a JSON-LD headline, an og:title and a <title> that
+        differ, and the headline in "Headline - Subtitle" or "Blog's name | Headline"."""
         for el in _H2(self.root)[:20]:
             if _in_chrome(el) or _IN_BANNER(el):
                 continue
             parts = [p for p in map(clean, _top_level_texts(el)) if p]
             if part := _headline_part(parts, named):
                 return part
-            text = _key(node_text(el, skip=_is_hidden))
-            if text and (name := next((n for n in named if _key(n) == text), None)):
-                return name
+            text = node_text(el, skip=_is_hidden)
+            if len(_key(text).split()) >= 2 and _key(text) in _segment_keys(named):
+                return text
         return None
 
     def _links_home(self, heading: etree._Element) -> bool:
@@ -608,13 +610,18 @@ def _top_level_texts(el: etree._Element) -> list[str]:
     return [text.replace("\xad", "") for text in texts]
 
 
+def _segment_keys(names: list[str]) -> set[str]:
+    """Keys of the metadata titles and of each of their segments."""
+    segments = {_key(s) for name in names for s in _TITLE_SEPARATOR.split(name)[::2]}
+    return segments | {_key(name) for name in names}
+
+
 def _headline_part(parts: list[str], names: list[str]) -> str | None:
     """The piece of a heading that a metadata title gives as one of its segments: the headline
     beside a kicker or a date."""
     if len(parts) < 2:
         return None
-    segments = {_key(s) for name in names for s in _TITLE_SEPARATOR.split(name)[::2]}
-    segments |= {_key(name) for name in names}
+    segments = _segment_keys(names)
     found = [p for p in parts if _key(p) in segments and len(_key(p).split()) >= 2]
     # a kicker comes first: the last piece named, if it is not a mere label
     return found[-1] if found and 3 * len(found[-1]) >= len(" ".join(parts)) else None
