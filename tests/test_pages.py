@@ -822,6 +822,13 @@ def test_the_pages_only_heading_on_the_story_comes_before_a_rewritten_og_title()
     assert extract(html, "https://e.org/a").title == "What the Council Wants for the Bridge"
 
 
+def test_a_twitter_title_that_differs_from_the_og_title_confirms_the_headline_too():
+    head = f'<meta property="og:title" content="Transport: {HEADLINE}">'
+    head += f'<meta name="twitter:title" content="{HEADLINE}">'
+    html = titled_page(head, heading=f"<h1><span>Transport</span> {HEADLINE}</h1>", title="Ex")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
 def test_a_heading_in_the_pages_header_is_the_title_when_the_metadata_names_it():
     # A <header> holding the headline, outside any <article>, and one inside <main>.
     html = titled_page(before=f"<header><h1>{HEADLINE}</h1></header>", title=f"{HEADLINE} | Ex")
