@@ -829,6 +829,15 @@ def test_a_twitter_title_that_differs_from_the_og_title_confirms_the_headline_to
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 
+def test_a_short_title_segment_with_the_hosts_name_among_its_words_is_the_sites():
+    url = "https://www.example-news.org/a"
+    html = titled_page(title=f"Friends of Example News Regensburg - {HEADLINE}")
+    assert extract(html, url).title == HEADLINE
+    # the longest segment is the headline, whatever it names
+    html = titled_page(title="Example News Wins an Award - Events")
+    assert extract(html, url).title == "Example News Wins an Award - Events"
+
+
 def test_a_heading_in_the_pages_header_is_the_title_when_the_metadata_names_it():
     # A <header> holding the headline, outside any <article>, and one inside <main>.
     html = titled_page(before=f"<header><h1>{HEADLINE}</h1></header>", title=f"{HEADLINE} | Ex")

@@ -355,6 +355,17 @@ class ArticlePage:
             return True
         return len(key) >= 4 and any(key in home for home in self._home_names)
 
+    def _names_host(self, segment: str, segments: list[str]) -> bool:
+        """A segment of a few words, not the title's longest, with the host's name among them:
+        "EFC Bayrische Bembel Regensburg" on bayrische-bembel.de."""
+        words = _key(segment).split()
+        if len(words) > 5 or len(words) >= max(len(_key(s).split()) for s in segments):
+            return False
+        runs = {
+            "".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        }
+        return bool(runs & self._host_labels)
+
     def _is_label(self, segment: str, segments: list[str]) -> bool:
         """A segment of a title that is a section's name ("Headline | iPhone | Forum"): a few
         words that a link or the breadcrumb trail on the page gives, shorter than the headline."""
@@ -408,27 +419,15 @@ class ArticlePage:
         pieces = _TITLE_SEPARATOR.split(title)  # segment, separator, segment, ...
         segments = pieces[::2]
         if len(segments) > 1:
-            first, last = 0, len(segments)
-            while last - first > 1 and self._is_site_segment(segments[last - 1]):
-                last -= 1
-            while last - first > 1 and self._is_site_segment(segments[first]):
-                first += 1
+            whole = (0, len(segments))
+            span = _trim(segments, whole, lambda segment, _: self._is_site_segment(segment))
+            if span == whole:  # the site not named on its own: in a segment of a few words?
+                span = _trim(segments, span, self._names_host)
             # a title a heading shows whole is the headline, its segments not sections' names
-            shown = _key("".join(pieces[2 * first : 2 * last - 1])) in self._heading_keys
-            while (
-                not shown
-                and last - first > 1
-                and self._is_label(segments[last - 1], segments[first:last])
-            ):
-                last -= 1
-            while (
-                not shown
-                and last - first > 1
-                and self._is_label(segments[first], segments[first:last])
-            ):
-                first += 1
-            if (first, last) != (0, len(segments)):
-                return "".join(pieces[2 * first : 2 * last - 1])
+            if _key("".join(pieces[2 * span[0] : 2 * span[1] - 1])) not in self._heading_keys:
+                span = _trim(segments, span, self._is_label)
+            if span != whole:
+                return "".join(pieces[2 * span[0] : 2 * span[1] - 1])
         if len(segments) > 1 and " | " in title:  # "Headline | Site" is the common shape
             head, _, tail = title.rpartition(" | ")
             if len(tail.split()) <= 5:
@@ -638,6 +637,19 @@ _IN_BANNER = etree.XPath(
     "boolean(ancestor-or-self::*[self::header or @role='banner']"
     "[not(ancestor-or-self::article or ancestor-or-self::main or ancestor::section)])"
 )
+
+
+def _trim(
+    segments: list[str], span: tuple[int, int], test: Callable[[str, list[str]], bool]
+) -> tuple[int, int]:
+    """span (first, last) of segments without those at its ends that test(segment, segments in
+    span) finds are not the headline, from the end first; one segment always stays."""
+    first, last = span
+    while last - first > 1 and test(segments[last - 1], segments[first:last]):
+        last -= 1
+    while last - first > 1 and test(segments[first], segments[first:last]):
+        first += 1
+    return first, last
 
 
 def _untruncated(title: str | None, page_title: str | None) -> str | None:
