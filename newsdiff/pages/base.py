@@ -421,8 +421,7 @@ class ArticlePage:
         if len(segments) > 1:
             whole = (0, len(segments))
             span = _trim(segments, whole, lambda segment, _: self._is_site_segment(segment))
-            if span == whole:  # the site not named on its own: in a segment of a few words?
-                span = _trim(segments, span, self._names_host)
+            span = _trim(segments, span, self._names_host)  # "Club of Site Town - Headline"
             # a title a heading shows whole is the headline, its segments not sections' names
             if _key("".join(pieces[2 * span[0] : 2 * span[1] - 1])) not in self._heading_keys:
                 span = _trim(segments, span, self._is_label)
