@@ -242,7 +242,7 @@ class ArticlePage:
         ]
         twitter = self._without_site(self.meta_value("twitter:title"))  # may differ from og:title
         named = [t for t in (*metadata, page_title, twitter) if t]
-        headings = self._headings()
+        headings = self._headings
         for heading in headings:
             if part := _headline_part(heading.parts, named):
                 return part  # "<span>Kicker</span> Headline", a metadata "Kicker - Headline"
@@ -272,8 +272,9 @@ class ArticlePage:
 
     @cached_property
     def _heading_keys(self) -> set[str]:
-        return {_key(heading.text) for heading in self._headings()}
+        return {_key(heading.text) for heading in self._headings}
 
+    @cached_property
     def _headings(self) -> list[_Heading]:
         """The elements title_xpaths select, in order, outside navigation, footers, sidebars and
         modals; placed when an outlet rule or the <article> element put it there, banner when it
@@ -378,17 +379,18 @@ class ArticlePage:
         """Keys of the short texts of the site's links (outside the article: not its tags) and of
         the breadcrumb trail's steps (not its last one: the page itself)."""
         here = urlsplit(self.url)._replace(fragment="")
+        name = here.path.rstrip("/").rpartition("/")[2]  # in any link to the page itself
         found = set()
         for a in self.root.iter("a"):
             text = _key("".join(a.itertext()))
-            if (
-                text
-                and text.count(" ") < 3
-                and next(a.iterancestors("article", "main"), None) is None
-            ):
-                link = urlsplit(urljoin(self.url, a.get("href") or ""))._replace(fragment="")
-                if link != here:
-                    found.add(text)
+            if not text or text.count(" ") >= 3:
+                continue
+            if next(a.iterancestors("article", "main"), None) is not None:
+                continue
+            href = (a.get("href") or "").partition("#")[0]
+            elsewhere = href and name not in href  # without the page's name: no need to resolve
+            if elsewhere or urlsplit(urljoin(self.url, href))._replace(fragment="") != here:
+                found.add(text)
         for trail in _BREADCRUMB(self.root):
             steps = [
                 _key("".join(el.itertext())) for el in trail.iter(etree.Element) if len(el) == 0
