@@ -809,7 +809,12 @@ def test_without_a_headline_heading_the_metadata_title_a_subheading_shows_wins()
 
 
 def test_without_a_headline_heading_a_title_segment_a_subheading_shows_is_the_headline():
-    html = titled_page(heading=f"<h2>{HEADLINE}</h2>", title=f"Jane Doe's Corner | {HEADLINE}")
+    title = f"Jane Doe's Corner | {HEADLINE}"
+    html = titled_page(heading=f"<h2>{HEADLINE}</h2>", title=title)
+    assert extract(html, "https://e.org/a").title == HEADLINE
+    # the blog's name in a box of its own is not the headline
+    box = "<div class='sidebar'><h2>Jane Doe's Corner</h2></div>"
+    html = titled_page(before=box, heading=f"<h2>{HEADLINE}</h2>", title=title)
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 

@@ -291,9 +291,14 @@ class ArticlePage:
         return list(found.values())[:10]
 
     def _shown(self, named: list[str]) -> str | None:
-        """The metadata title, or segment of one, an <h2> shows (the page's visible headline when
-        no <h1> names one): it tells apart a JSON-LD headline, an og:title and a <title> that
-        differ, and the headline in "Headline - Subtitle" or "Blog's name | Headline"."""
+        """The metadata title, or its longest segment, an <h2> shows (the page's visible headline
+        when no <h1> names one): it tells apart a JSON-LD headline, an og:title and a <title>
+        that differ, and the headline in "Blog's name | Headline"."""
+        # a title's longest segment, not a shorter one: that may be a site's name it kept
+        shown = {
+            _key(max(_TITLE_SEPARATOR.split(n)[::2], key=lambda s: len(s.split()))) for n in named
+        }
+        shown |= {_key(n) for n in named}
         for el in _H2(self.root)[:20]:
             if _in_chrome(el) or _IN_BANNER(el):
                 continue
@@ -301,7 +306,7 @@ class ArticlePage:
             if part := _headline_part(parts, named):
                 return part
             text = node_text(el, skip=_is_hidden)
-            if len(_key(text).split()) >= 2 and _key(text) in _segment_keys(named):
+            if len(_key(text).split()) >= 2 and _key(text) in shown:
                 return text
         return None
 
@@ -610,18 +615,13 @@ def _top_level_texts(el: etree._Element) -> list[str]:
     return [text.replace("\xad", "") for text in texts]
 
 
-def _segment_keys(names: list[str]) -> set[str]:
-    """Keys of the metadata titles and of each of their segments."""
-    segments = {_key(s) for name in names for s in _TITLE_SEPARATOR.split(name)[::2]}
-    return segments | {_key(name) for name in names}
-
-
 def _headline_part(parts: list[str], names: list[str]) -> str | None:
     """The piece of a heading that a metadata title gives as one of its segments: the headline
     beside a kicker or a date."""
     if len(parts) < 2:
         return None
-    segments = _segment_keys(names)
+    segments = {_key(s) for name in names for s in _TITLE_SEPARATOR.split(name)[::2]}
+    segments |= {_key(name) for name in names}
     found = [p for p in parts if _key(p) in segments and len(_key(p).split()) >= 2]
     # a kicker comes first: the last piece named, if it is not a mere label
     return found[-1] if found and 3 * len(found[-1]) >= len(" ".join(parts)) else None
