@@ -757,6 +757,92 @@ def test_a_one_word_section_heading_is_not_confirmed_by_a_title_it_begins():
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 
+NAV = "<nav><a href='/forum/'>Forum</a> <a href='/forum/bridges/'>Bridges</a></nav>"
+CRUMBS = (
+    "<div class='Breadcrumb'><span>Forum</span> &gt; <span>Bridges</span> &gt; "
+    f"<span>{HEADLINE}</span></div>"
+)
+
+
+@pytest.mark.parametrize("before", [NAV, CRUMBS], ids=["site-links", "breadcrumb"])
+def test_the_sections_a_title_names_after_the_headline_are_dropped(before):
+    site = '<meta property="og:site_name" content="Daily Example">'
+    html = titled_page(site, before=before, title=f"{HEADLINE} | Bridges | Forum | Daily Example")
+    assert extract(html, "https://e.org/forum/t/1").title == HEADLINE
+    html = titled_page(site, before=before, title=f"Daily Example - Forum - {HEADLINE}")
+    assert extract(html, "https://e.org/forum/t/1").title == HEADLINE
+
+
+def test_a_title_segment_that_is_no_section_of_the_site_stays():
+    # A tag inside the article, the breadcrumb's last step, a heading showing the whole title.
+    tag = "<article><a href='/tag/bridges'>Bridges</a></article>"
+    crumbs = "<ol class='breadcrumbs'><li><a href='/'>Home</a></li><li>Bridges</li></ol>"
+    html = titled_page(before=tag + crumbs, title=f"{HEADLINE} - Bridges")
+    assert extract(html, "https://e.org/a").title == f"{HEADLINE} - Bridges"
+    html = titled_page(before=NAV, title=f"Bridges – {HEADLINE}")
+    html = html.replace("<article>", f"<article><h1>Bridges – {HEADLINE}</h1>")
+    assert extract(html, "https://e.org/a").title == f"Bridges – {HEADLINE}"
+
+
+def test_a_chinese_titles_site_name_after_a_bare_hyphen_is_dropped():
+    headline = "武汉的声音：有英勇的你，才有英雄的城！"
+    html = titled_page(before="<div><a href='/'>新华网</a></div>", title=f"{headline}-新华网")
+    assert extract(html, "http://www.xinhuanet.com/local/c_1.htm").title == headline
+
+
+def test_an_og_title_cut_at_an_unescaped_quotation_mark_is_read_from_the_title():
+    head = '<meta property="og:title" content="Senator calls the mayor "unfit"">'
+    html = titled_page(head, title='Senator calls the mayor "unfit" | Daily Example')
+    assert extract(html, "https://e.org/a").title == 'Senator calls the mayor "unfit"'
+
+
+def test_without_a_headline_heading_the_metadata_title_a_subheading_shows_wins():
+    ld = {"@type": "NewsArticle", "headline": "Bridge: council votes, work starts in May"}
+    head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+    head += f'<meta property="og:title" content="{HEADLINE}">'
+    html = titled_page(head, heading=f"<h2>{HEADLINE}</h2>", title="Daily Example")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+    # ... also beside a kicker the metadata sets apart
+    heading = f"<h2><span>Transport</span> {HEADLINE}</h2>"
+    head = head.replace(f'content="{HEADLINE}"', f'content="Transport - {HEADLINE}"')
+    assert extract(titled_page(head, heading=heading), "https://e.org/a").title == HEADLINE
+
+
+def test_without_a_headline_heading_a_title_segment_a_subheading_shows_is_the_headline():
+    title = f"Jane Doe's Corner | {HEADLINE}"
+    html = titled_page(heading=f"<h2>{HEADLINE}</h2>", title=title)
+    assert extract(html, "https://e.org/a").title == HEADLINE
+    # the blog's name in a box of its own is not the headline
+    box = "<div class='sidebar'><h2>Jane Doe's Corner</h2></div>"
+    html = titled_page(before=box, heading=f"<h2>{HEADLINE}</h2>", title=title)
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_the_pages_only_heading_on_the_story_comes_before_a_rewritten_og_title():
+    head = '<meta property="og:title" content="What the Council Wants for the Bridge | Ex">'
+    html = titled_page(head, before=f"<div><h1>{HEADLINE}</h1></div>", title="Ex")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+    # a heading about something else is a box's or the site's, not the story's
+    html = titled_page(head, before="<div><h1>Sign Up for Our Newsletter</h1></div>", title="Ex")
+    assert extract(html, "https://e.org/a").title == "What the Council Wants for the Bridge"
+
+
+def test_a_twitter_title_that_differs_from_the_og_title_confirms_the_headline_too():
+    head = f'<meta property="og:title" content="Transport: {HEADLINE}">'
+    head += f'<meta name="twitter:title" content="{HEADLINE}">'
+    html = titled_page(head, heading=f"<h1><span>Transport</span> {HEADLINE}</h1>", title="Ex")
+    assert extract(html, "https://e.org/a").title == HEADLINE
+
+
+def test_a_short_title_segment_with_the_hosts_name_among_its_words_is_the_sites():
+    url = "https://www.example-news.org/a"
+    html = titled_page(title=f"Friends of Example News Regensburg - {HEADLINE}")
+    assert extract(html, url).title == HEADLINE
+    # the longest segment is the headline, whatever it names
+    html = titled_page(title="Example News Wins an Award - Events")
+    assert extract(html, url).title == "Example News Wins an Award - Events"
+
+
 def test_a_heading_in_the_pages_header_is_the_title_when_the_metadata_names_it():
     # A <header> holding the headline, outside any <article>, and one inside <main>.
     html = titled_page(before=f"<header><h1>{HEADLINE}</h1></header>", title=f"{HEADLINE} | Ex")

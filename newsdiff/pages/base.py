@@ -229,16 +229,20 @@ class ArticlePage:
     def title(self) -> str | None:
         """The article's headline: the first heading the page's own metadata confirms (JSON-LD
         headline, og:title, <title>; without a kicker or date the heading sets apart), else a
-        heading in the article, else the metadata headline without the site's name, else the
-        <title>. An unconfirmed page-wide h1 (a modal's, a banner's, the site's name) comes last;
-        one that only links home never counts."""
+        heading in the article, else the metadata title an <h2> shows, else the page's only h1
+        if it tells the metadata's story, else the metadata headline without the site's name and
+        sections, else the <title>. Another unconfirmed page-wide h1 (a modal's, a banner's, the
+        site's name) comes last; one that only links home never counts."""
+        page_title = self._without_site(self.first_text(["//head/title", "//title"]))
         metadata = [
             clean(unescape(self.ld_value("headline") or "")),
-            self._without_site(self.meta_value("og:title", "twitter:title")),
+            _untruncated(
+                self._without_site(self.meta_value("og:title", "twitter:title")), page_title
+            ),
         ]
-        page_title = self._without_site(self.first_text(["//head/title", "//title"]))
-        named = [t for t in (*metadata, page_title) if t]
-        headings = self._headings()
+        twitter = self._without_site(self.meta_value("twitter:title"))  # may differ from og:title
+        named = [t for t in (*metadata, page_title, twitter) if t]
+        headings = self._headings
         for heading in headings:
             if part := _headline_part(heading.parts, named):
                 return part  # "<span>Kicker</span> Headline", a metadata "Kicker - Headline"
@@ -254,9 +258,23 @@ class ArticlePage:
                     return heading.text
         in_article = [h.text for h in headings if h.placed]
         page_wide = [h.text for h in headings if not h.banner]
-        fallbacks = [*in_article[:1], *metadata, page_title, *page_wide[:1]]
+        # the page's one <h1>, on the story the metadata names (which may be an SEO rewrite)
+        only = [h for h in page_wide if len(page_wide) == 1 and _on_topic(h, named)]
+        fallbacks = [
+            *in_article[:1],
+            self._shown(named),
+            *only,
+            *metadata,
+            page_title,
+            *page_wide[:1],
+        ]
         return next((t for t in fallbacks if t), None)
 
+    @cached_property
+    def _heading_keys(self) -> set[str]:
+        return {_key(heading.text) for heading in self._headings}
+
+    @cached_property
     def _headings(self) -> list[_Heading]:
         """The elements title_xpaths select, in order, outside navigation, footers, sidebars and
         modals; placed when an outlet rule or the <article> element put it there, banner when it
@@ -271,6 +289,26 @@ class ArticlePage:
                     parts = [p for p in map(clean, _top_level_texts(el)) if p]
                     found[text] = _Heading(text, expr != "//h1", _IN_BANNER(el), parts)
         return list(found.values())[:10]
+
+    def _shown(self, named: list[str]) -> str | None:
+        """The metadata title, or its longest segment, an <h2> shows (the page's visible headline
+        when no <h1> names one): it tells apart a JSON-LD headline, an og:title and a <title>
+        that differ, and the headline in "Blog's name | Headline"."""
+        # a title's longest segment, not a shorter one: that may be a site's name it kept
+        shown = {
+            _key(max(_TITLE_SEPARATOR.split(n)[::2], key=lambda s: len(s.split()))) for n in named
+        }
+        shown |= {_key(n) for n in named}
+        for el in _H2(self.root)[:20]:
+            if _in_chrome(el) or _IN_BANNER(el):
+                continue
+            parts = [p for p in map(clean, _top_level_texts(el)) if p]
+            if part := _headline_part(parts, named):
+                return part
+            text = node_text(el, skip=_is_hidden)
+            if len(_key(text).split()) >= 2 and _key(text) in shown:
+                return text
+        return None
 
     def _links_home(self, heading: etree._Element) -> bool:
         """A heading that is nothing but a link to the site's front page: the site's name."""
@@ -323,6 +361,48 @@ class ArticlePage:
             return True
         return len(key) >= 4 and any(key in home for home in self._home_names)
 
+    def _names_host(self, segment: str, segments: list[str]) -> bool:
+        """A segment of a few words, not the title's longest, with the host's name among them:
+        "EFC Bayrische Bembel Regensburg" on bayrische-bembel.de."""
+        words = _key(segment).split()
+        if len(words) > 5 or len(words) >= max(len(_key(s).split()) for s in segments):
+            return False
+        runs = {
+            "".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        }
+        return bool(runs & self._host_labels)
+
+    def _is_label(self, segment: str, segments: list[str]) -> bool:
+        """A segment of a title that is a section's name ("Headline | iPhone | Forum"): a few
+        words that a link or the breadcrumb trail on the page gives, shorter than the headline."""
+        words = len(_key(segment).split())
+        longest = max(len(_key(s).split()) for s in segments)
+        return 0 < words <= 3 and words < longest and _key(segment) in self._labels
+
+    @cached_property
+    def _labels(self) -> set[str]:
+        """Keys of the short texts of the site's links (outside the article: not its tags) and of
+        the breadcrumb trail's steps (not its last one: the page itself)."""
+        here = urlsplit(self.url)._replace(fragment="")
+        name = here.path.rstrip("/").rpartition("/")[2]  # in any link to the page itself
+        found = set()
+        for a in self.root.iter("a"):
+            text = _key("".join(a.itertext()))
+            if not text or text.count(" ") >= 3:
+                continue
+            if next(a.iterancestors("article", "main"), None) is not None:
+                continue
+            href = (a.get("href") or "").partition("#")[0]
+            elsewhere = href and name not in href  # without the page's name: no need to resolve
+            if elsewhere or urlsplit(urljoin(self.url, href))._replace(fragment="") != here:
+                found.add(text)
+        for trail in _BREADCRUMB(self.root):
+            steps = [
+                _key("".join(el.itertext())) for el in trail.iter(etree.Element) if len(el) == 0
+            ]
+            found.update(step for step in [s for s in steps if s][:-1])
+        return found
+
     @cached_property
     def _home_names(self) -> list[str]:
         """Keys of what the links to the front page say (text, title, logo's alt text)."""
@@ -346,13 +426,14 @@ class ArticlePage:
         pieces = _TITLE_SEPARATOR.split(title)  # segment, separator, segment, ...
         segments = pieces[::2]
         if len(segments) > 1:
-            first, last = 0, len(segments)
-            while last - first > 1 and self._is_site_segment(segments[last - 1]):
-                last -= 1
-            while last - first > 1 and self._is_site_segment(segments[first]):
-                first += 1
-            if (first, last) != (0, len(segments)):
-                return "".join(pieces[2 * first : 2 * last - 1])
+            whole = (0, len(segments))
+            span = _trim(segments, whole, lambda segment, _: self._is_site_segment(segment))
+            span = _trim(segments, span, self._names_host)  # "Club of Site Town - Headline"
+            # a title a heading shows whole is the headline, its segments not sections' names
+            if _key("".join(pieces[2 * span[0] : 2 * span[1] - 1])) not in self._heading_keys:
+                span = _trim(segments, span, self._is_label)
+            if span != whole:
+                return "".join(pieces[2 * span[0] : 2 * span[1] - 1])
         if len(segments) > 1 and " | " in title:  # "Headline | Site" is the common shape
             head, _, tail = title.rpartition(" | ")
             if len(tail.split()) <= 5:
@@ -490,12 +571,22 @@ _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", 
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
 
 
-_TITLE_SEPARATOR = re.compile(r"(\s+[|\-–—:·•»]\s+|\s*\|\s*)")  # kept by split()
+# kept by split(); in Chinese and Japanese a bare "-" or "_" between characters: "标题-新华网"
+_TITLE_SEPARATOR = re.compile(
+    r"(\s+[|\-–—:·•»]\s+|\s*\|\s*|(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])[-_]"
+    r"(?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]))"
+)
 _ARCHIVE_SEGMENT = re.compile(r"blog ?archiv(e)?")  # WordPress: "Site » Blog Archive » Headline"
 _DATE_SEGMENT = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\. \w+ \d{4}")
 
 
 _DIGIT = re.compile(r"\d")
+_H2 = etree.XPath("//h2")
+_BREADCRUMB = etree.XPath(
+    "//*[contains(translate(@class, 'BREADCRUM', 'breadcrum'), 'breadcrumb')"
+    " or contains(translate(@id, 'BREADCRUM', 'breadcrum'), 'breadcrumb')]"
+    "[not(ancestor::*[contains(translate(@class, 'BREADCRUM', 'breadcrum'), 'breadcrumb')])]"
+)
 # An address that may be a front page: no path beyond "/" or an index page.
 _HOME_HREF = re.compile(
     r"\s*(https?:)?(//[^/?#]*)?\.?/?(index\.(html?|php))?(\?[^\d#]*)?\s*(#.*)?$", re.I
@@ -549,6 +640,26 @@ _IN_BANNER = etree.XPath(
 )
 
 
+def _trim(
+    segments: list[str], span: tuple[int, int], test: Callable[[str, list[str]], bool]
+) -> tuple[int, int]:
+    """span (first, last) of segments without those at its ends that test(segment, segments in
+    span) finds are not the headline, from the end first; one segment always stays."""
+    first, last = span
+    while last - first > 1 and test(segments[last - 1], segments[first:last]):
+        last -= 1
+    while last - first > 1 and test(segments[first], segments[first:last]):
+        first += 1
+    return first, last
+
+
+def _untruncated(title: str | None, page_title: str | None) -> str | None:
+    """A metadata title cut at a quotation mark its attribute did not escape
+    (content="Biden called "unfit"" reads "Biden called"): the <title> that goes on."""
+    cut = title and page_title and page_title.startswith(title)
+    return page_title if cut and page_title[len(title) :].lstrip()[:1] in "\"'" else title
+
+
 def _in_chrome(el: etree._Element) -> bool:
     """In the site's navigation, footer, a sidebar or a modal (not in the article)."""
     return bool(_CHROME(el))
@@ -559,6 +670,15 @@ def _headline_words(text: str) -> set[str]:
 
 
 _HEADLINE_WORD = re.compile(r"\w+")
+
+
+def _on_topic(heading: str, names: list[str]) -> bool:
+    """Whether a heading of four words or more shares two words (of four letters or more) with
+    one of the metadata titles: the same story told another way, not a site's or a box's name."""
+    words = {w for w in _headline_words(heading) if len(w) >= 4}
+    return len(heading.split()) >= 4 and any(
+        len(words & _headline_words(name)) >= 2 for name in names
+    )
 
 
 def _same_headline(heading: str, name: str) -> bool:
