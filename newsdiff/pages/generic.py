@@ -13,7 +13,7 @@ from lxml import etree
 
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
-from newsdiff.pages.text import clean, is_junk
+from newsdiff.pages.text import clean, is_junk, plain_text
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publisher either way
@@ -144,11 +144,12 @@ def boilerplate(paragraph: str) -> bool:
 
 
 def jsonld_body(page: ArticlePage) -> list[str]:
-    """Paragraphs of the JSON-LD article's articleBody (one per line; a single run stays one)."""
+    """Paragraphs of the JSON-LD article's articleBody (one per line; a single run stays one;
+    one holding HTML read as HTML)."""
     for obj in page.jsonld:
         body = obj.get("articleBody")
         if isinstance(body, str) and ld_types(obj) & ARTICLE_TYPES:
-            return split_paragraphs(body)
+            return split_paragraphs(plain_text(body))
     return []
 
 
