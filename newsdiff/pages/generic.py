@@ -179,12 +179,22 @@ def _trafilatura(html: str, url: str | None, precise: bool, tables: bool) -> lis
 def generic_body(html: str, url: str | None) -> list[str]:
     """The generic extractor as an article needs it: trafilatura's precision-first text, or its
     default one when that finds at least twice as much of a short article (precision mode
-    sometimes cuts a short page to its lead, or to nothing)."""
+    sometimes cuts a short page to its lead, or to nothing) and holds the running text the
+    precise one found (else the default mode took another part of the page)."""
     precise = trafilatura_body(html, url)
-    if word_count(precise) >= GENERIC_SURE_WORDS:
+    words = word_count(precise)
+    if words >= GENERIC_SURE_WORDS:
         return precise
     full = trafilatura_body(html, url, precise=False)
-    return full if word_count(full) >= 2 * word_count(precise) else precise
+    if word_count(full) < 2 * words:
+        return precise
+    return precise if words >= RUNNING_WORDS and _held(precise, full) < 0.5 else full
+
+
+def _held(part: list[str], whole: list[str], n: int = 4) -> float:
+    """The share of part's word n-grams that whole holds too."""
+    first = _shingles(part, n)
+    return sum((first & _shingles(whole, n)).values()) / max(sum(first.values()), 1)
 
 
 def choose_body(ld_body: list[str], generic: list[str]) -> tuple[list[str], str]:
