@@ -1,0 +1,77 @@
+"""The generic body (no outlet rules): what it takes from the JSON-LD articleBody and from
+trafilatura, on real devset pages and on pages built here."""
+
+from __future__ import annotations
+
+import json
+
+from newsdiff.pages import extract, extract_fetched
+from newsdiff.pages.text import plain_text
+from tests.test_robustness import devset_page, expected, with_snippets
+
+STORY = [
+    f"Paragraph {n} of the story says what the council decided on day {n} and why it matters."
+    for n in range(1, 9)
+]
+
+
+def ld_page(article_body: str, body: list[str] = STORY) -> str:
+    ld = {"@type": "NewsArticle", "headline": "Council Votes", "articleBody": article_body}
+    paragraphs = "".join(f"<p>{p}</p>" for p in body)
+    script = json.dumps(ld).replace("</", "<\\/")  # as pages write it: no "</script>" inside
+    return (
+        f"<html><head><script type='application/ld+json'>{script}</script></head>"
+        f"<body><article><h1>Council Votes</h1>{paragraphs}</article></body></html>"
+    )
+
+
+# --- a JSON-LD articleBody holding HTML --------------------------------------------------------
+
+
+def test_html_in_a_json_ld_article_body_is_read_as_html():
+    markup = "".join(f"<p>{p}</p>" for p in STORY[:4])
+    markup += "<script>googletag.cmd.push(function() { show('ad'); });</script>"
+    markup += f"<h2>Why it matters</h2><p>{STORY[4]}<br>{STORY[5]}</p><div>{STORY[6]}</div>"
+    markup += f"<p>{STORY[7]}\n</p>"
+    result = extract(ld_page(markup), "https://e.org/a")
+    assert result.extractor == "jsonld"
+    assert result.body == [*STORY[:4], "Why it matters", *STORY[4:]]
+
+
+def test_entities_in_a_json_ld_article_body_are_decoded_and_its_lines_kept():
+    body = [
+        "Uma das lideran&ccedil;as da organiza&ccedil;&atilde;o foi presa.",
+        "Ele tamb&eacute;m&nbsp;era investigado.",
+    ]
+    assert plain_text("\n".join(body)) == (
+        "Uma das lideranças da organização foi presa.\nEle também\xa0era investigado."
+    )
+    escaped_twice = (
+        "&lt;p class=&quot;texto&quot;&gt;Em busca de uma solu&amp;ccedil;&amp;atilde;o&lt;/p&gt;"
+    )
+    assert plain_text(escaped_twice).strip() == "Em busca de uma solução"
+    assert (
+        plain_text("Plain text\nwith <3 lines & no markup")
+        == "Plain text\nwith <3 lines & no markup"
+    )
+
+
+def test_a_real_json_ld_article_body_with_entities_gives_its_whole_text():
+    # correio24horas.com.br: "Atl&acirc;ntico", "tamb&eacute;m&nbsp;era" in the articleBody
+    html, url = devset_page("correio24horas.com.br-PMS")
+    result = extract_fetched(html, None, url, None)
+    assert result.extractor == "jsonld"
+    assert with_snippets("correio24horas.com.br-PMS", result.body)
+    assert not any("&" in p and ";" in p for p in result.body)
+
+
+# --- trafilatura's precise and default texts ---------------------------------------------------
+
+
+def test_the_default_text_does_not_replace_a_precise_one_it_does_not_hold():
+    # seelenradio.de: the default mode reads a run of PHP warnings, twice the short post's words
+    html, url = devset_page("seelenradio.de.leo")
+    body = extract_fetched(html, None, url, None).body
+    assert with_snippets("seelenradio.de.leo", body)
+    assert not any(p.startswith("Warning: Use of undefined constant") for p in body)
+    assert expected()["seelenradio.de.leo"]["with"]
