@@ -38,6 +38,23 @@ def test_html_in_a_json_ld_article_body_is_read_as_html():
     assert result.body == [*STORY[:4], "Why it matters", *STORY[4:]]
 
 
+def test_teaser_links_and_hidden_markup_in_a_json_ld_article_body_are_left_out():
+    # the CMS's embeds: a "read also" box with a hidden date, a paragraph that is one link
+    box = (
+        "<div class='read-also'><a href='/a'><div class='img'></div></a>"
+        "<a href='/b'>Another story entirely: the mayor answers her critics</a>"
+        "<span style='display: none'>Monday 2 May, 2022 | 09:37</span></div>"
+    )
+    promo = "<p><a href='/plan'>Want more than a few tips? Try our eight-week plan:</a></p>"
+    cited = f"<p>{STORY[3]} <a href='/report'>The report</a> says so.</p>"
+    hidden = "<p style='display:none'>Gallery: twelve pictures of the old bridge</p>"
+    markup = "".join(f"<p>{p}</p>" for p in STORY[:3]) + box + cited + promo + hidden
+    markup += "".join(f"<p>{p}</p>" for p in STORY[4:])
+    result = extract(ld_page(markup), "https://e.org/a")
+    assert result.extractor == "jsonld"
+    assert result.body == [*STORY[:3], f"{STORY[3]} The report says so.", *STORY[4:]]
+
+
 def test_entities_in_a_json_ld_article_body_are_decoded_and_its_lines_kept():
     body = [
         "Uma das lideran&ccedil;as da organiza&ccedil;&atilde;o foi presa.",

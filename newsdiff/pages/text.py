@@ -187,8 +187,9 @@ def plain_text(text: str) -> str:
 
 def _lines(el: etree._Element, parts: list[str]) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""
-    if tag and tag not in _SKIP_TAGS:
-        line = tag in _LINE_TAGS
+    line = tag in _LINE_TAGS
+    # hidden markup, and a block that is nothing but links: an embedded "read also" teaser
+    if tag and tag not in _SKIP_TAGS and not _hidden(el) and not (line and _teaser(el)):
         if line:
             parts.append("\n")
         parts.append((el.text or "").replace("\n", " "))
@@ -197,6 +198,15 @@ def _lines(el: etree._Element, parts: list[str]) -> None:
         if line:
             parts.append("\n")
     parts.append((el.tail or "").replace("\n", " "))
+
+
+def _hidden(el: etree._Element) -> bool:
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return el.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
+
+
+def _teaser(el: etree._Element) -> bool:
+    return next(el.iter("a"), None) is not None and links_only(el, node_text(el, skip=_hidden))
 
 
 def links_only(el: etree._Element, text: str) -> bool:
