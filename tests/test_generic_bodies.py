@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 from newsdiff.pages import extract, extract_fetched
-from newsdiff.pages.text import plain_text
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.extract import parse
+from newsdiff.pages.generic import without_teaser_run
+from newsdiff.pages.text import clean, plain_text
 from tests.test_robustness import devset_page, expected, with_snippets
 
 STORY = [
@@ -92,3 +95,40 @@ def test_the_default_text_does_not_replace_a_precise_one_it_does_not_hold():
     assert with_snippets("seelenradio.de.leo", body)
     assert not any(p.startswith("Warning: Use of undefined constant") for p in body)
     assert expected()["seelenradio.de.leo"]["with"]
+
+
+# --- teaser cards taken in with the article ----------------------------------------------------
+
+
+def cards(count: int, href: str) -> str:
+    return "".join(
+        f"<div class='card'><a href='{href.format(n=n)}'><img src='/img/{n}.jpg' alt=''></a>"
+        f"<h3 class='card-title'><a href='{href.format(n=n)}'>Headline {n} of another story</a>"
+        f"</h3><p>Blurb {n}: what the other story says about the harbour, the new railway and"
+        f" the council's plans for the old market hall, told again in one sentence.</p></div>"
+        for n in range(1, count + 1)
+    )
+
+
+def blurbs(count: int) -> list[str]:
+    page = ArticlePage(parse(cards(count, "/x")), "https://e.org/a")
+    return [clean(p.xpath("string()")) for p in page.root.iter("p")]
+
+
+def test_a_most_read_list_after_a_real_article_is_not_part_of_its_body():
+    html, url = devset_page("Lebensmittelpraxis.de-Stadtzentrum")
+    plain = extract_fetched(html, None, url, None).body
+    footer = f"<div class='most-read'><h2>Most read</h2>{cards(20, '/2024/03/{n}.html')}</div>"
+    page = ArticlePage(parse(html.replace(b"</body>", footer.encode() + b"</body>")), url)
+    assert without_teaser_run(page, plain + blurbs(20)) == plain
+    assert without_teaser_run(page, plain) == plain
+    # a short list (fewer than MIN_TEASERS cards) is left to trafilatura's judgement
+    page = ArticlePage(parse(html.replace(b"</body>", cards(9, "/{n}.html").encode())), url)
+    assert without_teaser_run(page, plain + blurbs(9)) == plain + blurbs(9)
+
+
+def test_a_pages_own_accordion_of_linked_questions_stays_in_the_body():
+    # "#" links open a question's answer on the page itself: the answers are the article's
+    html = ld_page("", body=STORY).replace("</article>", cards(12, "#answer-{n}") + "</article>")
+    body = STORY + blurbs(12)
+    assert without_teaser_run(ArticlePage(parse(html), "https://e.org/a"), body) == body

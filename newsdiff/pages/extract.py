@@ -27,6 +27,7 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    without_teaser_run,
     without_teasers,
     word_count,
 )
@@ -150,6 +151,8 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
             body, extractor = generic_body(without_teasers(page), url), "trafilatura"
             if not article_evidence(page, body, teasers_removed=True):
                 raise NotArticle("section-front")
+        elif extractor == "trafilatura":
+            body = without_teaser_run(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
     if short(body) and (reason := stub_reason(page, len(html), word_count(body))):

@@ -336,6 +336,36 @@ def article_evidence(page: ArticlePage, body: list[str], teasers_removed: bool =
     return not short(own) or (not teasers_removed and len(headings) < 2 * MIN_TEASERS)
 
 
+def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body without the run of teaser cards it took in beside the article (a "most
+    read" or "related" list): the headlines and blurbs of MIN_TEASERS cards or more whose
+    headings link to other pages (an accordion's or a contents list's "#" links are the page's
+    own). Kept whole when nothing would be left: that is the listing's business."""
+    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
+    if len(headings) < MIN_TEASERS:
+        return body
+    ids = set(map(id, headings))
+    found, paragraphs = [], set(body)
+    for heading in headings:
+        card = {clean(heading.xpath("string()"))}
+        if (element := _card(heading, ids)) is not None:
+            blurbs = [clean(p.xpath("string()")) for p in _PARAGRAPHS(element)]
+            if word_count(blurbs) < CARD_MAX_WORDS:
+                card.update(blurbs)
+        if card & paragraphs:
+            found.append(card)
+    if len(found) < MIN_TEASERS:
+        return body
+    teasers = set().union(*found)
+    kept = [p for p in body if p not in teasers]
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
+def _links_away(heading: etree._Element) -> bool:
+    """A heading that links to another page, not to a place on this one."""
+    return any(not href.strip().startswith("#") for href in _HREFS(heading))
+
+
 def without_teasers(page: ArticlePage) -> str:
     """The page's HTML without its teaser cards (or their headings, where a card is long), for a
     second look at a page whose generic body was all teasers: an article may sit beside them."""
@@ -367,6 +397,7 @@ def _drop(parent: etree._Element, el: etree._Element) -> None:
 _TEASER_HEADINGS = etree.XPath(
     "//body//*[self::h2 or self::h3 or self::h4][.//a[@href] or ancestor::a[@href]]"
 )
+_HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
 _PARAGRAPHS = etree.XPath(".//p")
 _HEADINGS = etree.XPath(".//*[self::h2 or self::h3 or self::h4]")
