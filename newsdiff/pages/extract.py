@@ -27,6 +27,7 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    without_lead_in,
     without_teaser_run,
     without_teasers,
     word_count,
@@ -129,12 +130,13 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
     article body by rules or JSON-LD, or a gate or redirect stub with a short body whoever
     found it."""
     generic: list[str] | None = None
+    title = page.title()
 
     def generic_text() -> list[str]:
         nonlocal generic
         if generic is None:
             text = decode_html(html) if isinstance(html, bytes) else html
-            generic = [p for p in generic_body(text, url) if p != page.title()]
+            generic = [p for p in generic_body(text, url) if p != title]
         return generic
 
     body, extractor = page.body(), page.name
@@ -152,7 +154,7 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
             if not article_evidence(page, body, teasers_removed=True):
                 raise NotArticle("section-front")
         elif extractor == "trafilatura":
-            body = without_teaser_run(page, body)
+            body = without_lead_in(page, without_teaser_run(page, body), title)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
     if short(body) and (reason := stub_reason(page, len(html), word_count(body))):

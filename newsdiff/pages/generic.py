@@ -13,7 +13,7 @@ from lxml import etree
 
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
-from newsdiff.pages.text import clean, is_junk, plain_text
+from newsdiff.pages.text import clean, is_junk, node_text, plain_text
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publisher either way
@@ -361,6 +361,23 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
 
 
+def without_lead_in(page: ArticlePage, body: list[str], title: str | None) -> list[str]:
+    """A generic body without the paragraphs it opens with that the page shows only before the
+    headline (the <h1> that is the title): a story starts after its headline, and what comes
+    first is the template's (a date line, a kicker, an author's box, a "JavaScript is off"
+    notice). Kept whole when nothing would be left."""
+    h1 = next((h for h in page.root.iter("h1") if title and node_text(h) == title), None)
+    if h1 is None or not body:
+        return body
+    before = clean(" ".join(_PRECEDING_TEXT(h1)))
+    if body[0] not in before:
+        return body
+    after = clean(" ".join(_OWN_AND_FOLLOWING_TEXT(h1)))
+    first = next((i for i, p in enumerate(body) if p not in before or p in after), len(body))
+    kept = body[first:]
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
 def _links_away(heading: etree._Element) -> bool:
     """A heading that links to another page, not to a place on this one."""
     return any(not href.strip().startswith("#") for href in _HREFS(heading))
@@ -396,6 +413,10 @@ def _drop(parent: etree._Element, el: etree._Element) -> None:
 
 _TEASER_HEADINGS = etree.XPath(
     "//body//*[self::h2 or self::h3 or self::h4][.//a[@href] or ancestor::a[@href]]"
+)
+_PRECEDING_TEXT = etree.XPath("preceding::text()[not(ancestor::script or ancestor::style)]")
+_OWN_AND_FOLLOWING_TEXT = etree.XPath(
+    "(.//text() | following::text())[not(ancestor::script or ancestor::style)]"
 )
 _HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
