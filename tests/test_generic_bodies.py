@@ -8,7 +8,7 @@ import json
 from newsdiff.pages import extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
-from newsdiff.pages.generic import without_teaser_run
+from newsdiff.pages.generic import without_lead_in, without_teaser_run
 from newsdiff.pages.text import clean, plain_text
 from tests.test_robustness import devset_page, expected, with_snippets
 
@@ -132,3 +132,32 @@ def test_a_pages_own_accordion_of_linked_questions_stays_in_the_body():
     html = ld_page("", body=STORY).replace("</article>", cards(12, "#answer-{n}") + "</article>")
     body = STORY + blurbs(12)
     assert without_teaser_run(ArticlePage(parse(html), "https://e.org/a"), body) == body
+
+
+# --- what the page shows before the headline ---------------------------------------------------
+
+
+def test_lines_a_real_page_shows_before_its_headline_do_not_open_its_body():
+    # katzen-forum.net: "JavaScript ist deaktiviert…" and an old-browser notice above the <h1>
+    html, url = devset_page("katzen-forum.net-Pepe")
+    body = extract_fetched(html, None, url, None).body
+    assert not any(p.startswith(("JavaScript ist deaktiviert", "Du verwendest")) for p in body)
+    assert with_snippets("katzen-forum.net-Pepe", body)
+
+
+def test_an_authors_box_above_the_headline_is_not_the_start_of_the_story():
+    bio = (
+        "<div class='author-box'><p>Jane Doe writes a weekly column about city life, politics"
+        " and the people who shape them, after years of reporting from three continents.</p></div>"
+    )
+    html = ld_page("", body=STORY).replace("<article>", bio + "<article>")
+    page = ArticlePage(parse(html), "https://e.org/a")
+    bio_text = clean(parse(bio).xpath("string()"))
+    assert without_lead_in(page, [bio_text, *STORY], "Council Votes") == STORY
+    # a paragraph the page also shows after the headline is the story's (a lead repeated)
+    repeated = ld_page("", body=STORY).replace("<article>", f"<p>{STORY[0]}</p><article>")
+    page_with_lead = ArticlePage(parse(repeated), "https://e.org/a")
+    assert without_lead_in(page_with_lead, STORY, "Council Votes") == STORY
+    # no headline <h1> of that title, or nothing left: the body stays as it is
+    assert without_lead_in(page, [bio_text, *STORY], "Other") == [bio_text, *STORY]
+    assert without_lead_in(page, [bio_text], "Council Votes") == [bio_text]
