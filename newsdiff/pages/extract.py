@@ -105,8 +105,8 @@ def source_of(body: bytes, charset: str | None = None) -> bytes | str:
 def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> Extraction:
     """The article in a page, read by page_class; NotArticle when it is not one."""
     page = page_class(parse(html), url)
-    body, extractor = _body(page, html, url)
     title = page.title()
+    body, extractor = _body(page, html, url, title)
     corrections = page.corrections()
     body = [p for p in body if p != title and not _is_correction_of(p, corrections)]
     if not body:
@@ -123,14 +123,15 @@ def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> 
     )
 
 
-def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], str]:
+def _body(
+    page: ArticlePage, html: str | bytes, url: str, title: str | None
+) -> tuple[list[str], str]:
     """The article text and who found it: the outlet's rules, else the better of the JSON-LD
     articleBody and the generic extractor, which is always tried before a page is given up.
     "Not an article" needs strong evidence: a page that declares itself a listing and has no
     article body by rules or JSON-LD, or a gate or redirect stub with a short body whoever
     found it."""
     generic: list[str] | None = None
-    title = page.title()
 
     def generic_text() -> list[str]:
         nonlocal generic

@@ -159,9 +159,10 @@ def iso_date(value: Any, local_tz: tzinfo | None = None) -> str | None:
     return dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-# Markup in what should be plain text: a tag, or an entity (&amp;, &#233;, &eacute;).
-_MARKUP_RE = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>|&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.I)
-_TAG_RE = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>", re.I)
+# Markup in what should be plain text: an end tag or a <br> (HTML, not "a < b and c > d"), or
+# an entity (&amp;, &#233;, &eacute;).
+_TAG_RE = re.compile(r"</[a-z][a-z0-9]*\s*>|<br\s*/?>", re.I)
+_MARKUP_RE = re.compile(rf"{_TAG_RE.pattern}|&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.I)
 # Elements that end a line where HTML text is laid out (a paragraph, a heading, a line break)
 _LINE_TAGS = BLOCK_TAGS | {"br", "div", "h1", "ul", "ol", "table", "tr", "section", "figure"}
 
@@ -179,7 +180,7 @@ def plain_text(text: str) -> str:
             return text
     root = etree.HTML(f"<html><body><div>{text}</div></body></html>")
     if root is None:
-        return unescape(_TAG_RE.sub(" ", text))
+        return unescape(re.sub(r"<[^<>]*>", " ", text))
     parts: list[str] = []
     _lines(root, parts)
     return "".join(parts)
