@@ -8,7 +8,7 @@ import json
 from newsdiff.pages import extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
-from newsdiff.pages.generic import without_lead_in, without_teaser_run
+from newsdiff.pages.generic import without_dialogs, without_lead_in, without_teaser_run
 from newsdiff.pages.text import clean, plain_text
 from tests.test_robustness import devset_page, expected, with_snippets
 
@@ -159,3 +159,28 @@ def test_an_authors_box_above_the_headline_is_not_the_start_of_the_story():
     # no headline <h1> of that title, or nothing left: the body stays as it is
     assert without_lead_in(page, [bio_text, *STORY], "Other") == [bio_text, *STORY]
     assert without_lead_in(page, [bio_text], "Council Votes") == [bio_text]
+
+
+# --- dialogs ------------------------------------------------------------------------------------
+
+
+def test_a_real_pages_cookie_dialog_is_not_its_body():
+    # arteradio.com: the consent dialog's 22 paragraphs came before the programme's 3
+    html, url = devset_page("arteradio.com-nuls")
+    body = extract_fetched(html, None, url, None).body
+    assert not any("cookies" in p for p in body)
+    assert with_snippets("arteradio.com-nuls", body)
+
+
+def test_a_dialogs_text_is_left_out_unless_the_page_shows_it_elsewhere():
+    consent = (
+        "<div role='dialog' aria-label='Consent'><p>We use cookies to improve your experience."
+        " By clicking Accept all, you consent to our use of cookies.</p>"
+        f"<p>{STORY[2]}</p></div>"
+    )
+    html = ld_page("", body=STORY).replace("</article>", "</article>" + consent)
+    page = ArticlePage(parse(html), "https://e.org/a")
+    cookies = "We use cookies to improve your experience. By clicking Accept all, you consent to"
+    cookies += " our use of cookies."
+    assert without_dialogs(page, [*STORY[:4], cookies, *STORY[4:]]) == STORY
+    assert without_dialogs(page, [cookies]) == [cookies]  # nothing left: not this rule's call

@@ -27,6 +27,7 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    without_dialogs,
     without_lead_in,
     without_teaser_run,
     without_teasers,
@@ -156,6 +157,7 @@ def _body(
                 raise NotArticle("section-front")
         elif extractor == "trafilatura":
             body = without_lead_in(page, without_teaser_run(page, body), title)
+            body = without_dialogs(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
     if short(body) and (reason := stub_reason(page, len(html), word_count(body))):

@@ -378,6 +378,21 @@ def without_lead_in(page: ArticlePage, body: list[str], title: str | None) -> li
     return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
 
 
+def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body without the text of the page's dialogs (role="dialog", aria-modal, <dialog>:
+    a cookie or consent box, a sign-in modal) that the page shows nowhere else. Kept whole when
+    nothing would be left."""
+    dialogs = _DIALOGS(page.root)
+    if not dialogs:
+        return body
+    inside = clean(" ".join(text for dialog in dialogs for text in _TEXT(dialog)))
+    if not any(p in inside for p in body):
+        return body
+    outside = clean(" ".join(_TEXT_OUTSIDE_DIALOGS(page.root)))
+    kept = [p for p in body if p not in inside or p in outside]
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
 def _links_away(heading: etree._Element) -> bool:
     """A heading that links to another page, not to a place on this one."""
     return any(not href.strip().startswith("#") for href in _HREFS(heading))
@@ -417,6 +432,12 @@ _TEASER_HEADINGS = etree.XPath(
 _PRECEDING_TEXT = etree.XPath("preceding::text()[not(ancestor::script or ancestor::style)]")
 _OWN_AND_FOLLOWING_TEXT = etree.XPath(
     "(.//text() | following::text())[not(ancestor::script or ancestor::style)]"
+)
+_DIALOG = "*[@role='dialog' or @aria-modal='true' or self::dialog]"
+_DIALOGS = etree.XPath(f"//body//{_DIALOG}[not(ancestor::{_DIALOG})]")
+_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
+_TEXT_OUTSIDE_DIALOGS = etree.XPath(
+    f"//body//text()[not(ancestor::script or ancestor::style or ancestor::{_DIALOG})]"
 )
 _HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
