@@ -338,26 +338,25 @@ def article_evidence(page: ArticlePage, body: list[str], teasers_removed: bool =
 
 def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body without the run of teaser cards it took in beside the article (a "most
-    read" or "related" list): the headlines and blurbs of MIN_TEASERS cards or more whose
-    headings link to other pages (an accordion's or a contents list's "#" links are the page's
-    own). Kept whole when nothing would be left: that is the listing's business."""
+    read" or "related" list): MIN_TEASERS paragraphs or more in a row that are the headlines
+    and blurbs of cards whose headings link to other pages (an accordion's or a contents list's
+    "#" links are the page's own). Kept whole when nothing would be left: that is the
+    listing's business."""
     headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
     if len(headings) < MIN_TEASERS:
         return body
-    ids = set(map(id, headings))
-    found, paragraphs = [], set(body)
-    for heading in headings:
-        card = {clean(heading.xpath("string()"))}
-        if (element := _card(heading, ids)) is not None:
-            blurbs = [clean(p.xpath("string()")) for p in _PARAGRAPHS(element)]
-            if word_count(blurbs) < CARD_MAX_WORDS:
-                card.update(blurbs)
-        if card & paragraphs:
-            found.append(card)
-    if len(found) < MIN_TEASERS:
-        return body
-    teasers = set().union(*found)
-    kept = [p for p in body if p not in teasers]
+    teasers = _teaser_text(headings, CARD_MAX_WORDS)
+    kept: list[str] = []
+    run: list[str] = []
+    for p in [*body, ""]:  # "" ends the last run
+        if p and p in teasers:
+            run.append(p)
+            continue
+        if len(run) < MIN_TEASERS:
+            kept.extend(run)
+        run = []
+        kept.append(p)
+    kept.pop()
     return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
 
 
