@@ -8,7 +8,12 @@ import json
 from newsdiff.pages import extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
-from newsdiff.pages.generic import without_dialogs, without_lead_in, without_teaser_run
+from newsdiff.pages.generic import (
+    split_paragraphs,
+    without_dialogs,
+    without_lead_in,
+    without_teaser_run,
+)
 from newsdiff.pages.text import clean, plain_text
 from tests.test_robustness import devset_page, expected, with_snippets
 
@@ -184,3 +189,29 @@ def test_a_dialogs_text_is_left_out_unless_the_page_shows_it_elsewhere():
     cookies += " our use of cookies."
     assert without_dialogs(page, [*STORY[:4], cookies, *STORY[4:]]) == STORY
     assert without_dialogs(page, [cookies]) == [cookies]  # nothing left: not this rule's call
+
+
+# --- sign-up and paywall prompts ---------------------------------------------------------------
+
+
+def test_a_prompt_goes_with_its_boxs_title_and_a_paywall_prompt_is_boilerplate():
+    text = "\n".join(
+        [
+            STORY[0],
+            "Get the Morning Briefing",
+            "The day's top stories delivered to your inbox every morning. Sign up for our free"
+            " newsletter.",
+            STORY[1],
+            "Enjoying Example News? Subscribe to continue reading unlimited stories.",
+            "Already a subscriber? Log in",
+            STORY[2],
+            "https://example.org/sources/report.pdf",  # a source's address is no box title
+            "Zum Newsletter anmelden",
+        ]
+    )
+    assert split_paragraphs(text) == [*STORY[:3], "https://example.org/sources/report.pdf"]
+
+
+def test_a_sentence_or_heading_before_a_prompt_stays():
+    text = "\n".join([STORY[0], "The vote.", "Sign up for our newsletter", "Results", STORY[1]])
+    assert split_paragraphs(text) == [STORY[0], "The vote.", "Results", STORY[1]]

@@ -94,7 +94,17 @@ def _shingles(paragraphs: list[str], n: int) -> Counter:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    return [p for line in text.splitlines() if not is_junk(p := clean(line)) and not boilerplate(p)]
+    """A text's lines without junk and boilerplate; a sign-up or gate prompt takes the title of
+    its box with it (a short line that is no sentence, right before it)."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if is_junk(p := clean(line)):
+            continue
+        if not boilerplate(p):
+            kept.append(p)
+        elif kept and _PROMPT_TITLE.fullmatch(kept[-1]) and _prompt(p):
+            kept.pop()
+    return kept
 
 
 # A generic extractor keeps what sits among the paragraphs; these short lines are not the story:
@@ -125,12 +135,14 @@ _AD_LABEL = re.compile(
 _SIGN_UP = re.compile(
     r"sign(ing)? ?up|anmelden|\babonnier|\bsubscri|inscri|suscri|registrier", re.I
 )
+# A box's title: at most 8 words, not a sentence nor a link's address
+_PROMPT_TITLE = re.compile(r"(?!.*(://|www\.))(\S+ ){0,7}\S+(?<![.!?:;,])")
 _SIGN_UP_FOR = re.compile(r"newsletter|e-?mail|inbox|\bfree\b|kostenlos|gratis|sign up here", re.I)
 
 
 def boilerplate(paragraph: str) -> bool:
     """A photo credit, a "read more" lead-in (not a sentence), a lone label, an advertising label
-    or a newsletter or e-mail sign-up prompt."""
+    or a newsletter, e-mail sign-up or paywall prompt."""
     words = len(paragraph.split())
     if words > 30:
         return False
@@ -140,7 +152,16 @@ def boilerplate(paragraph: str) -> bool:
         return True
     if _LABEL.fullmatch(paragraph) or (words <= 15 and _AD_LABEL.match(paragraph)):
         return True
-    return bool(_SIGN_UP.search(paragraph) and _SIGN_UP_FOR.search(paragraph))
+    return _prompt(paragraph)
+
+
+def _prompt(paragraph: str) -> bool:
+    """A newsletter or e-mail sign-up prompt, or a paywall's ("Subscribe to continue reading")."""
+    return bool(
+        _SIGN_UP.search(paragraph)
+        and _SIGN_UP_FOR.search(paragraph)
+        or _PAYWALL_RE.search(paragraph)
+    )
 
 
 def jsonld_body(page: ArticlePage) -> list[str]:
