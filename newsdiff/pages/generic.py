@@ -94,8 +94,8 @@ def _shingles(paragraphs: list[str], n: int) -> Counter:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """A text's lines without junk and boilerplate; a sign-up or gate prompt takes the title of
-    its box with it (a short line that is no sentence, right before it)."""
+    """A text's lines without junk and boilerplate; a sign-up prompt takes the title of its box
+    with it (a short line that is no sentence, right before it)."""
     kept: list[str] = []
     for line in text.splitlines():
         if is_junk(p := clean(line)):
@@ -135,14 +135,16 @@ _AD_LABEL = re.compile(
 _SIGN_UP = re.compile(
     r"sign(ing)? ?up|anmelden|\babonnier|\bsubscri|inscri|suscri|registrier", re.I
 )
-# A box's title: at most 8 words, not a sentence nor a link's address
-_PROMPT_TITLE = re.compile(r"(?!.*(://|www\.))(\S+ ){0,7}\S+(?<![.!?:;,])")
+# A box's title: at most 8 words (a CJK character is one), not a sentence nor a link's address
+_PROMPT_TITLE = re.compile(
+    rf"(?!.*(://|www\.))(?!(.*[{_CJK}]){{9}})(\S+ ){{0,7}}\S+(?<![.!?:;,…)\"'”»])"
+)
 _SIGN_UP_FOR = re.compile(r"newsletter|e-?mail|inbox|\bfree\b|kostenlos|gratis|sign up here", re.I)
 
 
 def boilerplate(paragraph: str) -> bool:
     """A photo credit, a "read more" lead-in (not a sentence), a lone label, an advertising label
-    or a newsletter, e-mail sign-up or paywall prompt."""
+    or a newsletter or e-mail sign-up prompt."""
     words = len(paragraph.split())
     if words > 30:
         return False
@@ -156,12 +158,8 @@ def boilerplate(paragraph: str) -> bool:
 
 
 def _prompt(paragraph: str) -> bool:
-    """A newsletter or e-mail sign-up prompt, or a paywall's ("Subscribe to continue reading")."""
-    return bool(
-        _SIGN_UP.search(paragraph)
-        and _SIGN_UP_FOR.search(paragraph)
-        or _PAYWALL_RE.search(paragraph)
-    )
+    """A newsletter or e-mail sign-up prompt (a paywall's stays: it tells a stub from a story)."""
+    return bool(_SIGN_UP.search(paragraph) and _SIGN_UP_FOR.search(paragraph))
 
 
 def jsonld_body(page: ArticlePage) -> list[str]:
