@@ -40,7 +40,9 @@ __all__ = [
 ]
 
 FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, not outlet rules
-EXTRACTOR_VERSION = "3"  # 2: bodies and titles chosen by evidence; 3: titles without kickers
+# 2: bodies and titles chosen by evidence; 3: titles without kickers; 4: section names out of
+# titles, generic bodies without dialogs, teaser runs and lines shown before the headline.
+EXTRACTOR_VERSION = "4"
 # and site names, generic bodies without credits and prompts (2026-11)
 
 PAGES: dict[str, type[ArticlePage]] = {

@@ -27,6 +27,9 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    without_dialogs,
+    without_lead_in,
+    without_teaser_run,
     without_teasers,
     word_count,
 )
@@ -103,8 +106,8 @@ def source_of(body: bytes, charset: str | None = None) -> bytes | str:
 def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> Extraction:
     """The article in a page, read by page_class; NotArticle when it is not one."""
     page = page_class(parse(html), url)
-    body, extractor = _body(page, html, url)
     title = page.title()
+    body, extractor = _body(page, html, url, title)
     corrections = page.corrections()
     body = [p for p in body if p != title and not _is_correction_of(p, corrections)]
     if not body:
@@ -121,7 +124,9 @@ def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> 
     )
 
 
-def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], str]:
+def _body(
+    page: ArticlePage, html: str | bytes, url: str, title: str | None
+) -> tuple[list[str], str]:
     """The article text and who found it: the outlet's rules, else the better of the JSON-LD
     articleBody and the generic extractor, which is always tried before a page is given up.
     "Not an article" needs strong evidence: a page that declares itself a listing and has no
@@ -133,7 +138,7 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
         nonlocal generic
         if generic is None:
             text = decode_html(html) if isinstance(html, bytes) else html
-            generic = [p for p in generic_body(text, url) if p != page.title()]
+            generic = [p for p in generic_body(text, url) if p != title]
         return generic
 
     body, extractor = page.body(), page.name
@@ -150,6 +155,9 @@ def _body(page: ArticlePage, html: str | bytes, url: str) -> tuple[list[str], st
             body, extractor = generic_body(without_teasers(page), url), "trafilatura"
             if not article_evidence(page, body, teasers_removed=True):
                 raise NotArticle("section-front")
+        elif extractor == "trafilatura":
+            body = without_lead_in(page, without_teaser_run(page, body), title)
+            body = without_dialogs(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
     if short(body) and (reason := stub_reason(page, len(html), word_count(body))):

@@ -13,7 +13,7 @@ from lxml import etree
 
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
-from newsdiff.pages.text import clean, is_junk
+from newsdiff.pages.text import clean, is_junk, node_text, plain_text
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publisher either way
@@ -94,7 +94,17 @@ def _shingles(paragraphs: list[str], n: int) -> Counter:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    return [p for line in text.splitlines() if not is_junk(p := clean(line)) and not boilerplate(p)]
+    """A text's lines without junk and boilerplate; a sign-up prompt takes the title of its box
+    with it (a short line that is no sentence, right before it)."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if is_junk(p := clean(line)):
+            continue
+        if not boilerplate(p):
+            kept.append(p)
+        elif kept and _PROMPT_TITLE.fullmatch(kept[-1]) and _prompt(p):
+            kept.pop()
+    return kept
 
 
 # A generic extractor keeps what sits among the paragraphs; these short lines are not the story:
@@ -125,6 +135,10 @@ _AD_LABEL = re.compile(
 _SIGN_UP = re.compile(
     r"sign(ing)? ?up|anmelden|\babonnier|\bsubscri|inscri|suscri|registrier", re.I
 )
+# A box's title: at most 8 words (a CJK character is one), not a sentence nor a link's address
+_PROMPT_TITLE = re.compile(
+    rf"(?!.*(://|www\.))(?!(.*[{_CJK}]){{9}})(\S+ ){{0,7}}\S+(?<![.!?:;,…)\"'”»])"
+)
 _SIGN_UP_FOR = re.compile(r"newsletter|e-?mail|inbox|\bfree\b|kostenlos|gratis|sign up here", re.I)
 
 
@@ -140,15 +154,21 @@ def boilerplate(paragraph: str) -> bool:
         return True
     if _LABEL.fullmatch(paragraph) or (words <= 15 and _AD_LABEL.match(paragraph)):
         return True
+    return _prompt(paragraph)
+
+
+def _prompt(paragraph: str) -> bool:
+    """A newsletter or e-mail sign-up prompt (a paywall's stays: it tells a stub from a story)."""
     return bool(_SIGN_UP.search(paragraph) and _SIGN_UP_FOR.search(paragraph))
 
 
 def jsonld_body(page: ArticlePage) -> list[str]:
-    """Paragraphs of the JSON-LD article's articleBody (one per line; a single run stays one)."""
+    """Paragraphs of the JSON-LD article's articleBody (one per line; a single run stays one;
+    one holding HTML read as HTML)."""
     for obj in page.jsonld:
         body = obj.get("articleBody")
         if isinstance(body, str) and ld_types(obj) & ARTICLE_TYPES:
-            return split_paragraphs(body)
+            return split_paragraphs(plain_text(body))
     return []
 
 
@@ -178,12 +198,22 @@ def _trafilatura(html: str, url: str | None, precise: bool, tables: bool) -> lis
 def generic_body(html: str, url: str | None) -> list[str]:
     """The generic extractor as an article needs it: trafilatura's precision-first text, or its
     default one when that finds at least twice as much of a short article (precision mode
-    sometimes cuts a short page to its lead, or to nothing)."""
+    sometimes cuts a short page to its lead, or to nothing) and holds the running text the
+    precise one found (else the default mode took another part of the page)."""
     precise = trafilatura_body(html, url)
-    if word_count(precise) >= GENERIC_SURE_WORDS:
+    words = word_count(precise)
+    if words >= GENERIC_SURE_WORDS:
         return precise
     full = trafilatura_body(html, url, precise=False)
-    return full if word_count(full) >= 2 * word_count(precise) else precise
+    if word_count(full) < 2 * words:
+        return precise
+    return precise if words >= RUNNING_WORDS and _held(precise, full) < 0.5 else full
+
+
+def _held(part: list[str], whole: list[str], n: int = 4) -> float:
+    """The share of part's word n-grams that whole holds too."""
+    first = _shingles(part, n)
+    return sum((first & _shingles(whole, n)).values()) / max(sum(first.values()), 1)
 
 
 def choose_body(ld_body: list[str], generic: list[str]) -> tuple[list[str], str]:
@@ -325,6 +355,67 @@ def article_evidence(page: ArticlePage, body: list[str], teasers_removed: bool =
     return not short(own) or (not teasers_removed and len(headings) < 2 * MIN_TEASERS)
 
 
+def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body without the run of teaser cards it took in beside the article (a "most
+    read" or "related" list): MIN_TEASERS paragraphs or more in a row that are the headlines
+    and blurbs of cards whose headings link to other pages (an accordion's or a contents list's
+    "#" links are the page's own). Kept whole when nothing would be left: that is the
+    listing's business."""
+    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
+    if len(headings) < MIN_TEASERS:
+        return body
+    teasers = _teaser_text(headings, CARD_MAX_WORDS)
+    kept: list[str] = []
+    run: list[str] = []
+    for p in [*body, ""]:  # "" ends the last run
+        if p and p in teasers:
+            run.append(p)
+            continue
+        if len(run) < MIN_TEASERS:
+            kept.extend(run)
+        run = []
+        kept.append(p)
+    kept.pop()
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
+def without_lead_in(page: ArticlePage, body: list[str], title: str | None) -> list[str]:
+    """A generic body without the paragraphs it opens with that the page shows only before the
+    headline (the <h1> that is the title): a story starts after its headline, and what comes
+    first is the template's (a date line, a kicker, an author's box, a "JavaScript is off"
+    notice). Kept whole when nothing would be left."""
+    h1 = next((h for h in page.root.iter("h1") if title and node_text(h) == title), None)
+    if h1 is None or not body:
+        return body
+    before = clean(" ".join(_PRECEDING_TEXT(h1)))
+    if body[0] not in before:
+        return body
+    after = clean(" ".join(_OWN_AND_FOLLOWING_TEXT(h1)))
+    first = next((i for i, p in enumerate(body) if p not in before or p in after), len(body))
+    kept = body[first:]
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
+def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body without the text of the page's dialogs (role="dialog", aria-modal, <dialog>:
+    a cookie or consent box, a sign-in modal) that the page shows nowhere else. Kept whole when
+    nothing would be left."""
+    dialogs = _DIALOGS(page.root)
+    if not dialogs:
+        return body
+    inside = clean(" ".join(text for dialog in dialogs for text in _TEXT(dialog)))
+    if not any(p in inside for p in body):
+        return body
+    outside = clean(" ".join(_TEXT_OUTSIDE_DIALOGS(page.root)))
+    kept = [p for p in body if p not in inside or p in outside]
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
+def _links_away(heading: etree._Element) -> bool:
+    """A heading that links to another page, not to a place on this one."""
+    return any(not href.strip().startswith("#") for href in _HREFS(heading))
+
+
 def without_teasers(page: ArticlePage) -> str:
     """The page's HTML without its teaser cards (or their headings, where a card is long), for a
     second look at a page whose generic body was all teasers: an article may sit beside them."""
@@ -356,6 +447,17 @@ def _drop(parent: etree._Element, el: etree._Element) -> None:
 _TEASER_HEADINGS = etree.XPath(
     "//body//*[self::h2 or self::h3 or self::h4][.//a[@href] or ancestor::a[@href]]"
 )
+_PRECEDING_TEXT = etree.XPath("preceding::text()[not(ancestor::script or ancestor::style)]")
+_OWN_AND_FOLLOWING_TEXT = etree.XPath(
+    "(.//text() | following::text())[not(ancestor::script or ancestor::style)]"
+)
+_DIALOG = "*[@role='dialog' or @aria-modal='true' or self::dialog]"
+_DIALOGS = etree.XPath(f"//body//{_DIALOG}[not(ancestor::{_DIALOG})]")
+_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
+_TEXT_OUTSIDE_DIALOGS = etree.XPath(
+    f"//body//text()[not(ancestor::script or ancestor::style or ancestor::{_DIALOG})]"
+)
+_HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
 _PARAGRAPHS = etree.XPath(".//p")
 _HEADINGS = etree.XPath(".//*[self::h2 or self::h3 or self::h4]")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from html import unescape
 from typing import Any
 
 from lxml import etree
@@ -156,6 +157,57 @@ def iso_date(value: Any, local_tz: tzinfo | None = None) -> str | None:
             return dt.replace(microsecond=0).isoformat()
         dt = dt.replace(tzinfo=local_tz)
     return dt.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+# Markup in what should be plain text: an end tag or a <br> (HTML, not "a < b and c > d"), or
+# an entity (&amp;, &#233;, &eacute;).
+_TAG_RE = re.compile(r"</[a-z][a-z0-9]*\s*>|<br\s*/?>", re.I)
+_MARKUP_RE = re.compile(rf"{_TAG_RE.pattern}|&(#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.I)
+# Elements that end a line where HTML text is laid out (a paragraph, a heading, a line break)
+_LINE_TAGS = BLOCK_TAGS | {"br", "div", "h1", "ul", "ol", "table", "tr", "section", "figure"}
+
+
+def plain_text(text: str) -> str:
+    """A text field as plain text, one paragraph a line: a CMS that pours its HTML into a
+    plain-text field (JSON-LD articleBody) leaves tags, entities and its embeds' scripts there.
+    Text with tags is read as HTML (a paragraph or <br> ends a line, a raw newline is a space);
+    text with entities only keeps its lines."""
+    if not _MARKUP_RE.search(text):
+        return text
+    if not _TAG_RE.search(text):
+        text = unescape(text)
+        if not _TAG_RE.search(text):  # else HTML escaped once more: "&lt;p&gt;"
+            return text
+    root = etree.HTML(f"<html><body><div>{text}</div></body></html>")
+    if root is None:
+        return unescape(re.sub(r"<[^<>]*>", " ", text))
+    parts: list[str] = []
+    _lines(root, parts)
+    return "".join(parts)
+
+
+def _lines(el: etree._Element, parts: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    line = tag in _LINE_TAGS
+    # hidden markup, and a block that is nothing but links: an embedded "read also" teaser
+    if tag and tag not in _SKIP_TAGS and not _hidden(el) and not (line and _teaser(el)):
+        if line:
+            parts.append("\n")
+        parts.append((el.text or "").replace("\n", " "))
+        for child in el:
+            _lines(child, parts)
+        if line:
+            parts.append("\n")
+    parts.append((el.tail or "").replace("\n", " "))
+
+
+def _hidden(el: etree._Element) -> bool:
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return el.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
+
+
+def _teaser(el: etree._Element) -> bool:
+    return next(el.iter("a"), None) is not None and links_only(el, node_text(el, skip=_hidden))
 
 
 def links_only(el: etree._Element, text: str) -> bool:

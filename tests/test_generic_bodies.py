@@ -1,0 +1,219 @@
+"""The generic body (no outlet rules): what it takes from the JSON-LD articleBody and from
+trafilatura, on real devset pages and on pages built here."""
+
+from __future__ import annotations
+
+import json
+
+from newsdiff.pages import extract, extract_fetched
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.extract import parse
+from newsdiff.pages.generic import (
+    split_paragraphs,
+    without_dialogs,
+    without_lead_in,
+    without_teaser_run,
+)
+from newsdiff.pages.text import clean, plain_text
+from tests.test_robustness import devset_page, expected, with_snippets
+
+STORY = [
+    f"Paragraph {n} of the story says what the council decided on day {n} and why it matters."
+    for n in range(1, 9)
+]
+
+
+def ld_page(article_body: str, body: list[str] = STORY) -> str:
+    ld = {"@type": "NewsArticle", "headline": "Council Votes", "articleBody": article_body}
+    paragraphs = "".join(f"<p>{p}</p>" for p in body)
+    script = json.dumps(ld).replace("</", "<\\/")  # as pages write it: no "</script>" inside
+    return (
+        f"<html><head><script type='application/ld+json'>{script}</script></head>"
+        f"<body><article><h1>Council Votes</h1>{paragraphs}</article></body></html>"
+    )
+
+
+# --- a JSON-LD articleBody holding HTML --------------------------------------------------------
+
+
+def test_html_in_a_json_ld_article_body_is_read_as_html():
+    markup = "".join(f"<p>{p}</p>" for p in STORY[:4])
+    markup += "<script>googletag.cmd.push(function() { show('ad'); });</script>"
+    markup += f"<h2>Why it matters</h2><p>{STORY[4]}<br>{STORY[5]}</p><div>{STORY[6]}</div>"
+    markup += f"<p>{STORY[7]}\n</p>"
+    result = extract(ld_page(markup), "https://e.org/a")
+    assert result.extractor == "jsonld"
+    assert result.body == [*STORY[:4], "Why it matters", *STORY[4:]]
+
+
+def test_teaser_links_and_hidden_markup_in_a_json_ld_article_body_are_left_out():
+    # the CMS's embeds: a "read also" box with a hidden date, a paragraph that is one link
+    box = (
+        "<div class='read-also'><a href='/a'><div class='img'></div></a>"
+        "<a href='/b'>Another story entirely: the mayor answers her critics</a>"
+        "<span style='display: none'>Monday 2 May, 2022 | 09:37</span></div>"
+    )
+    promo = "<p><a href='/plan'>Want more than a few tips? Try our eight-week plan:</a></p>"
+    cited = f"<p>{STORY[3]} <a href='/report'>The report</a> says so.</p>"
+    hidden = "<p style='display:none'>Gallery: twelve pictures of the old bridge</p>"
+    markup = "".join(f"<p>{p}</p>" for p in STORY[:3]) + box + cited + promo + hidden
+    markup += "".join(f"<p>{p}</p>" for p in STORY[4:])
+    result = extract(ld_page(markup), "https://e.org/a")
+    assert result.extractor == "jsonld"
+    assert result.body == [*STORY[:3], f"{STORY[3]} The report says so.", *STORY[4:]]
+
+
+def test_entities_in_a_json_ld_article_body_are_decoded_and_its_lines_kept():
+    body = [
+        "Uma das lideran&ccedil;as da organiza&ccedil;&atilde;o foi presa.",
+        "Ele tamb&eacute;m&nbsp;era investigado.",
+    ]
+    assert plain_text("\n".join(body)) == (
+        "Uma das lideranças da organização foi presa.\nEle também\xa0era investigado."
+    )
+    escaped_twice = (
+        "&lt;p class=&quot;texto&quot;&gt;Em busca de uma solu&amp;ccedil;&amp;atilde;o&lt;/p&gt;"
+    )
+    assert plain_text(escaped_twice).strip() == "Em busca de uma solução"
+    for text in ("Plain text\nwith <3 lines & no markup", "If a < b and c > d,\nthen a < d."):
+        assert plain_text(text) == text
+
+
+def test_a_real_json_ld_article_body_with_entities_gives_its_whole_text():
+    # correio24horas.com.br: "Atl&acirc;ntico", "tamb&eacute;m&nbsp;era" in the articleBody
+    html, url = devset_page("correio24horas.com.br-PMS")
+    result = extract_fetched(html, None, url, None)
+    assert result.extractor == "jsonld"
+    assert with_snippets("correio24horas.com.br-PMS", result.body)
+    assert not any("&" in p and ";" in p for p in result.body)
+
+
+# --- trafilatura's precise and default texts ---------------------------------------------------
+
+
+def test_the_default_text_does_not_replace_a_precise_one_it_does_not_hold():
+    # seelenradio.de: the default mode reads a run of PHP warnings, twice the short post's words
+    html, url = devset_page("seelenradio.de.leo")
+    body = extract_fetched(html, None, url, None).body
+    assert with_snippets("seelenradio.de.leo", body)
+    assert not any(p.startswith("Warning: Use of undefined constant") for p in body)
+    assert expected()["seelenradio.de.leo"]["with"]
+
+
+# --- teaser cards taken in with the article ----------------------------------------------------
+
+
+def cards(count: int, href: str) -> str:
+    return "".join(
+        f"<div class='card'><a href='{href.format(n=n)}'><img src='/img/{n}.jpg' alt=''></a>"
+        f"<h3 class='card-title'><a href='{href.format(n=n)}'>Headline {n} of another story</a>"
+        f"</h3><p>Blurb {n}: what the other story says about the harbour, the new railway and"
+        f" the council's plans for the old market hall, told again in one sentence.</p></div>"
+        for n in range(1, count + 1)
+    )
+
+
+def blurbs(count: int) -> list[str]:
+    page = ArticlePage(parse(cards(count, "/x")), "https://e.org/a")
+    return [clean(p.xpath("string()")) for p in page.root.iter("p")]
+
+
+def test_a_most_read_list_after_a_real_article_is_not_part_of_its_body():
+    html, url = devset_page("Lebensmittelpraxis.de-Stadtzentrum")
+    plain = extract_fetched(html, None, url, None).body
+    footer = f"<div class='most-read'><h2>Most read</h2>{cards(20, '/2024/03/{n}.html')}</div>"
+    page = ArticlePage(parse(html.replace(b"</body>", footer.encode() + b"</body>")), url)
+    assert without_teaser_run(page, plain + blurbs(20)) == plain
+    assert without_teaser_run(page, plain) == plain
+    # a short list (fewer than MIN_TEASERS cards) is left to trafilatura's judgement
+    page = ArticlePage(parse(html.replace(b"</body>", cards(9, "/{n}.html").encode())), url)
+    assert without_teaser_run(page, plain + blurbs(9)) == plain + blurbs(9)
+
+
+def test_a_pages_own_accordion_of_linked_questions_stays_in_the_body():
+    # "#" links open a question's answer on the page itself: the answers are the article's
+    html = ld_page("", body=STORY).replace("</article>", cards(12, "#answer-{n}") + "</article>")
+    body = STORY + blurbs(12)
+    assert without_teaser_run(ArticlePage(parse(html), "https://e.org/a"), body) == body
+
+
+# --- what the page shows before the headline ---------------------------------------------------
+
+
+def test_lines_a_real_page_shows_before_its_headline_do_not_open_its_body():
+    # katzen-forum.net: "JavaScript ist deaktiviert…" and an old-browser notice above the <h1>
+    html, url = devset_page("katzen-forum.net-Pepe")
+    body = extract_fetched(html, None, url, None).body
+    assert not any(p.startswith(("JavaScript ist deaktiviert", "Du verwendest")) for p in body)
+    assert with_snippets("katzen-forum.net-Pepe", body)
+
+
+def test_an_authors_box_above_the_headline_is_not_the_start_of_the_story():
+    bio = (
+        "<div class='author-box'><p>Jane Doe writes a weekly column about city life, politics"
+        " and the people who shape them, after years of reporting from three continents.</p></div>"
+    )
+    html = ld_page("", body=STORY).replace("<article>", bio + "<article>")
+    page = ArticlePage(parse(html), "https://e.org/a")
+    bio_text = clean(parse(bio).xpath("string()"))
+    assert without_lead_in(page, [bio_text, *STORY], "Council Votes") == STORY
+    # a paragraph the page also shows after the headline is the story's (a lead repeated)
+    repeated = ld_page("", body=STORY).replace("<article>", f"<p>{STORY[0]}</p><article>")
+    page_with_lead = ArticlePage(parse(repeated), "https://e.org/a")
+    assert without_lead_in(page_with_lead, STORY, "Council Votes") == STORY
+    # no headline <h1> of that title, or nothing left: the body stays as it is
+    assert without_lead_in(page, [bio_text, *STORY], "Other") == [bio_text, *STORY]
+    assert without_lead_in(page, [bio_text], "Council Votes") == [bio_text]
+
+
+# --- dialogs ------------------------------------------------------------------------------------
+
+
+def test_a_real_pages_cookie_dialog_is_not_its_body():
+    # arteradio.com: the consent dialog's 22 paragraphs came before the programme's 3
+    html, url = devset_page("arteradio.com-nuls")
+    body = extract_fetched(html, None, url, None).body
+    assert not any("cookies" in p for p in body)
+    assert with_snippets("arteradio.com-nuls", body)
+
+
+def test_a_dialogs_text_is_left_out_unless_the_page_shows_it_elsewhere():
+    consent = (
+        "<div role='dialog' aria-label='Consent'><p>We use cookies to improve your experience."
+        " By clicking Accept all, you consent to our use of cookies.</p>"
+        f"<p>{STORY[2]}</p></div>"
+    )
+    html = ld_page("", body=STORY).replace("</article>", "</article>" + consent)
+    page = ArticlePage(parse(html), "https://e.org/a")
+    cookies = "We use cookies to improve your experience. By clicking Accept all, you consent to"
+    cookies += " our use of cookies."
+    assert without_dialogs(page, [*STORY[:4], cookies, *STORY[4:]]) == STORY
+    assert without_dialogs(page, [cookies]) == [cookies]  # nothing left: not this rule's call
+
+
+# --- sign-up prompts ---------------------------------------------------------------------------
+
+
+def test_a_sign_up_prompt_goes_with_its_boxs_title():
+    text = "\n".join(
+        [
+            STORY[0],
+            "Get the Morning Briefing",
+            "The day's top stories delivered to your inbox every morning. Sign up for our free"
+            " newsletter.",
+            STORY[1],
+            STORY[2],
+            "https://example.org/sources/report.pdf",  # a source's address is no box title
+            "Zum Newsletter anmelden",
+        ]
+    )
+    assert split_paragraphs(text) == [*STORY[:3], "https://example.org/sources/report.pdf"]
+
+
+def test_a_sentence_or_heading_before_a_prompt_stays():
+    prompt = "You've reached your free article limit. Already a subscriber? Log in."
+    cjk = "河北农大果树班毕业生群体学习的热潮正在全省各地深入开展，廊坊以巡演为契机推动学习"
+    lines = ["The vote.", "Sign up for our newsletter", "Thanks for the tip of 2%…", prompt]
+    lines += ["Results", cjk, prompt]  # a CJK sentence has no spaces, yet is no box title
+    kept = [line for line in lines if "ign up" not in line and line != prompt]
+    assert split_paragraphs("\n".join([STORY[0], *lines, STORY[1]])) == [STORY[0], *kept, STORY[1]]
