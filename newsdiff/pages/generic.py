@@ -398,8 +398,9 @@ def without_lead_in(page: ArticlePage, body: list[str], title: str | None) -> li
 
 def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body without the text of the page's dialogs (role="dialog", aria-modal, <dialog>:
-    a cookie or consent box, a sign-in modal) that the page shows nowhere else. Kept whole when
-    nothing would be left."""
+    a cookie or consent box, a sign-in modal) that the page shows nowhere else. A body that is
+    all dialog gets a second look at the page without its dialogs, kept only when that finds
+    more; an article shown in a dialog stays whole."""
     dialogs = _DIALOGS(page.root)
     if not dialogs:
         return body
@@ -408,7 +409,21 @@ def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
         return body
     outside = clean(" ".join(_TEXT_OUTSIDE_DIALOGS(page.root)))
     kept = [p for p in body if p not in inside or p in outside]
-    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+    if word_count(kept) >= MIN_FALLBACK_WORDS:
+        return kept
+    # The body is the dialog: trafilatura took a cookie box for the page's text. A second look
+    # without the dialogs finds the article beside it; an article shown in a dialog stays.
+    second = generic_body(_html_without(page, _DIALOGS), page.url)
+    return second if word_count(second) > max(MIN_FALLBACK_WORDS, word_count(body)) else body
+
+
+def _html_without(page: ArticlePage, elements: etree.XPath) -> str:
+    """The page's HTML without the elements the XPath finds (the text after each stays)."""
+    root = copy.deepcopy(page.root)
+    for el in elements(root):
+        if (parent := el.getparent()) is not None:
+            _drop(parent, el)
+    return etree.tostring(root, encoding="unicode", method="html")
 
 
 def _links_away(heading: etree._Element) -> bool:
