@@ -608,3 +608,15 @@ def test_a_slow_archive_job_is_asked_about_again_not_started_twice(fake, ingest,
     assert pub.run() == {"sent": 1}
     assert fake.saves == [URL] and len(fake.calls("/save/status/spn2-1")) == 4
     assert store.versions.find_one({"number": 1})["archive_url"].endswith(f"/{URL}")
+
+
+def test_keys_made_at_one_instant_differ_and_keep_their_order():
+    """An entry's key is its Mastodon Idempotency-Key and its Bluesky record key: entries claimed
+    in the same microsecond (or under a clock that stands still) must not share one, or the
+    second post would be answered as a repeat of the first and never made."""
+    from newsdiff.publish.services import tid
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    keys = [tid(now) for _ in range(3000)]
+    assert len(set(keys)) == len(keys)
+    assert keys == sorted(keys) and all(len(k) == 13 for k in keys)

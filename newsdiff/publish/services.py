@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -92,10 +93,20 @@ def _json(response: requests.Response, what: str) -> dict[str, Any]:
     return answer
 
 
+_tid_lock = threading.Lock()
+_tid_last = 0  # microseconds of the last TID made here: each next one is later
+
+
 def tid(now: datetime) -> str:
-    """An AT Protocol record key (TID): microseconds since the epoch and a random clock id."""
+    """An AT Protocol record key (TID): microseconds since the epoch and a random clock id. The
+    key is each entry's idempotency key too, so no two made in this process share their time:
+    entries claimed in the same microsecond (or under a clock that stands still) would otherwise
+    collide one time in 1024, and the second post be taken for a repeat of the first."""
+    global _tid_last
+    with _tid_lock:
+        micros = _tid_last = max(int(now.timestamp() * 1_000_000), _tid_last + 1)
     alphabet = "234567abcdefghijklmnopqrstuvwxyz"
-    value = (int(now.timestamp() * 1_000_000) << 10) | secrets.randbelow(1024)
+    value = (micros << 10) | secrets.randbelow(1024)
     return "".join(alphabet[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
