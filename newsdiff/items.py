@@ -23,7 +23,7 @@ class Article:
     http_status: int | None = None
     validators: dict[str, str] = field(default_factory=dict)  # ETag / Last-Modified
     html: bytes | None = None  # raw page, kept as a compressed snapshot with each version
-    raw_digest: str | None = None  # of the raw page (newsdiff.checks.raw_digest)
+    raw_digest: str | None = None  # of what its extraction read (newsdiff.pages.digest)
     title: str | None = None
     byline: list[str] = field(default_factory=list)
     published: str | None = None

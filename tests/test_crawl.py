@@ -226,7 +226,7 @@ async def test_unreachable_database_stops_the_crawl_clearly(site, crawl_settings
 
 
 @coroutine_test
-async def test_recheck_of_the_same_bytes_extracts_nothing_and_noise_makes_no_version(
+async def test_recheck_extracts_only_what_its_extraction_would_read_differently(
     site, store, crawl_settings, monkeypatch
 ):
     from benchmarks.crawl import noisy
@@ -234,18 +234,20 @@ async def test_recheck_of_the_same_bytes_extracts_nothing_and_noise_makes_no_ver
 
     root = site.root
     build_nytimes_site(root)
+    # A page whose element the NYT's rules read is not found: its whole page is read.
+    edit(root, SUDAN, b'<article id="story"', b'<article id="archived-story"')
     settings = crawl_settings(NEWSDIFF_EXTRACT_WORKERS=0, NEWSDIFF_CHECK_BATCH=3)
     await run_crawl(settings)
     tracked = {a["url"]: a for a in store.articles.find()}
     stored = store.versions.count_documents({})
     extracted = []
-    real_extract = pages.extract_fetched
+    real_read = pages.read_fetched
 
-    def counting_extract(body, charset, url, outlet):
+    def counting_read(body, charset, url, outlet, part=...):
         extracted.append(url)
-        return real_extract(body, charset, url, outlet)
+        return real_read(body, charset, url, outlet, part)
 
-    monkeypatch.setattr(pages, "extract_fetched", counting_extract)
+    monkeypatch.setattr(pages, "read_fetched", counting_read)
 
     async def recheck_answered_200():
         store.articles.update_many({}, {"$set": {"validators": {}}})  # no 304 from the server
@@ -255,26 +257,39 @@ async def test_recheck_of_the_same_bytes_extracts_nothing_and_noise_makes_no_ver
     # The bytes each version was found in: nothing to extract.
     stats = await recheck_answered_200()
     assert extracted == []
-    assert stats.get_value("newsdiff/checks/same_bytes") == len(tracked)
+    assert stats.get_value("newsdiff/checks/same_reading") == len(tracked)
     assert stats.get_value("newsdiff/checks/unchanged") == len(tracked)
 
-    # A nonce, a timestamp line and an ad that change on every fetch: extracted, no version.
+    # A nonce on every script, a timestamp line and an ad at the top, changed on every fetch:
+    # outside the NYT's <article id="story">, so only pages without one are extracted again.
     for url in tracked:
         path = site_path(root, url)
         path.write_bytes(noisy(path.read_bytes(), 1)[0])
+    whole = {
+        u for u in tracked if pages.part_of(site_path(root, u).read_bytes(), "nytimes") is None
+    }
+    assert whole == {SUDAN}
     stats = await recheck_answered_200()
-    assert sorted(extracted) == sorted(tracked)
-    assert stats.get_value("newsdiff/checks/same_bytes") is None
+    assert sorted(extracted) == sorted(whole)
+    assert stats.get_value("newsdiff/checks/same_reading") == len(tracked) - len(whole)
     assert stats.get_value("newsdiff/checks/unchanged") == len(tracked)
     assert stats.get_value("newsdiff/versions/new") is None
 
-    # Those bytes again: the unchanged check kept their digest. An edit is still a version.
+    # The same inside the article's element: read again, and still no version.
+    path = site_path(root, GREECE)
+    page = path.read_bytes()
+    at = page.index(b">", page.index(b'<article id="story"')) + 1
+    path.write_bytes(page[:at] + b'<div class="ad">Updated 3 minutes ago</div>' + page[at:])
+    stats = await recheck_answered_200()
+    assert extracted == [GREECE]  # SUDAN: the same noise as the last read
+    assert stats.get_value("newsdiff/versions/new") is None
+
+    # An edit is still a version.
     edit(root, GREECE, b"High Treason, Some Greeks Say", b"Treason, Many Greeks Say")
     stats = await recheck_answered_200()
-    assert extracted == [GREECE]
-    assert stats.get_value("newsdiff/checks/same_bytes") == len(tracked) - 1
+    assert extracted[0] == GREECE
     assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
     assert store.versions.count_documents({}) == stored + 1
     for article in store.articles.find():  # every check was written, batches and the rest
-        assert article["checks"] == tracked[article["url"]]["checks"] + 3
+        assert article["checks"] == tracked[article["url"]]["checks"] + 4
         assert article["last_checked"] > tracked[article["url"]]["last_checked"]

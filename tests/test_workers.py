@@ -35,7 +35,7 @@ async def test_every_nytimes_page_extracts_as_in_process(count):
     for url, path in corpus_pages("nytimes"):
         body = path.read_bytes()
         try:
-            expected = pages.extract_fetched(body, None, url, "nytimes")
+            expected, read = pages.read_fetched(body, None, url, "nytimes")
         except pages.NotArticle as exc:
             with pytest.raises(pages.NotArticle) as raised:
                 await in_worker(count, body, url)
@@ -43,7 +43,8 @@ async def test_every_nytimes_page_extracts_as_in_process(count):
             assert (raised.value.reason, str(raised.value)) == (exc.reason, str(exc))
             seen["not-article"] += 1
             continue
-        assert await in_worker(count, body, url) == text.prepare(expected.to_dict())
+        prepared = text.prepare(expected.to_dict()) | {"raw_digest": pages.digest(read)}
+        assert await in_worker(count, body, url) == prepared
         seen["article"] += 1
     assert seen["article"] >= 5 and seen["not-article"] >= 1
 
@@ -81,7 +82,7 @@ async def test_a_crawl_records_pages_whose_worker_died_as_failing(
     """The spider's side: a page whose worker died becomes a `failing` check, not a crash."""
     urls = build_nytimes_site(site.root)
 
-    async def died(crawler, body, charset, url, outlet):
+    async def died(crawler, body, charset, url, outlet, part=...):
         raise workers.WorkerDied(f"the extraction worker died while parsing {url}")
 
     monkeypatch.setattr(workers, "extract", died)

@@ -128,6 +128,10 @@ class ArticlePage:
     # Outlet rules. The generic page has none: its body comes from the JSON-LD and trafilatura
     # fallbacks in extract().
     body_xpaths: ClassVar[tuple[str, ...]] = ()  # tried in order; the first giving paragraphs wins
+    # The start tag of the element that holds the article, its group 1 the tag's name: the rules
+    # then read the page's head and that element only, when they find the article there
+    # (reading.py; a re-check whose reading is unchanged is not extracted again).
+    scope: ClassVar[re.Pattern[bytes] | None] = None
     skip_tags: ClassVar[Collection[str]] = ()
     skip_markers: ClassVar[tuple[str, ...]] = ()  # class or data-testid substrings
     drop_link_only: ClassVar[bool] = False  # a paragraph that is one link is a related-story promo

@@ -22,7 +22,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.encoding import http_content_type_encoding
 
-from newsdiff import checks, pages, workers
+from newsdiff import pages, workers
 from newsdiff.items import Article
 from newsdiff.spiders.discovery import Discovery
 from newsdiff.text import canonical_url
@@ -150,17 +150,12 @@ class OutletSpider(Discovery):
         if response.status in (404, 410):
             reason = f"HTTP {response.status}: the page is gone"
             return self._item(response, status="gone", reason=reason, http_status=response.status)
-        known, digest = response.meta.get("newsdiff_known"), checks.raw_digest(response.body)
-        if known and known.get("raw_digest") == digest:
-            # The very bytes of the last fetch that matched the latest version: as good as a 304.
-            self.crawler.stats.inc_value("newsdiff/checks/same_bytes")
-            return self._item(
-                response,
-                status="unchanged",
-                http_status=response.status,
-                validators=validators_of(response),
-                raw_digest=digest,
-            )
+        charset = http_content_type_encoding(
+            response.headers.get("Content-Type", b"").decode("latin-1")
+        )
+        kept = (response.meta.get("newsdiff_known") or {}).get("raw_digest")
+        if kept and pages.digest(response.body, charset) == kept:
+            return self._same_reading(response, kept)  # the very bytes: as good as a 304
         url = response.meta["newsdiff_url"]
         aliases = {url, self.canonical(response.url)}
         canonical_link = canonical_link_of(response.body)
@@ -169,11 +164,10 @@ class OutletSpider(Discovery):
             candidate = self.canonical(urljoin(response.url, canonical_link))
             if self.is_article_url(candidate):
                 url = candidate
-        charset = http_content_type_encoding(
-            response.headers.get("Content-Type", b"").decode("latin-1")
-        )
         try:
-            fields = await workers.extract(self.crawler, response.body, charset, url, self.name)
+            fields = await workers.extract(
+                self.crawler, response.body, charset, url, self.name, kept
+            )
         except pages.NotArticle as exc:
             # Kept as the article's status and checked again: a layout fix or a reparse may
             # still recover a page wrongly called "not an article".
@@ -187,6 +181,8 @@ class OutletSpider(Discovery):
             return self._item(
                 response, url=url, status="failing", reason=str(exc), http_status=response.status
             )
+        if fields.get("same_reading"):
+            return self._same_reading(response, kept)
         return self._item(
             response,
             url=url,
@@ -194,9 +190,20 @@ class OutletSpider(Discovery):
             aliases=sorted(aliases - {url}),
             validators=validators_of(response),
             html=response.body,
-            raw_digest=digest,
             extractor_version=pages.EXTRACTOR_VERSION,
             **fields,
+        )
+
+    def _same_reading(self, response: Response, kept: str) -> Article:
+        """An unchanged check of a page whose extraction would read what the last fetch that
+        matched the latest version read (the digest the article keeps): as good as a 304."""
+        self.crawler.stats.inc_value("newsdiff/checks/same_reading")
+        return self._item(
+            response,
+            status="unchanged",
+            http_status=response.status,
+            validators=validators_of(response),
+            raw_digest=kept,
         )
 
     def article_failed(self, failure):

@@ -1,0 +1,116 @@
+"""The part of a page an outlet's rules read (pages/reading.py) and what read_fetched reads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsdiff import pages
+from newsdiff.pages.reading import part
+from newsdiff.replay import corpus_pages
+
+SCOPE = re.compile(rb'<(article)\b[^>]*\bid="story"')
+ARTICLE = (
+    b'<article id="story" class="x"><h1>Headline</h1>'
+    b'<script nonce="n1">var t = "</article>";</script>'
+    b'<p>First paragraph.</p><article class="embed"><p>Embedded.</p></article>'
+    b"<!-- rendered in 12 ms --><p>Last paragraph.</p></article>"
+)
+
+
+def page(article: bytes = ARTICLE, *, top: bytes = b"", bottom: bytes = b"", nonce=b"n1") -> bytes:
+    return (
+        b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Headline</title>'
+        b'<script nonce="' + nonce + b'">window.config = {"ts": 1}</script>'
+        b"<style>.a{color:red}</style>"
+        b'<script type="application/ld+json" nonce="' + nonce + b'">{"@type": "NewsArticle"}'
+        b'</script></head><body class="story">' + top + article + bottom + b"</body></html>"
+    )
+
+
+def test_the_part_is_the_head_and_the_element_without_what_changes_between_fetches():
+    found = part(page(), SCOPE)
+    assert found == (
+        b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Headline</title>'
+        b'<script type="application/ld+json">{"@type": "NewsArticle"}</script></head>'
+        b'<body class="story"><article id="story" class="x"><h1>Headline</h1>'
+        b'<p>First paragraph.</p><article class="embed"><p>Embedded.</p></article>'
+        b"<p>Last paragraph.</p></article></body></html>"
+    )
+    noisy = page(
+        top=b'<div class="date">Last updated 10:41:07</div><!-- cache HIT -->',
+        bottom=b'<div class="ad"><a href="/offer/3">Offer 3</a></div><script>x()</script>',
+        nonce=b"n2",
+    )
+    assert part(noisy, SCOPE) == found
+
+
+def test_a_change_in_the_element_or_its_json_ld_changes_the_part():
+    found = part(page(), SCOPE)
+    assert part(page(ARTICLE.replace(b"Last paragraph", b"Final paragraph")), SCOPE) != found
+    assert part(page(ARTICLE.replace(b"Embedded", b"Embed")), SCOPE) != found
+    ld = b'<script type="application/ld+json" nonce="n9">{"dateModified": "2026-11-30"}</script>'
+    with_ld = part(page(bottom=ld), SCOPE)
+    assert b'<script type="application/ld+json">{"dateModified": "2026-11-30"}</script>' in with_ld
+    assert part(page(bottom=ld.replace(b"11-30", b"12-01")), SCOPE) != with_ld
+
+
+def test_no_element_no_part():
+    assert part(page(ARTICLE.replace(b'id="story"', b'id="other"')), SCOPE) is None
+    assert part(page(), None) is None
+    assert part(b'<article id="story"><p>No head</p></article>', SCOPE) is None
+
+
+def test_an_unclosed_element_runs_to_the_end_of_the_page():
+    cut = page(ARTICLE.removesuffix(b"</article>"), bottom=b"<p>Footer</p>")
+    assert part(cut, SCOPE).endswith(
+        b"<p>Last paragraph.</p><p>Footer</p></body></html></body></html>"
+    )
+
+
+NYT = "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html"
+BODY = b"".join(b"<p>Paragraph %d of the story, long enough to be text.</p>" % i for i in range(8))
+
+
+def nyt_page(inside: bytes, outside: bytes = b"") -> bytes:
+    return (
+        b"<html><head><title>A Headline - The New York Times</title>"
+        b'<meta property="og:title" content="A Headline"></head><body>'
+        b'<article id="story"><h1 data-testid="headline">A Headline</h1>'
+        + inside
+        + b"</article>"
+        + outside
+        + b"</body></html>"
+    )
+
+
+def test_the_rules_read_the_part_when_they_find_the_article_there():
+    html = nyt_page(b'<section name="articleBody">' + BODY + b"</section>", b"<nav>Menu</nav>")
+    found, read = pages.read_fetched(html, None, NYT, "nytimes")
+    assert read == pages.part_of(html, "nytimes") and b"Menu" not in read
+    assert found == pages.extract(html, NYT, "nytimes")
+
+
+def test_the_whole_page_is_read_when_the_rules_find_no_article_in_the_part():
+    # An older layout: the story's paragraphs outside the element that names it.
+    story = BODY.replace(b"<p>", b'<p class="story-body-text">')
+    html = nyt_page(b"<p>Kicker</p>", b"<div>" + story + b"</div>")
+    found, read = pages.read_fetched(html, None, NYT, "nytimes")
+    assert read == html
+    assert found == pages.extract(html, NYT, "nytimes") and found.extractor == "nytimes"
+    assert len(found.body) == 8
+
+
+@pytest.mark.parametrize(("url", "path"), corpus_pages("nytimes"), ids=lambda v: str(v)[-40:])
+def test_every_nytimes_page_reads_as_its_whole_page(url, path):
+    body = path.read_bytes()
+    try:
+        whole = pages.extract(body, url, "nytimes")
+    except pages.NotArticle:
+        with pytest.raises(pages.NotArticle):
+            pages.read_fetched(body, None, url, "nytimes")
+        return
+    found, read = pages.read_fetched(body, None, url, "nytimes")
+    assert found == whole
+    assert read is body or len(read) < len(body) / 2 or len(body) < 100_000
