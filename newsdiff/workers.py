@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from types import EllipsisType
 from typing import Any
 
 from newsdiff import pages, text
@@ -63,31 +64,31 @@ def _discard(workers: int, broken: ProcessPoolExecutor) -> None:
 
 
 def prepared(
-    body: bytes, charset: str | None, url: str, outlet: str, kept: str | None = None
+    body: bytes, charset: str | None, url: str, outlet: str, part: bytes | None | EllipsisType = ...
 ) -> dict[str, Any]:
     """The fields of a fetched page's article, normalised and hashed (text.prepare), and the
-    digest of what was read (raw_digest): done where the page is extracted, so the crawl's own
-    thread does not. Only {"raw_digest": kept, "same_reading": True} when the part of the page
-    the outlet's rules read (pages.part_of), or the whole page, has the digest the article
-    keeps: the extraction would be the last one."""
-    part = pages.part_of(body, outlet)
-    if kept and part is not None and pages.digest(part, charset) == kept:
-        return {"raw_digest": kept, "same_reading": True}
+    digest of what was read (raw_digest; part is pages.part_of the body, found when not given):
+    done where the page is extracted, so the crawl's own thread does not."""
     found, read = pages.read_fetched(body, charset, url, outlet, part)
     return text.prepare(found.to_dict()) | {"raw_digest": pages.digest(read, charset)}
 
 
 async def extract(
-    crawler, body: bytes, charset: str | None, url: str, outlet: str, kept: str | None = None
+    crawler,
+    body: bytes,
+    charset: str | None,
+    url: str,
+    outlet: str,
+    part: bytes | None | EllipsisType = ...,
 ) -> dict[str, Any]:
     """prepared() off the crawl's event loop; raises NotArticle or WorkerDied."""
     workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS")
     if workers <= 0 or outlet not in pages.BUILT_IN:
-        return await asyncio.to_thread(prepared, body, charset, url, outlet, kept)
+        return await asyncio.to_thread(prepared, body, charset, url, outlet, part)
     executor = pool(workers)
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(executor, prepared, body, charset, url, outlet, kept)
+        return await loop.run_in_executor(executor, prepared, body, charset, url, outlet, part)
     except BrokenProcessPool:
         # Every page in flight on the dead pool fails; the next page starts a new one.
         _discard(workers, executor)
