@@ -20,99 +20,75 @@ from __future__ import annotations
 import re
 
 _HEAD = re.compile(rb"<head[\s>]", re.I)
-_HEAD_END = b"</head>"
 _BODY = re.compile(rb"<body(?:\s[^>]*)?>", re.I)
-_JUNK = (b"<script", b"<style", b"<!--")
-_JUNK_END = {b"<script": b"</script", b"<style": b"</style", b"<!--": b"-->"}
 _JSONLD = b"application/ld+json"
 _NONCE = re.compile(rb'\snonce="[^"]*"', re.I)
-_BOUNDARY = frozenset(b" \t\r\n>/")
+# Scans stop only at "<": inside a big script's data, where "<" is rare, they run at about
+# 3 GB/s, much faster than bytes.find of a word (the part of a 1.4 MB NYT page in 0.6 ms).
+_RAW_END = {
+    b"script": re.compile(rb"</(?i:script)(?=[\s>/])"),
+    b"style": re.compile(rb"</(?i:style)(?=[\s>/])"),
+}
 
 
 def part(body: bytes, scope: re.Pattern[bytes] | None) -> bytes | None:
     """The page's head and the element scope's pattern starts (its group 1 is the tag name),
     without scripts but JSON-LD, styles, comments and nonces; None when the page has no such
     element after its head."""
-    if scope is None or (start := scope.search(body)) is None:
-        return None
-    head = _HEAD.search(body, 0, start.start())
-    head_end = body.find(_HEAD_END, head.end() if head else 0, start.start())
-    if head is None or head_end < 0:
+    if scope is None or (head := _HEAD.search(body)) is None:
         return None
     out: list[bytes] = []
-    _copy(body, 0, head_end, out)
+    _copy(body, 0, head.start(), out)
+    head_end = _copy(body, head.start(), len(body), out, b"head")
+    if (start := scope.search(body, head_end)) is None:
+        return None
     element: list[bytes] = []
-    end = _copy(body, start.start(), len(body), element, tag=start.group(1).lower())
+    end = _copy(body, start.start(), len(body), element, start.group(1).lower())
     out += _jsonld_outside(body, head_end, start.start(), end)
     opening = _BODY.search(body, head_end, start.start())
-    out += [_HEAD_END, opening.group(0) if opening else b"<body>", *element, b"</body></html>"]
+    out += [b"</head>", opening.group(0) if opening else b"<body>", *element]
+    out.append(body[end : body.find(b">", end) + 1 or len(body)] + b"</body></html>")
     return b"".join(out)
+
+
+def _tokens(tag: bytes | None) -> re.Pattern[bytes]:
+    names = b"script|style" + (b"|" + re.escape(tag) if tag else b"")
+    return re.compile(rb"<(?:(/?)(?i:(" + names + rb"))(?=[\s>/])|!--)")
+
+
+_TOKENS: dict[bytes | None, re.Pattern[bytes]] = {}
 
 
 def _copy(body: bytes, pos: int, end: int, out: list[bytes], tag: bytes | None = None) -> int:
     """Append body[pos:end] to out without scripts (but JSON-LD, nonce removed), styles and
-    comments. With tag, stop after the element of that tag opening at pos closes. Returns where
-    copying stopped."""
-    seen: dict[bytes, tuple[int, int]] = {}
-    depth = 0
-    while pos < end:
-        junk, marker = _next_junk(body, pos, end, seen)
-        if tag is not None:
-            depth, closed = _balance(body, pos, junk, tag, depth)
-            if closed >= 0:
-                out.append(body[pos:closed])
-                return closed
-        out.append(body[pos:junk])
-        if not marker:
-            return end
-        stop = body.find(_JUNK_END[marker], junk + len(marker), end)
-        stop = end if stop < 0 else body.find(b">", stop) + 1 or end
-        if marker == b"<script" and _JSONLD in body[junk : body.find(b">", junk, stop) + 1]:
-            out.append(_NONCE.sub(b"", body[junk:stop]))
-        pos = stop
+    comments. With tag, stop at the end tag of the element of that tag opening at pos; returns
+    where copying stopped (that end tag's start, or end)."""
+    tokens = _TOKENS.get(tag) or _TOKENS.setdefault(tag, _tokens(tag))
+    depth, scan = 0, pos
+    while found := tokens.search(body, scan, end):
+        at, name = found.start(), (found.group(2) or b"").lower()
+        if name == tag:
+            depth += -1 if found.group(1) else 1
+            if depth <= 0:
+                out.append(body[pos:at])
+                return at
+            scan = found.end()
+        elif found.group(1):  # a stray </script> or </style>
+            scan = found.end()
+        else:
+            out.append(body[pos:at])
+            if name:
+                closer = _RAW_END[name].search(body, found.end(), end)
+                stop = end if closer is None else body.find(b">", closer.end()) + 1 or end
+                opening = body[at : body.find(b">", at, stop) + 1]
+                if name == b"script" and _JSONLD in opening:
+                    out.append(_NONCE.sub(b"", body[at:stop]))
+            else:  # a comment
+                stop = body.find(b"-->", found.end(), end)
+                stop = end if stop < 0 else stop + 3
+            pos = scan = stop
+    out.append(body[pos:end])
     return end
-
-
-def _next_junk(
-    body: bytes, pos: int, end: int, seen: dict[bytes, tuple[int, int]]
-) -> tuple[int, bytes]:
-    """The first script, style or comment at or after pos, as (index, marker); (end, b"") when
-    none. seen keeps, per marker, where it was found and where the search for it stopped, so
-    that no byte is searched twice for a marker, and none inside a skipped script at all (the
-    scripts of a big page are most of its bytes)."""
-    nearest, which = end, b""
-    for marker in _JUNK:
-        found, searched = seen.get(marker, (-1, pos))
-        if found < pos:
-            if max(pos, searched) >= nearest:
-                continue
-            found = body.find(marker, max(pos, searched), nearest)
-            seen[marker] = (found, nearest if found < 0 else found)
-            if found < 0:
-                continue
-        if found < nearest:
-            nearest, which = found, marker
-    return nearest, which
-
-
-def _balance(body: bytes, pos: int, limit: int, tag: bytes, depth: int) -> tuple[int, int]:
-    """Count tag's start and end tags in body[pos:limit] from depth: (the depth after them, -1),
-    or (0, the index just after the end tag that closes the element)."""
-    opening, closing = b"<" + tag, b"</" + tag
-    while True:
-        o, c = body.find(opening, pos, limit), body.find(closing, pos, limit)
-        if o < 0 and c < 0:
-            return depth, -1
-        if o >= 0 and (c < 0 or o < c):
-            pos = o + len(opening)
-            depth += pos == len(body) or body[pos] in _BOUNDARY
-            continue
-        pos = c + len(closing)
-        if pos < len(body) and body[pos] not in _BOUNDARY:
-            continue
-        depth -= 1
-        if depth <= 0:
-            return 0, (body.find(b">", pos) + 1) or len(body)
 
 
 def _jsonld_outside(body: bytes, after: int, start: int, end: int) -> list[bytes]:
