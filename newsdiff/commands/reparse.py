@@ -1,7 +1,7 @@
 """scrapy reparse OUTLET [--apply]: re-run today's extraction over an outlet's stored snapshots.
 
-Each stored version's raw HTML goes through pages.extract and the validate, normalise and hash
-pipelines, as in a crawl; the versions whose fields would differ are reported field by field.
+Each stored version's raw HTML goes through pages.extract_fetched (reading the part of the page
+a crawl reads) and the validate, normalise and hash pipelines, as in a crawl; the versions whose fields would differ are reported field by field.
 Nothing is written without --apply. With it, each differing version gets the new fields and
 hashes, and a `reparses` entry with the previous values and extractor versions; versions are
 never renumbered or deleted, and labels and `changed` stay as recorded at crawl time.
@@ -43,7 +43,7 @@ class Reparser:
     def fields(self, html: bytes, version: dict[str, Any]) -> dict[str, Any] | str:
         """The version's fields as a crawl would store them today, or why there are none."""
         try:
-            extraction = pages.extract(html, version["url"], version["outlet"])
+            extraction = pages.extract_fetched(html, None, version["url"], version["outlet"])
         except pages.NotArticle as exc:
             return f"no longer extracts: {exc}"
         item = Article(
