@@ -1,7 +1,8 @@
 """scrapy reparse OUTLET [--apply]: re-run today's extraction over an outlet's stored snapshots.
 
 Each stored version's raw HTML goes through pages.extract_fetched (reading the part of the page
-a crawl reads) and the validate, normalise and hash pipelines, as in a crawl; the versions whose fields would differ are reported field by field.
+a crawl reads) and the validate, normalise and hash pipelines, as in a crawl; the versions whose
+fields would differ are reported field by field.
 Nothing is written without --apply. With it, each differing version gets the new fields and
 hashes, and a `reparses` entry with the previous values and extractor versions; versions are
 never renumbered or deleted, and labels and `changed` stay as recorded at crawl time.
