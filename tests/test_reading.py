@@ -7,6 +7,8 @@ import re
 import pytest
 
 from newsdiff import pages
+from newsdiff.pages.base import ArticlePage
+from newsdiff.pages.extract import parse
 from newsdiff.pages.reading import part
 from newsdiff.replay import corpus_pages
 
@@ -102,6 +104,17 @@ def test_the_whole_page_is_read_when_the_rules_find_no_article_in_the_part():
     assert len(found.body) == 8
 
 
+def test_json_ld_after_the_element_stays_after_the_elements_own():
+    # The first article object is the page's: a part that put the later one first would differ.
+    ld = b'<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "%s"}'
+    ld += b"</script>"
+    inside = ld % b"2020-01-01" + b'<section name="articleBody">' + BODY + b"</section>"
+    html = nyt_page(inside, ld % b"2021-02-02")
+    found, read = pages.read_fetched(html, None, NYT, "nytimes")
+    assert read == pages.part_of(html, "nytimes")
+    assert found == pages.extract(html, NYT, "nytimes") and found.published == "2020-01-01"
+
+
 # Corpus pages whose part each outlet with a scope reads, at least (fewer: a pattern stopped
 # matching, or the rules no longer find the article in the part).
 PARTS_READ = {"nytimes": 8, "guardian": 3, "bbc": 3, "cnn": 3, "reuters": 2}
@@ -134,7 +147,12 @@ def reads_as_its_whole_page(body: bytes, url: str, outlet: str) -> bool:
     found, read = pages.read_fetched(body, None, url, outlet)
     assert found == whole, url
     assert read is body or read == pages.part_of(body, outlet), url
+    assert jsonld(read, url) == jsonld(body, url), url  # the same objects, in the same order
     return read is not body
+
+
+def jsonld(html: bytes, url: str) -> list[dict]:
+    return ArticlePage(parse(html), url).jsonld
 
 
 @pytest.mark.parametrize("outlet", PARTS_READ)
