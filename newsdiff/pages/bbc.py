@@ -3,6 +3,8 @@ one of `data-component` blocks inside <article>."""
 
 from __future__ import annotations
 
+import re
+
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.text import clean
 
@@ -17,6 +19,8 @@ class BbcPage(ArticlePage):
         "//article//h1",
         "//h1",
     )
+    # the current layout's <main id="main-content">, the 2015–2020 one's <div role="main">
+    scope = re.compile(rb'<(main(?=[^>]*\bid="main-content")|div(?=[^>]*\brole="main"))\b')
     body_xpaths = (
         '//article//*[@data-component="text-block" or @data-component="subheadline-block"]',
         '//div[@property="articleBody"]',

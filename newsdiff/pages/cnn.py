@@ -3,6 +3,8 @@ current `div.article__content` of `p.paragraph` and `h2.subheader`."""
 
 from __future__ import annotations
 
+import re
+
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.text import clean
 
@@ -17,6 +19,12 @@ class CnnPage(ArticlePage):
         '//h1[contains(@class, "headline")]',
         "//article//h1",
         "//h1",
+    )
+    # The current layout's wrapper of the headline, byline and article (not of the site's header);
+    # the 2016–2021 layout's <article itemtype=NewsArticle>.
+    scope = re.compile(
+        rb'<(div(?=[^>]*\bclass="[^"]*\blayout__content-wrapper[\s"])'
+        rb'|article(?=[^>]*\bitemtype="https?://schema\.org/NewsArticle"))\b'
     )
     body_xpaths = (
         '//div[contains(@class, "article__content")]',

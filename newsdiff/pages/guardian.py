@@ -3,6 +3,8 @@ dotcom-rendering one (`div.article-body-commercial-selector`)."""
 
 from __future__ import annotations
 
+import re
+
 from newsdiff.pages.base import ArticlePage
 
 
@@ -16,6 +18,8 @@ class GuardianPage(ArticlePage):
         "//article//h1",
         "//h1",
     )
+    # frontend's <article id="article"> (2014–2020), dotcom-rendering's <main data-layout=…>
+    scope = re.compile(rb'<(article(?=[^>]*\bid="article")|main(?=[^>]*\bdata-layout="))\b')
     body_xpaths = (
         '//div[contains(@class, "article-body-commercial-selector")]',
         '//div[@itemprop="articleBody"]',

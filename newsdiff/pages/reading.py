@@ -34,7 +34,8 @@ _RAW_END = {
 def part(body: bytes, scope: re.Pattern[bytes] | None) -> bytes | None:
     """The page's head and the element scope's pattern starts (its group 1 is the tag name),
     without scripts but JSON-LD, styles, comments and nonces; None when the page has no such
-    element after its head."""
+    element after its head. The body's JSON-LD outside the element goes with the head when it
+    comes before the element, after the element when it comes after."""
     if scope is None or (head := _HEAD.search(body)) is None:
         return None
     out: list[bytes] = []
@@ -44,10 +45,13 @@ def part(body: bytes, scope: re.Pattern[bytes] | None) -> bytes | None:
         return None
     element: list[bytes] = []
     end = _copy(body, start.start(), len(body), element, start.group(1).lower())
-    out += _jsonld_outside(body, head_end, start.start(), end)
+    out += _jsonld(body, head_end, start.start())
     opening = _BODY.search(body, head_end, start.start())
     out += [b"</head>", opening.group(0) if opening else b"<body>", *element]
-    out.append(body[end : body.find(b">", end) + 1 or len(body)] + b"</body></html>")
+    out.append(body[end : body.find(b">", end) + 1 or len(body)])
+    # after the element, as in the page: the first article object must stay the first
+    out += _jsonld(body, end, len(body))
+    out.append(b"</body></html>")
     return b"".join(out)
 
 
@@ -91,19 +95,16 @@ def _copy(body: bytes, pos: int, end: int, out: list[bytes], tag: bytes | None =
     return end
 
 
-def _jsonld_outside(body: bytes, after: int, start: int, end: int) -> list[bytes]:
-    """The JSON-LD scripts of the body outside the element at start:end (nonces removed)."""
+def _jsonld(body: bytes, pos: int, end: int) -> list[bytes]:
+    """The JSON-LD scripts of body[pos:end] (nonces removed)."""
     found: list[bytes] = []
-    at = body.find(_JSONLD, after)
+    at = body.find(_JSONLD, pos, end)
     while at >= 0:
-        if start <= at < end:
-            at = body.find(_JSONLD, end)
-            continue
-        opening = body.rfind(b"<script", after, at)
+        opening = body.rfind(b"<script", pos, at)
         if opening >= 0 and body.find(b">", opening, at) < 0:  # inside the start tag
             closing = body.find(b"</script", at)
             stop = len(body) if closing < 0 else (body.find(b">", closing) + 1 or len(body))
             found.append(_NONCE.sub(b"", body[opening:stop]))
             at = stop
-        at = body.find(_JSONLD, at + 1)
+        at = body.find(_JSONLD, at + 1, end)
     return found

@@ -35,6 +35,9 @@ class ReutersPage(ArticlePage):
         "//article//h1",
         "//h1",
     )
+    # The ≤2018 layouts' <div id="content"> (without the site's header and markets ticker); the
+    # 2019–2020 app has no such element short of its root, and its pages are read whole.
+    scope = re.compile(rb'<(div)\b[^>]*\bid="content"')
     body_xpaths = (
         '//*[starts-with(@data-testid, "paragraph-")]',
         '//div[contains(@class, "ArticleBodyWrapper")]',

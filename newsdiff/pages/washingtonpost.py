@@ -31,6 +31,8 @@ class WashingtonpostPage(ArticlePage):
         "//article//h1",
         "//h1",
     )
+    # No scope: the 2015 layout's headline and body meet only in the page's root (#pb-root); the
+    # 2016–2019 one's <div id="article-standard-content"> alone is 1 of the 2 corpus pages.
     body_xpaths = (
         '//div[@data-qa="article-body"]',
         '//article[@itemprop="articleBody"]',
