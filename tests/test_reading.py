@@ -72,7 +72,7 @@ def test_an_unclosed_element_runs_to_the_end_of_the_page():
 
 
 NYT = "https://www.nytimes.com/2018/06/05/world/europe/greece-macedonia.html"
-BODY = b"".join(b"<p>Paragraph %d of the story, long enough to be text.</p>" % i for i in range(8))
+BODY = b"".join(b"<p>Paragraph %d of the story, long enough to be text.</p>" % i for i in range(20))
 
 
 def nyt_page(inside: bytes, outside: bytes = b"") -> bytes:
@@ -101,7 +101,7 @@ def test_the_whole_page_is_read_when_the_rules_find_no_article_in_the_part():
     found, read = pages.read_fetched(html, None, NYT, "nytimes")
     assert read == html
     assert found == pages.extract(html, NYT, "nytimes") and found.extractor == "nytimes"
-    assert len(found.body) == 8
+    assert len(found.body) == 20
 
 
 def test_json_ld_after_the_element_stays_after_the_elements_own():
@@ -166,3 +166,20 @@ def test_every_page_of_an_outlet_with_a_scope_reads_as_its_whole_page(outlet):
         if moved := jsonld_after_the_body(body):
             assert reads_as_its_whole_page(moved, url, outlet) == (path.parent.name in read_part)
     assert len(read_part) >= PARTS_READ[outlet], read_part
+
+
+def test_a_short_body_is_read_from_the_whole_page():
+    # Whether a short text is a redirect stub depends on the page around it: here a script
+    # outside the article's element sends the reader away.
+    words = b" ".join(b"word%d" % i for i in range(40))
+    html = nyt_page(
+        b'<section name="articleBody"><p>' + words + b".</p></section>",
+        b'<script>window.location.href = "https://www.nytimes.com/subscription";</script>',
+    )
+    with pytest.raises(pages.NotArticle) as raised:
+        pages.read_fetched(html, None, NYT, "nytimes")
+    assert raised.value.reason == "interstitial"
+    found, read = pages.read_fetched(
+        html.replace(b"window.location.href = ", b""), None, NYT, "nytimes"
+    )
+    assert read != pages.part_of(html, "nytimes") and found.body == [words.decode() + "."]

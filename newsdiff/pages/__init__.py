@@ -20,6 +20,7 @@ from newsdiff.pages.base import ArticlePage, Extraction, NotArticle
 from newsdiff.pages.bbc import BbcPage
 from newsdiff.pages.cnn import CnnPage
 from newsdiff.pages.extract import agreement, extract_page, page_url, source_of
+from newsdiff.pages.generic import short
 from newsdiff.pages.guardian import GuardianPage
 from newsdiff.pages.nytimes import NytimesPage
 from newsdiff.pages.reading import part
@@ -147,13 +148,16 @@ def read_fetched(
 ) -> tuple[Extraction, bytes]:
     """The article of a fetched body, and the bytes it was read from: the outlet's part of the
     page (part_of, given or found) when its own rules find the article there, else the whole
-    page. NotArticle when it is not one."""
+    page. A short body is always read from the whole page: whether it is a paywall or redirect
+    stub depends on the page around it (its scripts, its size). NotArticle when it is not one."""
     if part is ...:  # not looked for by the caller
         part = part_of(body, outlet)
     if isinstance(part, bytes):
         try:
             found = _extract_bytes(part, charset, url, outlet)
-            if found.extractor == PAGES.get(outlet or "", ArticlePage).name:
+            if found.extractor == PAGES.get(outlet or "", ArticlePage).name and not short(
+                found.body
+            ):
                 return found, part
         except NotArticle:
             pass
