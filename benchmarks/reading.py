@@ -4,11 +4,11 @@
 
 For each outlet, over its corpus pages: how many read their part (pages.read_fetched gives the
 article from the part, not the whole page), the mean size of those parts and of their pages, and
-the mean time of pages.part_of, pages.read_fetched (which finds the part itself) and
+the mean time of pages.reading_of, pages.read_fetched (which finds the part itself) and
 pages.extract of the whole page: means over the pages that read their part (where the two differ)
 and over all pages, each the median of the rounds' means with [min–max] after it.
 
-Last line per outlet: <outlet> pages=<n> part_read=<k> part_kb=<p> page_kb=<b> part_of_ms=<t>
+Last line per outlet: <outlet> pages=<n> part_read=<k> part_kb=<p> page_kb=<b> reading_of_ms=<t>
 read_fetched_ms=<r> extract_ms=<e> (the times: medians of the rounds; read_fetched and extract on
 the pages that read their part).
 """
@@ -47,7 +47,7 @@ def measure(outlet: str, rounds: int) -> None:
         print(f"{outlet}: no corpus pages")
         return
     calls = {
-        "part_of": lambda url, body: pages.part_of(body, outlet),
+        "reading_of": lambda url, body: pages.reading_of(body, outlet),
         "read_fetched": lambda url, body: pages.read_fetched(body, None, url, outlet),
         "extract": lambda url, body: pages.extract(body, url, outlet),
     }
@@ -64,7 +64,7 @@ def measure(outlet: str, rounds: int) -> None:
             read = pages.read_fetched(body, None, url, outlet)[1]
         except pages.NotArticle:
             continue
-        if read is not body:
+        if read is not body and pages.reading_of(body, outlet).element:
             read_part.append(i)
             sizes.append((len(read), len(body)))
 
@@ -81,7 +81,7 @@ def measure(outlet: str, rounds: int) -> None:
     print(
         f"{outlet}: {len(found)} pages, {len(read_part)} read their part, of {part_kb:.0f} kB on "
         f"average (their pages: {page_kb:.0f} kB); ms per page, median [min–max] of {rounds} "
-        f"rounds: part_of {spread(per_round('part_of'))}; on the pages that read their part "
+        f"rounds: reading_of {spread(per_round('reading_of'))}; on the pages that read their part "
         f"read_fetched {spread(per_round('read_fetched', read_part))} against extract "
         f"{spread(per_round('extract', read_part))}; on all pages read_fetched "
         f"{spread(per_round('read_fetched'))} against extract {spread(per_round('extract'))}"
@@ -89,7 +89,7 @@ def measure(outlet: str, rounds: int) -> None:
     medians = {name: statistics.median(per_round(name, read_part)) for name in calls}
     print(
         f"{outlet} pages={len(found)} part_read={len(read_part)} part_kb={part_kb:.0f}"
-        f" page_kb={page_kb:.0f} part_of_ms={statistics.median(per_round('part_of')):.2f}"
+        f" page_kb={page_kb:.0f} reading_of_ms={statistics.median(per_round('reading_of')):.2f}"
         f" read_fetched_ms={medians['read_fetched']:.2f} extract_ms={medians['extract']:.2f}"
     )
 

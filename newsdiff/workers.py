@@ -64,13 +64,17 @@ def _discard(workers: int, broken: ProcessPoolExecutor) -> None:
 
 
 def prepared(
-    body: bytes, charset: str | None, url: str, outlet: str, part: bytes | None | EllipsisType = ...
+    body: bytes,
+    charset: str | None,
+    url: str,
+    outlet: str,
+    read: pages.Reading | EllipsisType = ...,
 ) -> dict[str, Any]:
     """The fields of a fetched page's article, normalised and hashed (text.prepare), and the
-    digest of what was read (raw_digest; part is pages.part_of the body, found when not given):
-    done where the page is extracted, so the crawl's own thread does not."""
-    found, read = pages.read_fetched(body, charset, url, outlet, part)
-    return text.prepare(found.to_dict()) | {"raw_digest": pages.digest(read, charset)}
+    digest of what was read (raw_digest; read is pages.reading_of the body, found when not
+    given): done where the page is extracted, so the crawl's own thread does not."""
+    found, data = pages.read_fetched(body, charset, url, outlet, read)
+    return text.prepare(found.to_dict()) | {"raw_digest": pages.digest(data, charset)}
 
 
 async def extract(
@@ -79,16 +83,16 @@ async def extract(
     charset: str | None,
     url: str,
     outlet: str,
-    part: bytes | None | EllipsisType = ...,
+    read: pages.Reading | EllipsisType = ...,
 ) -> dict[str, Any]:
     """prepared() off the crawl's event loop; raises NotArticle or WorkerDied."""
     workers = crawler.settings.getint("NEWSDIFF_EXTRACT_WORKERS")
     if workers <= 0 or outlet not in pages.BUILT_IN:
-        return await asyncio.to_thread(prepared, body, charset, url, outlet, part)
+        return await asyncio.to_thread(prepared, body, charset, url, outlet, read)
     executor = pool(workers)
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(executor, prepared, body, charset, url, outlet, part)
+        return await loop.run_in_executor(executor, prepared, body, charset, url, outlet, read)
     except BrokenProcessPool:
         # Every page in flight on the dead pool fails; the next page starts a new one.
         _discard(workers, executor)

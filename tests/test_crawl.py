@@ -243,9 +243,9 @@ async def test_recheck_extracts_only_what_its_extraction_would_read_differently(
     extracted = []
     real_read = pages.read_fetched
 
-    def counting_read(body, charset, url, outlet, part=...):
+    def counting_read(body, charset, url, outlet, read=...):
         extracted.append(url)
-        return real_read(body, charset, url, outlet, part)
+        return real_read(body, charset, url, outlet, read)
 
     monkeypatch.setattr(pages, "read_fetched", counting_read)
 
@@ -266,7 +266,9 @@ async def test_recheck_extracts_only_what_its_extraction_would_read_differently(
         path = site_path(root, url)
         path.write_bytes(noisy(path.read_bytes(), 1)[0])
     whole = {
-        u for u in tracked if pages.part_of(site_path(root, u).read_bytes(), "nytimes") is None
+        u
+        for u in tracked
+        if not pages.reading_of(site_path(root, u).read_bytes(), "nytimes").element
     }
     assert whole == {SUDAN}
     stats = await recheck_answered_200()
@@ -274,6 +276,14 @@ async def test_recheck_extracts_only_what_its_extraction_would_read_differently(
     assert stats.get_value("newsdiff/checks/same_reading") == len(tracked) - len(whole)
     assert stats.get_value("newsdiff/checks/unchanged") == len(tracked)
     assert stats.get_value("newsdiff/versions/new") is None
+
+    # Scripts, comments and nonces only, on a page read whole: not read again either.
+    path = site_path(root, SUDAN)
+    page = path.read_bytes().replace(b'nonce="', b'nonce="x')
+    path.write_bytes(page.replace(b"</body>", b"<script>t=1</script><!-- 12 ms --></body>"))
+    stats = await recheck_answered_200()
+    assert extracted == []
+    assert stats.get_value("newsdiff/checks/same_reading") == len(tracked)
 
     # The same inside the article's element: read again, and still no version.
     path = site_path(root, GREECE)
@@ -291,5 +301,5 @@ async def test_recheck_extracts_only_what_its_extraction_would_read_differently(
     assert versions(store, GREECE)[1:] == [(1, "change", ["title"])]
     assert store.versions.count_documents({}) == stored + 1
     for article in store.articles.find():  # every check was written, batches and the rest
-        assert article["checks"] == tracked[article["url"]]["checks"] + 4
+        assert article["checks"] == tracked[article["url"]]["checks"] + 5
         assert article["last_checked"] > tracked[article["url"]]["last_checked"]

@@ -9,7 +9,7 @@ import pytest
 from newsdiff import pages
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
-from newsdiff.pages.reading import part
+from newsdiff.pages.reading import reading
 from newsdiff.replay import corpus_pages
 
 SCOPE = re.compile(rb'<(article)\b[^>]*\bid="story"')
@@ -19,6 +19,12 @@ ARTICLE = (
     b'<p>First paragraph.</p><article class="embed"><p>Embedded.</p></article>'
     b"<!-- rendered in 12 ms --><p>Last paragraph.</p></article>"
 )
+
+
+def part(body: bytes, scope) -> bytes | None:
+    """The reading when it is the scope's element of the page, else None."""
+    found = reading(body, scope)
+    return found.data if found.element else None
 
 
 def page(article: bytes = ARTICLE, *, top: bytes = b"", bottom: bytes = b"", nonce=b"n1") -> bytes:
@@ -64,6 +70,21 @@ def test_no_element_no_part():
     assert part(b'<article id="story"><p>No head</p></article>', SCOPE) is None
 
 
+def test_without_an_element_the_reading_is_the_page_without_what_no_extractor_reads():
+    found = reading(page(), None)
+    assert not found.element
+    assert found.data == (
+        b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Headline</title>'
+        b'<script type="application/ld+json">{"@type": "NewsArticle"}</script></head>'
+        b'<body class="story"><article id="story" class="x"><h1>Headline</h1>'
+        b'<p>First paragraph.</p><article class="embed"><p>Embedded.</p></article>'
+        b"<p>Last paragraph.</p></article></body></html>"
+    )
+    bottom = b"<script>track(1732)</script><!-- served in 12 ms -->"
+    assert reading(page(bottom=bottom, nonce=b"n2"), None) == found
+    assert reading(page(top=b"<p>Updated 10:41</p>"), None) != found  # visible: read
+
+
 def test_an_unclosed_element_runs_to_the_end_of_the_page():
     cut = page(ARTICLE.removesuffix(b"</article>"), bottom=b"<p>Footer</p>")
     assert part(cut, SCOPE).endswith(
@@ -90,7 +111,7 @@ def nyt_page(inside: bytes, outside: bytes = b"") -> bytes:
 def test_the_rules_read_the_part_when_they_find_the_article_there():
     html = nyt_page(b'<section name="articleBody">' + BODY + b"</section>", b"<nav>Menu</nav>")
     found, read = pages.read_fetched(html, None, NYT, "nytimes")
-    assert read == pages.part_of(html, "nytimes") and b"Menu" not in read
+    assert read == pages.reading_of(html, "nytimes").data and b"Menu" not in read
     assert found == pages.extract(html, NYT, "nytimes")
 
 
@@ -111,7 +132,7 @@ def test_json_ld_after_the_element_stays_after_the_elements_own():
     inside = ld % b"2020-01-01" + b'<section name="articleBody">' + BODY + b"</section>"
     html = nyt_page(inside, ld % b"2021-02-02")
     found, read = pages.read_fetched(html, None, NYT, "nytimes")
-    assert read == pages.part_of(html, "nytimes")
+    assert read == pages.reading_of(html, "nytimes").data
     assert found == pages.extract(html, NYT, "nytimes") and found.published == "2020-01-01"
 
 
@@ -146,9 +167,10 @@ def reads_as_its_whole_page(body: bytes, url: str, outlet: str) -> bool:
         return False
     found, read = pages.read_fetched(body, None, url, outlet)
     assert found == whole, url
-    assert read is body or read == pages.part_of(body, outlet), url
+    reading = pages.reading_of(body, outlet)
+    assert read is body or read == reading.data, url
     assert jsonld(read, url) == jsonld(body, url), url  # the same objects, in the same order
-    return read is not body
+    return read is not body and reading.element
 
 
 def jsonld(html: bytes, url: str) -> list[dict]:
@@ -179,7 +201,28 @@ def test_a_short_body_is_read_from_the_whole_page():
     with pytest.raises(pages.NotArticle) as raised:
         pages.read_fetched(html, None, NYT, "nytimes")
     assert raised.value.reason == "interstitial"
-    found, read = pages.read_fetched(
-        html.replace(b"window.location.href = ", b""), None, NYT, "nytimes"
-    )
-    assert read != pages.part_of(html, "nytimes") and found.body == [words.decode() + "."]
+    html = html.replace(b"window.location.href = ", b"")
+    found, read = pages.read_fetched(html, None, NYT, "nytimes")
+    assert read is html and found.body == [words.decode() + "."]
+
+
+CORPUS_OUTLETS = ["ap", "bbc", "cnn", "guardian", "nytimes", "reuters", "washingtonpost"]
+
+
+@pytest.mark.parametrize("directory", CORPUS_OUTLETS)
+def test_every_corpus_page_reads_without_its_scripts_as_the_generic_extractor_reads_it(directory):
+    # No outlet: the reading is the whole page without scripts (but JSON-LD), styles, comments.
+    articles = 0
+    for url, path in corpus_pages(directory):
+        body = path.read_bytes()
+        try:
+            whole = pages.extract(body, url, None)
+        except pages.NotArticle:
+            with pytest.raises(pages.NotArticle):
+                pages.read_fetched(body, None, url, None)
+            continue
+        found, read = pages.read_fetched(body, None, url, None)
+        assert found == whole, url
+        assert read == pages.reading_of(body, None).data, url  # no body here is short
+        articles += 1
+    assert articles >= 1

@@ -23,7 +23,7 @@ from newsdiff.pages.extract import agreement, extract_page, page_url, source_of
 from newsdiff.pages.generic import short
 from newsdiff.pages.guardian import GuardianPage
 from newsdiff.pages.nytimes import NytimesPage
-from newsdiff.pages.reading import part
+from newsdiff.pages.reading import Reading, reading
 from newsdiff.pages.reuters import ReutersPage
 from newsdiff.pages.washingtonpost import WashingtonpostPage
 from newsdiff.text import NORMALISER_VERSION
@@ -40,7 +40,8 @@ __all__ = [
     "extract_fetched",
     "outlet_for_url",
     "page_url",
-    "part_of",
+    "reading_of",
+    "Reading",
     "read_fetched",
     "register",
     "selector_page",
@@ -50,7 +51,8 @@ __all__ = [
 FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, not outlet rules
 # 2: bodies and titles chosen by evidence; 3: titles without kickers; 4: section names out of
 # titles, generic bodies without dialogs, teaser runs and lines shown before the headline;
-# 5: an outlet's rules read the part of the page that holds the article (reading.py).
+# 5: extraction reads the page without scripts, styles and comments, and only the element that
+# holds the article for an outlet that names it (reading.py).
 EXTRACTOR_VERSION = "5"
 
 PAGES: dict[str, type[ArticlePage]] = {
@@ -117,10 +119,11 @@ def extract(html: str | bytes, url: str, outlet: str | None = None) -> Extractio
     return extract_page(PAGES.get(outlet or "", ArticlePage), html, url)
 
 
-def part_of(body: bytes, outlet: str | None) -> bytes | None:
-    """The part of a fetched page its outlet's rules read (reading.part); None when the outlet
-    names none or the page does not have it."""
-    return part(body, PAGES.get(outlet or "", ArticlePage).scope)
+def reading_of(body: bytes, outlet: str | None) -> Reading:
+    """What an extraction of a fetched page reads first (reading.reading): the outlet's element
+    of it, when it names one and the page has it, else the whole page; either without scripts
+    but JSON-LD, styles, comments and nonces."""
+    return reading(body, PAGES.get(outlet or "", ArticlePage).scope)
 
 
 def digest(read: bytes, charset: str | None = None) -> str:
@@ -144,23 +147,22 @@ def read_fetched(
     charset: str | None,
     url: str,
     outlet: str | None,
-    part: bytes | None | EllipsisType = ...,
+    read: Reading | EllipsisType = ...,
 ) -> tuple[Extraction, bytes]:
-    """The article of a fetched body, and the bytes it was read from: the outlet's part of the
-    page (part_of, given or found) when its own rules find the article there, else the whole
-    page. A short body is always read from the whole page: whether it is a paywall or redirect
-    stub depends on the page around it (its scripts, its size). NotArticle when it is not one."""
-    if part is ...:  # not looked for by the caller
-        part = part_of(body, outlet)
-    if isinstance(part, bytes):
-        try:
-            found = _extract_bytes(part, charset, url, outlet)
-            if found.extractor == PAGES.get(outlet or "", ArticlePage).name and not short(
-                found.body
-            ):
-                return found, part
-        except NotArticle:
-            pass
+    """The article of a fetched body, and the bytes it was read from: its reading (reading_of,
+    given or found) when an article is found there, by the outlet's own rules for an element of
+    the page; else the page as fetched. A short body is always read from the page as fetched:
+    whether it is a paywall or redirect stub depends on the page around it (its scripts, its
+    size). NotArticle when it is not one."""
+    if read is ...:  # not looked for by the caller
+        read = reading_of(body, outlet)
+    try:
+        found = _extract_bytes(read.data, charset, url, outlet)
+        rules = found.extractor == PAGES.get(outlet or "", ArticlePage).name
+        if (rules or not read.element) and not short(found.body):
+            return found, read.data
+    except NotArticle:
+        pass
     return _extract_bytes(body, charset, url, outlet), body
 
 

@@ -1,23 +1,25 @@
 """What an extraction reads of a fetched page, and the digest that tells a re-check whether it
 changed.
 
-A page class may name the element that holds its article (ArticlePage.scope, a pattern for that
-element's start tag, e.g. the NYT's <article id="story">). The page's *part* is then its head and
-that element, without scripts (JSON-LD excepted, wherever it is in the page), styles, comments
-and CSP nonces. Those are what change from one fetch of an unchanged article to the next: ads,
-"last updated" lines and menus outside the article, per-request tokens and nonces. They are also
-most of the bytes of a big page, so the part parses in a fraction of the time.
+A page's *reading* leaves out what no extractor reads: scripts (JSON-LD excepted, kept in its
+place and order), styles, comments and CSP nonces. Those are what most often changes from one
+fetch of an unchanged article to the next (per-request tokens, nonces, timestamps and ad
+configuration in scripts), and most of the bytes of a big page. A page class may also name the
+element that holds its article (ArticlePage.scope, a pattern for that element's start tag, e.g.
+the NYT's <article id="story">): the reading is then only the page's head and that element, so
+the ads, menus and "last updated" lines around the article are left out too.
 
-Extraction reads the part when the outlet's own rules find the article in it, else the whole
-page (pages.read_fetched), and the article keeps the digest of what was read (raw_digest). The
-digest covers the extractor's version, so the same digest means the same extraction: a re-check
-whose part has the digest the article keeps is not extracted again, however much the rest of
-the page moved.
+Extraction reads the reading when it finds an article of more than a few lines there (from the
+outlet's own rules, for an element), else the page as fetched (pages.read_fetched), and the
+article keeps the digest of what was read (raw_digest). The digest covers the extractor's
+version, so the same digest means the same extraction: a re-check whose reading has the digest
+the article keeps is not extracted again, however much the rest of the page moved.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 _HEAD = re.compile(rb"<head[\s>]", re.I)
 _BODY = re.compile(rb"<body(?:\s[^>]*)?>", re.I)
@@ -31,12 +33,26 @@ _RAW_END = {
 }
 
 
-def part(body: bytes, scope: re.Pattern[bytes] | None) -> bytes | None:
-    """The page's head and the element scope's pattern starts (its group 1 is the tag name),
-    without scripts but JSON-LD, styles, comments and nonces; None when the page has no such
-    element after its head. The body's JSON-LD outside the element goes with the head when it
+class Reading(NamedTuple):
+    data: bytes
+    element: bool  # the head and the scope's element only, not the whole page
+
+
+def reading(body: bytes, scope: re.Pattern[bytes] | None) -> Reading:
+    """The page's head and the element scope's pattern starts (its group 1 is the tag name) when
+    it has one after its head, else the whole page; without scripts but JSON-LD, styles,
+    comments and nonces. The body's JSON-LD outside the element goes with the head when it
     comes before the element, after the element when it comes after."""
-    if scope is None or (head := _HEAD.search(body)) is None:
+    found = _element(body, scope) if scope is not None else None
+    if found is not None:
+        return Reading(found, True)
+    out: list[bytes] = []
+    _copy(body, 0, len(body), out)
+    return Reading(b"".join(out), False)
+
+
+def _element(body: bytes, scope: re.Pattern[bytes]) -> bytes | None:
+    if (head := _HEAD.search(body)) is None:
         return None
     out: list[bytes] = []
     _copy(body, 0, head.start(), out)

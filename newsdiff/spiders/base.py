@@ -156,13 +156,13 @@ class OutletSpider(Discovery):
         )
         # What the last fetch that matched the latest version read (the digest the article
         # keeps), read again: as good as a 304. Decided here, not in the extraction worker:
-        # sending it the page costs the crawl's thread more than finding the part.
-        part: bytes | None | EllipsisType = ...  # not looked for: a new article's worker does
+        # sending it the page costs the crawl's thread more than finding the reading.
+        read: pages.Reading | EllipsisType = ...  # not looked for: a new article's worker does
         if kept := (response.meta.get("newsdiff_known") or {}).get("raw_digest"):
             if pages.digest(response.body, charset) == kept:
                 return self._same_reading(response, kept)
-            part = pages.part_of(response.body, self.name)
-            if part is not None and pages.digest(part, charset) == kept:
+            read = pages.reading_of(response.body, self.name)
+            if pages.digest(read.data, charset) == kept:
                 return self._same_reading(response, kept)
         url = response.meta["newsdiff_url"]
         aliases = {url, self.canonical(response.url)}
@@ -174,7 +174,7 @@ class OutletSpider(Discovery):
                 url = candidate
         try:
             fields = await workers.extract(
-                self.crawler, response.body, charset, url, self.name, part
+                self.crawler, response.body, charset, url, self.name, read
             )
         except pages.NotArticle as exc:
             # Kept as the article's status and checked again: a layout fix or a reparse may
