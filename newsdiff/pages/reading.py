@@ -116,7 +116,8 @@ def _jsonld(body: bytes, pos: int, end: int) -> list[bytes]:
     found: list[bytes] = []
     at = body.find(_JSONLD, pos, end)
     while at >= 0:
-        opening = body.rfind(b"<script", pos, at)
+        # a start tag is short: a page that names JSON-LD in its text cannot make this quadratic
+        opening = body.rfind(b"<script", max(pos, at - 2000), at)
         if opening >= 0 and body.find(b">", opening, at) < 0:  # inside the start tag
             closing = body.find(b"</script", at)
             stop = len(body) if closing < 0 else (body.find(b">", closing) + 1 or len(body))
