@@ -10,10 +10,14 @@ without writing Python.
     title = "h1"
     body = ["#storytext"]                                 # tried in order
     byline = ".byline__name"
+    scope = "article.story"                               # the element holding the article
 
 Optional keys: keep_query (keep URL queries; default false) and url_rewrites (a list of
 [regex, replacement] pairs applied to every URL, e.g. to fold AMP variants). Without selectors,
-or when none matches, the body comes from the page's JSON-LD, then from trafilatura.
+or when none matches, the body comes from the page's JSON-LD, then from trafilatura. With a
+scope (a tag, #id, .class or [attribute=value], or a tag with one), extraction reads only the
+page's head and that element when the body selectors find the article there, so a re-check whose
+changes all lie outside it is not extracted (newsdiff/pages/reading.py).
 
 This module reads and checks the file; spiders/generic.py makes a spider class of each entry
 (NprSpider, name "npr"), so `scrapy crawl npr`, `scrapy list`, Scrapyd and the stored data treat
@@ -39,7 +43,7 @@ from newsdiff import pages
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "outlets.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _KEYS = {"allowed_domains", "feeds", "sitemaps", "article_path", "keep_query", "url_rewrites"}
-_SELECTORS = {"title", "body", "byline"}
+_SELECTORS = {"title", "body", "byline", "scope"}
 
 
 class OutletConfigError(ValueError):
@@ -156,9 +160,8 @@ def page_class(outlet: Outlet) -> type[pages.ArticlePage]:
     selectors = outlet.selectors
     body = selectors.get("body", [])
     body = [body] if isinstance(body, str) else body
-    if not all(
-        isinstance(s, str) for s in [*body, selectors.get("title", ""), selectors.get("byline", "")]
-    ):
+    single = [selectors.get(key, "") for key in ("title", "byline", "scope")]
+    if not all(isinstance(s, str) for s in [*body, *single]):
         raise OutletConfigError("selectors are CSS selector strings (body: one or a list)")
     try:
         return pages.selector_page(
@@ -167,6 +170,7 @@ def page_class(outlet: Outlet) -> type[pages.ArticlePage]:
             title=selectors.get("title"),
             body=body,
             byline=selectors.get("byline"),
+            scope=selectors.get("scope"),
         )
     except ValueError as exc:
         raise OutletConfigError(str(exc)) from exc

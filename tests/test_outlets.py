@@ -19,6 +19,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.test import get_crawler
 
 import newsdiff.settings as project
+from newsdiff import pages
 from newsdiff.pages import NotArticle, extract, outlet_for_url
 from newsdiff.pages.text import clean, split_names
 from newsdiff.spiders import generic
@@ -524,6 +525,20 @@ def test_declared_outlets_become_spiders_and_page_rules(declare):
     assert extract(source(page), meta(page)["url"], "bbcnews").extractor == "bbcnews"
 
 
+def test_a_declared_scope_is_the_element_its_outlets_pages_are_read_from(declare):
+    outlets, errors = declare(DECLARED + 'scope = "[role=main]"\n')  # the 2015-2020 layout's
+    assert errors == [] and outlets[1].selectors["scope"] == "[role=main]"
+    read_element = []
+    for page in BBC_IDS:
+        body, url = source(page), meta(page)["url"]
+        found, read = pages.read_fetched(body, None, url, "bbcnews")
+        assert found == extract(body, url, "bbcnews"), page
+        reading = pages.reading_of(body, "bbcnews")
+        if reading.element and read == reading.data:
+            read_element.append(page)
+    assert len(read_element) == 2, read_element
+
+
 @pytest.mark.parametrize(
     "entry, message",
     [
@@ -552,6 +567,11 @@ def test_declared_outlets_become_spiders_and_page_rules(declare):
             '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
             'article_path = "^/"\n[outlets.x1.selectors]\nbody = "div[["',
             "invalid CSS selector",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/"\n[outlets.x1.selectors]\nscope = "main > div"',
+            "scope must be a tag, #id, .class or [attribute=value]",
         ),
         (
             '[outlets.nytimes]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'

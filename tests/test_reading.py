@@ -9,7 +9,7 @@ import pytest
 from newsdiff import pages
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
-from newsdiff.pages.reading import reading
+from newsdiff.pages.reading import reading, start_tag
 from newsdiff.replay import corpus_pages
 
 SCOPE = re.compile(rb'<(article)\b[^>]*\bid="story"')
@@ -226,3 +226,43 @@ def test_every_corpus_page_reads_without_its_scripts_as_the_generic_extractor_re
         assert read == pages.reading_of(body, None).data, url  # no body here is short
         articles += 1
     assert articles >= 1
+
+
+@pytest.mark.parametrize(
+    ("selector", "matches", "misses"),
+    [
+        (
+            "main#content",
+            [b'<main id="content" class="a">', b"<MAIN ID=content>"],
+            [b'<main id="contents">', b'<div id="content">'],
+        ),
+        (
+            "#content",
+            [b'<div class="x" id="content">', b"<section id='content'>"],
+            [b'<div data-id="content">'],
+        ),
+        (
+            "article.story",
+            [b'<article class="big story x">', b"<article class=story>"],
+            [b'<article class="storyline">', b'<article data-class="story">'],
+        ),
+        (
+            "div[role=main]",
+            [b'<div role="main">', b"<div ROLE='main'>"],
+            [b'<div data-role="main">', b"<div role='mainly'>"],
+        ),
+        ("main", [b"<main>", b'<main class="x">'], [b"<mainx>", b"<div>"]),
+    ],
+)
+def test_a_declared_scope_is_a_simple_selector_matched_on_start_tags(selector, matches, misses):
+    pattern = start_tag(selector)
+    for tag in matches:
+        found = pattern.search(tag)
+        assert found and found.group(1).lower() == tag[1 : len(found.group(1)) + 1].lower(), tag
+    assert not any(pattern.search(tag) for tag in misses)
+
+
+@pytest.mark.parametrize("selector", ["div > p", "main#a.b", "", "div p", "[role]", "#"])
+def test_a_scope_that_is_not_a_simple_selector_is_refused(selector):
+    with pytest.raises(ValueError, match="scope must be"):
+        start_tag(selector)

@@ -23,7 +23,7 @@ from newsdiff.pages.extract import agreement, extract_page, page_url, source_of
 from newsdiff.pages.generic import short
 from newsdiff.pages.guardian import GuardianPage
 from newsdiff.pages.nytimes import NytimesPage
-from newsdiff.pages.reading import Reading, reading
+from newsdiff.pages.reading import Reading, reading, start_tag
 from newsdiff.pages.reuters import ReutersPage
 from newsdiff.pages.washingtonpost import WashingtonpostPage
 from newsdiff.text import NORMALISER_VERSION
@@ -74,10 +74,12 @@ def selector_page(
     title: str | None = None,
     body: Sequence[str] = (),
     byline: str | None = None,
+    scope: str | None = None,
 ) -> type[ArticlePage]:
     """The page class of a declarative outlet: its CSS selectors go before the standard metadata
     (title, byline); when no body selector matches, extract() falls back to JSON-LD, then
-    trafilatura. Raises ValueError for a selector that is not valid CSS."""
+    trafilatura; scope is reading.start_tag's simple selector. Raises ValueError for a selector
+    that is not valid CSS, or a scope that is not simple."""
     try:
         attrs = {
             "name": name,
@@ -85,6 +87,7 @@ def selector_page(
             "title_xpaths": ((css2xpath(title),) if title else ()) + ArticlePage.title_xpaths,
             "body_xpaths": tuple(css2xpath(b) for b in body),
             "byline_xpaths": (css2xpath(byline),) if byline else (),
+            "scope": start_tag(scope) if scope else None,
         }
     except Exception as exc:  # cssselect raises several types for a bad selector
         raise ValueError(f"invalid CSS selector: {exc}") from exc

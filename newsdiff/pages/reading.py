@@ -33,6 +33,34 @@ _RAW_END = {
 }
 
 
+_SIMPLE_SELECTOR = re.compile(
+    r"(?P<tag>[a-zA-Z][\w-]*)?"
+    r"(?:#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)|\[(?P<attr>[\w-]+)=([\"']?)(?P<value>[^\"'\]]+)\5\])?"
+)
+
+
+def start_tag(selector: str) -> re.Pattern[bytes]:
+    """A scope (ArticlePage.scope) from a simple CSS selector: a tag, an #id, a .class or an
+    [attribute=value], or a tag with one of them (`main#content`, `article.story`,
+    `div[role=main]`); ValueError for anything else."""
+    found = _SIMPLE_SELECTOR.fullmatch(selector.strip())
+    if not found or not any(found.group("tag", "id", "cls", "attr")):
+        kinds = "a tag, #id, .class or [attribute=value], or a tag with one"
+        raise ValueError(f"scope must be {kinds}: {selector!r}")
+    tag = re.escape(found["tag"]) if found["tag"] else r"[a-zA-Z][\w-]*"
+    pattern = rf"<((?i:{tag}))(?=[\s>/])"
+    value_end = r"""(?=["'\s>/])"""
+    if found["id"]:
+        pattern += rf"""[^>]*?\s(?i:id)\s*=\s*["']?{re.escape(found["id"])}{value_end}"""
+    elif found["cls"]:
+        words = r"""(?:[^"'>]*\s)?"""  # the class attribute's words before this one
+        pattern += rf"""[^>]*?\s(?i:class)\s*=\s*["']?{words}{re.escape(found["cls"])}{value_end}"""
+    elif found["attr"]:
+        name, value = re.escape(found["attr"]), re.escape(found["value"])
+        pattern += rf"""[^>]*?\s(?i:{name})\s*=\s*["']?{value}{value_end}"""
+    return re.compile(pattern.encode())
+
+
 class Reading(NamedTuple):
     data: bytes
     element: bool  # the head and the scope's element only, not the whole page
