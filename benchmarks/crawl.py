@@ -12,7 +12,8 @@ headers and does nothing with the pages) in turn, R times (default 3):
     If-Modified-Since and answers 304;
   * recheck: the same re-checks, the server answering 200 with the same article plus the noise
     of real pages that must not make a version: a nonce on every script, a changing timestamp
-    line and a rotating ad at the top of the page.
+    line and a rotating ad at the top of the page (outside the NYT's <article id="story">, so
+    not in the page's reading: such a re-check is not extracted, see newsdiff/pages/reading.py).
 It prints each crawl's median rate (Scrapy's elapsed_time_seconds, so start-up imports are not
 counted) and the ratios to the bare spider, the CPU the SecantusDB process and the crawl process
 spent per article or check, the median milliseconds per article of extract + normalise + hash +

@@ -312,9 +312,9 @@ def _microdata(html: bytes) -> bytes:
 
 
 def extract(html: bytes, url: str) -> tuple[str | None, str]:
-    """(body text, "") or (None, the NotArticle reason)."""
+    """(body text, "") or (None, the NotArticle reason), read as a crawl reads a page."""
     try:
-        return "\n".join(pages.extract(html, url).body), ""
+        return "\n".join(pages.extract_fetched(html, None, url, None).body), ""
     except pages.NotArticle as exc:
         return None, exc.reason
 
