@@ -3,7 +3,8 @@
 This module keeps the registry of page classes (built-in outlets and declarative ones) and
 re-exports the entry points; extract.py decides what the article is (see its docstring), base.py
 holds the page class, text.py, jsonld.py and corrections.py its helpers, generic.py the
-outlet-independent extractors and classifiers.
+outlet-independent extractors and classifiers, reading.py what of a fetched page an extraction
+reads (read_fetched, and the digest a re-check compares).
 """
 
 from __future__ import annotations
