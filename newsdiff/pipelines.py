@@ -5,7 +5,8 @@ status/<status>, agreement/checked, agreement/low, versions/new, versions/<label
 checks/unchanged, versions/conflicts, versions/stale, extract/oversized, store/errors,
 store/spooled, store/lost (neither stored nor spooled: the crawl stops), spool/replayed,
 spool/waiting, recheck/signalled_changed, checks/unsaved (the spider counts
-checks/same_reading), index/versions, index/seconds, index/failed.
+checks/same_reading and reading/<element|page|fetched>), index/versions, index/seconds,
+index/failed.
 """
 
 from __future__ import annotations

@@ -70,11 +70,26 @@ def prepared(
     outlet: str,
     read: pages.Reading | EllipsisType = ...,
 ) -> dict[str, Any]:
-    """The fields of a fetched page's article, normalised and hashed (text.prepare), and the
-    digest of what was read (raw_digest; read is pages.reading_of the body, found when not
-    given): done where the page is extracted, so the crawl's own thread does not."""
+    """The fields of a fetched page's article, normalised and hashed (text.prepare), the digest
+    of what was read (raw_digest; read is pages.reading_of the body, found when not given) and
+    which it was ("read": element, page or fetched, see read_kind): done where the page is
+    extracted, so the crawl's own thread does not."""
+    if read is ...:
+        read = pages.reading_of(body, outlet)
     found, data = pages.read_fetched(body, charset, url, outlet, read)
-    return text.prepare(found.to_dict()) | {"raw_digest": pages.digest(data, charset)}
+    return text.prepare(found.to_dict()) | {
+        "raw_digest": pages.digest(data, charset),
+        "read": read_kind(read, data),
+    }
+
+
+def read_kind(read: pages.Reading, data: bytes) -> str:
+    """What an extraction read: the outlet's element of the page, the page without scripts,
+    styles and comments, or the page as fetched (a short body, or an element without the
+    article: an outlet whose pages stop reading their element has changed its layout)."""
+    if data is not read.data:
+        return "fetched"
+    return "element" if read.element else "page"
 
 
 async def extract(

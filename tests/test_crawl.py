@@ -237,8 +237,11 @@ async def test_recheck_extracts_only_what_its_extraction_would_read_differently(
     # A page whose element the NYT's rules read is not found: its whole page is read.
     edit(root, SUDAN, b'<article id="story"', b'<article id="archived-story"')
     settings = crawl_settings(NEWSDIFF_EXTRACT_WORKERS=0, NEWSDIFF_CHECK_BATCH=3)
-    await run_crawl(settings)
+    stats = (await run_crawl(settings)).stats
     tracked = {a["url"]: a for a in store.articles.find()}
+    # what each first extraction read: the NYT's element, but SUDAN's page (it has none)
+    assert stats.get_value("newsdiff/reading/element") == len(tracked) - 1
+    assert stats.get_value("newsdiff/reading/page") == 1
     stored = store.versions.count_documents({})
     extracted = []
     real_read = pages.read_fetched

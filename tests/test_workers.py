@@ -34,8 +34,9 @@ async def test_every_nytimes_page_extracts_as_in_process(count):
     seen = {"article": 0, "not-article": 0}
     for url, path in corpus_pages("nytimes"):
         body = path.read_bytes()
+        reading = pages.reading_of(body, "nytimes")
         try:
-            expected, read = pages.read_fetched(body, None, url, "nytimes")
+            expected, read = pages.read_fetched(body, None, url, "nytimes", reading)
         except pages.NotArticle as exc:
             with pytest.raises(pages.NotArticle) as raised:
                 await in_worker(count, body, url)
@@ -43,10 +44,13 @@ async def test_every_nytimes_page_extracts_as_in_process(count):
             assert (raised.value.reason, str(raised.value)) == (exc.reason, str(exc))
             seen["not-article"] += 1
             continue
+        kind = workers.read_kind(reading, read)
         prepared = text.prepare(expected.to_dict()) | {"raw_digest": pages.digest(read)}
-        assert await in_worker(count, body, url) == prepared
+        assert await in_worker(count, body, url) == prepared | {"read": kind}
         seen["article"] += 1
+        seen[kind] = seen.get(kind, 0) + 1
     assert seen["article"] >= 5 and seen["not-article"] >= 1
+    assert seen["element"] >= 5
 
 
 @coroutine_test

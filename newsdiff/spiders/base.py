@@ -189,6 +189,7 @@ class OutletSpider(Discovery):
             return self._item(
                 response, url=url, status="failing", reason=str(exc), http_status=response.status
             )
+        self.crawler.stats.inc_value(f"newsdiff/reading/{fields.pop('read')}")
         return self._item(
             response,
             url=url,
