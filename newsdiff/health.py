@@ -9,6 +9,9 @@ figure and what to look at):
   article pages fetched extracted no such field (with at least NEWSDIFF_HEALTH_MIN_PAGES pages);
 - fallback_body: more than that share of the pages extracted went past the outlet's own body rules
   to JSON-LD or trafilatura (a renamed body container looks like this: text is still found);
+- scope_missed: more than that share of the pages of an outlet that names its article's element
+  (ArticlePage.scope) were not read from it (newsdiff/reading/*): a new layout, whose re-checks
+  are all extracted in full;
 - shrunk: more than NEWSDIFF_HEALTH_MAX_SHRUNK bodies shrank sharply against the stored version;
 - rejected: more than NEWSDIFF_HEALTH_MAX_REJECTED_SHARE of the article URLs fetched were judged
   not to be articles (newsdiff/status/not-article/<reason>);
@@ -98,6 +101,7 @@ class Crawl:
     body_rules: bool  # the outlet has body rules a fallback can stand in for
     version_times: Sequence[datetime]  # the outlet's newest versions, newest first (stale)
     now: datetime
+    scoped: bool = False  # the outlet names the element that holds its article
 
     def get(self, key: str) -> Any:
         return self.stats.get(key, 0)
@@ -193,6 +197,27 @@ def fallback_body(c: Crawl, lim: Limits) -> list[Problem]:
     ]
 
 
+def scope_missed(c: Crawl, lim: Limits) -> list[Problem]:
+    """Too many pages of an outlet with a scope were not read from its article's element."""
+    missed = c.get("newsdiff/reading/page") + c.get("newsdiff/reading/fetched")
+    read = missed + c.get("newsdiff/reading/element")
+    share = missed / read if read else 0.0
+    if not c.scoped or read < lim.min_pages or share <= lim.max_empty_share:
+        return []
+    return [
+        _problem(
+            "scope_missed",
+            missed,
+            f"{missed} of {read} pages extracted ({share:.0%}) were not read from the element "
+            f"that holds the outlet's articles (threshold {lim.max_empty_share:.0%}), so their "
+            "re-checks are extracted in full; "
+            + ADVICE["empty"].format(outlet=c.outlet, field="scope"),
+            share=round(share, 4),
+            pages=read,
+        )
+    ]
+
+
 def rejected(c: Crawl, lim: Limits) -> list[Problem]:
     """Article URLs that extraction called "not an article", when unusually many."""
     seen = c.pages + c.not_article
@@ -279,6 +304,7 @@ CHECKS: tuple[Callable[[Crawl, Limits], list[Problem]], ...] = (
     no_urls,
     empty_fields,
     fallback_body,
+    scope_missed,
     rejected,
     low_agreement,
     shrunk,
@@ -349,6 +375,7 @@ class CrawlHealth:
             body_rules=page_class is not None and bool(page_class.body_xpaths),
             version_times=store.last_version_times(spider.name, 50) if store else (),
             now=datetime.now(UTC),
+            scoped=page_class is not None and page_class.scope is not None,
         )
         return [problem for check in CHECKS for problem in check(crawl, self.limits)]
 

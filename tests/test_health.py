@@ -85,8 +85,14 @@ async def test_layout_breaks_are_warned_counted_and_recorded(site, store, crawl_
     crawler = await run_crawl(settings, force="1")
     stats = health_stats(crawler)
     assert stats["newsdiff/health/fallback_body"] >= 5
-    # trafilatura's text of one article is under half of the stored body: not a version
-    assert set(stats) <= {"newsdiff/health/fallback_body", "newsdiff/health/shrunk"}
+    # trafilatura's text of one article is under half of the stored body: not a version; and
+    # with no body rule matching, no page is read from the NYT's element any more
+    assert stats["newsdiff/health/scope_missed"] >= 5
+    assert set(stats) <= {
+        "newsdiff/health/fallback_body",
+        "newsdiff/health/shrunk",
+        "newsdiff/health/scope_missed",
+    }
     [warning] = [w for w in health_warnings(caplog) if "fallback" in w]
     assert warning.startswith("newsdiff health nytimes: ")
     assert "generic fallback, not the outlet's body rules" in warning
@@ -372,6 +378,20 @@ def test_each_health_check_is_a_pure_function_of_the_crawl_and_its_limits():
     assert (
         health.fallback_body(
             health.Crawl(**{**quiet.__dict__, "fallback": 6, "body_rules": False}), limits
+        )
+        == []
+    )
+    reads = {
+        "newsdiff/reading/element": 4,
+        "newsdiff/reading/fetched": 5,
+        "newsdiff/reading/page": 1,
+    }
+    assert one(health.scope_missed, scoped=True, stats=reads)["share"] == 0.6
+    assert health.scope_missed(health.Crawl(**{**quiet.__dict__, "stats": reads}), limits) == []
+    fine = reads | {"newsdiff/reading/element": 6}  # half of them: not past the threshold
+    assert (
+        health.scope_missed(
+            health.Crawl(**{**quiet.__dict__, "scoped": True, "stats": fine}), limits
         )
         == []
     )
