@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dbm
 import logging
+import sqlite3
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy_deltafetch
@@ -22,6 +25,72 @@ from newsdiff.store import data_dir
 logger = logging.getLogger(__name__)
 
 
+class SeenFile:
+    """Discovery's seen-set on one node: canonical URLs in an SQLite file, <spider>.sqlite3 in
+    DELTAFETCH_DIR, in place of the dbm file scrapy-deltafetch opens. Without gdbm (a Python
+    built without it, Debian's without python3-gdbm) that is dbm.dumb, which reads its whole
+    index at every open (2.2 s for 200,000 URLs), takes 512 bytes of disk per URL and rewrites
+    its index at every close, where two crawls of one outlet lose each other's URLs. SQLite
+    opens at once and is shared safely by two crawls.
+
+    Each mark is its own transaction (write-ahead log, no sync per mark: about 0.03 ms), so two
+    crawls never wait on each other's marks; a power cut may forget the last ones, whose
+    articles the next discovery fetches again and the store finds known (a fetch, never a
+    version). A dbm seen-set left by an earlier release is read in at the first open and removed.
+    """
+
+    def __init__(self, path: Path, reset: bool = False):
+        self.path = path
+        try:
+            self.db = self._open(reset)
+        except sqlite3.DatabaseError as exc:  # not an SQLite file (a crash, a copy gone wrong)
+            logger.warning("The seen-set %s is unreadable (%s); starting it afresh", path, exc)
+            path.unlink(missing_ok=True)
+            self.db = self._open(reset)
+
+    def _open(self, reset: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # autocommit
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS seen (key BLOB PRIMARY KEY, at REAL) WITHOUT ROWID"
+            )
+            if reset:
+                db.execute("DELETE FROM seen")
+            self._import_dbm(db)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _import_dbm(self, db: sqlite3.Connection) -> None:
+        legacy = self.path.with_suffix(".db")  # scrapy-deltafetch's name; dbm adds its suffixes
+        if dbm.whichdb(str(legacy)) in (None, ""):
+            return
+        try:
+            with dbm.open(str(legacy), "r") as old:
+                rows = [(key, float(old[key] or 0)) for key in old.keys()]  # noqa: SIM118 - gdbm
+        except (dbm.error[0], OSError, ValueError) as exc:
+            logger.warning("The old seen-set %s could not be read (%s); left as it is", legacy, exc)
+            return
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", rows)
+        db.execute("COMMIT")
+        for file in legacy.parent.glob(legacy.name + "*"):
+            file.unlink()
+        logger.info("Moved %d URLs from the dbm seen-set %s to %s", len(rows), legacy, self.path)
+
+    def __contains__(self, key: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM seen WHERE key = ?", (key,)).fetchone() is not None
+
+    def __setitem__(self, key: bytes, when: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (key, float(when)))
+
+    def close(self) -> None:
+        self.db.close()
+
+
 class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     """scrapy-deltafetch 2.1.0 on Scrapy >= 2.16, for discovery only.
 
@@ -29,7 +98,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     marked seen only once its item has passed every pipeline (item_scraped), so an article whose
     store write failed is fetched again by the next discovery. Keys are canonical URLs (set by the
     spider in meta["deltafetch_key"]), which survive redirects. DELTAFETCH_DIR defaults to an
-    absolute NEWSDIFF_DATA_DIR/deltafetch, which works under Scrapyd (no scrapy.cfg there).
+    absolute NEWSDIFF_DATA_DIR/deltafetch, which works under Scrapyd (no scrapy.cfg there). The
+    seen-set is a SeenFile, not a dbm file.
     """
 
     @classmethod
@@ -44,6 +114,12 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         return mw
+
+    def spider_opened(self, spider):
+        directory = Path(self.dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        reset = self.reset or getattr(spider, "deltafetch_reset", False)
+        self.db = SeenFile(directory / f"{spider.name}.sqlite3", reset)
 
     async def process_spider_output(self, response, result):
         async for request in result:
