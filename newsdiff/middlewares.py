@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dbm
 import logging
 import sqlite3
@@ -33,23 +34,38 @@ class SeenFile:
     its index at every close, where two crawls of one outlet lose each other's URLs. SQLite
     opens at once and is shared safely by two crawls.
 
-    Each mark is its own transaction (write-ahead log, no sync per mark: about 0.03 ms), so two
-    crawls never wait on each other's marks; a power cut may forget the last ones, whose
+    Each mark is its own transaction (write-ahead log, no sync per mark: about 0.015 ms), so
+    two crawls never wait on each other's marks; a power cut may forget the last ones, whose
     articles the next discovery fetches again and the store finds known (a fetch, never a
     version). A dbm seen-set left by an earlier release is read in at the first open and removed.
+    A file that cannot be opened or written costs the same: the crawl goes on, logs why, and
+    keeps this crawl's marks in memory.
     """
 
     def __init__(self, path: Path, reset: bool = False):
         self.path = path
+        self._failed = False
         try:
-            self.db = self._open(reset)
+            self.db = self._open(path, reset)
+            self._import_dbm()
+        except sqlite3.OperationalError as exc:  # a directory, no permission, a full disk
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            logger.error(
+                "The seen-set %s cannot be opened (%s): this crawl keeps it in memory, and the "
+                "next discovery fetches its URLs again",
+                path,
+                exc,
+            )
+            self.db = self._open(":memory:", reset)
         except sqlite3.DatabaseError as exc:  # not an SQLite file (a crash, a copy gone wrong)
             logger.warning("The seen-set %s is unreadable (%s); starting it afresh", path, exc)
             path.unlink(missing_ok=True)
-            self.db = self._open(reset)
+            self.db = self._open(path, reset)
 
-    def _open(self, reset: bool) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # autocommit
+    @staticmethod
+    def _open(path: Path | str, reset: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -58,13 +74,12 @@ class SeenFile:
             )
             if reset:
                 db.execute("DELETE FROM seen")
-            self._import_dbm(db)
         except sqlite3.DatabaseError:
             db.close()
             raise
         return db
 
-    def _import_dbm(self, db: sqlite3.Connection) -> None:
+    def _import_dbm(self) -> None:
         legacy = self.path.with_suffix(".db")  # scrapy-deltafetch's name; dbm adds its suffixes
         if dbm.whichdb(str(legacy)) in (None, ""):
             return
@@ -74,18 +89,36 @@ class SeenFile:
         except (dbm.error[0], OSError, ValueError) as exc:
             logger.warning("The old seen-set %s could not be read (%s); left as it is", legacy, exc)
             return
-        db.execute("BEGIN")
-        db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", rows)
-        db.execute("COMMIT")
+        with self.db:  # one transaction (the context manager opens none in autocommit mode)
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", rows)
         for file in legacy.parent.glob(legacy.name + "*"):
             file.unlink()
         logger.info("Moved %d URLs from the dbm seen-set %s to %s", len(rows), legacy, self.path)
 
     def __contains__(self, key: bytes) -> bool:
-        return self.db.execute("SELECT 1 FROM seen WHERE key = ?", (key,)).fetchone() is not None
+        try:
+            found = self.db.execute("SELECT 1 FROM seen WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._failure(exc)
+            return False  # fetched: the store knows it if it is
+        return found is not None
 
     def __setitem__(self, key: bytes, when: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (key, float(when)))
+        try:
+            self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?)", (key, float(when)))
+        except sqlite3.Error as exc:
+            self._failure(exc)
+
+    def _failure(self, exc: sqlite3.Error) -> None:
+        if not self._failed:  # once: a full disk would otherwise log every URL
+            self._failed = True
+            logger.error(
+                "The seen-set %s failed (%s): URLs it cannot hold are fetched again by the next "
+                "discovery",
+                self.path,
+                exc,
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -117,7 +150,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
 
     def spider_opened(self, spider):
         directory = Path(self.dir)
-        directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # SeenFile says why it cannot open its file
+            directory.mkdir(parents=True, exist_ok=True)
         reset = self.reset or getattr(spider, "deltafetch_reset", False)
         self.db = SeenFile(directory / f"{spider.name}.sqlite3", reset)
 

@@ -7,6 +7,8 @@ import logging
 import time
 
 from newsdiff.middlewares import SeenFile
+from newsdiff.replay import build_nytimes_site
+from tests.conftest import coroutine_test, run_crawl
 
 A, B = b"https://www.nytimes.com/2024/01/01/world/a.html", b"https://www.nytimes.com/b.html"
 
@@ -75,3 +77,45 @@ def test_an_unreadable_file_is_started_afresh(tmp_path, caplog):
     seen[A] = "0"
     assert A in seen
     seen.close()
+
+
+def test_a_file_that_cannot_be_opened_leaves_the_crawl_a_seen_set_in_memory(tmp_path, caplog):
+    path = tmp_path / "nytimes.sqlite3"
+    path.mkdir()  # not a file: SQLite cannot open it
+    with caplog.at_level(logging.ERROR, logger="newsdiff.middlewares"):
+        seen = SeenFile(path)
+    assert "cannot be opened" in caplog.text
+    seen[A] = "0"
+    assert A in seen and B not in seen
+    seen.close()
+
+
+def test_a_failing_write_is_logged_once_and_the_crawl_goes_on(tmp_path, caplog):
+    seen = SeenFile(tmp_path / "nytimes.sqlite3")
+    seen.db.execute("PRAGMA query_only = ON")  # every write now fails, as on a full disk
+    with caplog.at_level(logging.ERROR, logger="newsdiff.middlewares"):
+        seen[A] = "0"
+        seen[B] = "0"
+    assert A not in seen  # fetched again by the next discovery
+    assert caplog.text.count("failed") == 1
+    seen.close()
+
+
+@coroutine_test
+async def test_a_crawl_whose_seen_set_cannot_be_opened_still_stores_everything(
+    site, store, crawl_settings, tmp_path, caplog
+):
+    urls = [u for u in build_nytimes_site(site.root) if "/es/" not in u]
+    blocked = tmp_path / "a-file"
+    blocked.write_text("DELTAFETCH_DIR must be a directory")
+    settings = crawl_settings(DELTAFETCH_DIR=str(blocked))
+    with caplog.at_level(logging.ERROR, logger="newsdiff.middlewares"):
+        crawler = await run_crawl(settings)
+    assert "cannot be opened" in caplog.text
+    assert crawler.stats.get_value("newsdiff/versions/new") == len(urls)
+    assert crawler.stats.get_value("deltafetch/stored") == len(urls)
+    # Nothing was kept: the next discovery fetches them again and finds them known.
+    crawler = await run_crawl(settings)
+    assert crawler.stats.get_value("deltafetch/skipped") is None
+    assert crawler.stats.get_value("newsdiff/versions/new") is None
+    assert store.versions.count_documents({}) == len(urls)
