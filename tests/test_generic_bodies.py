@@ -11,6 +11,7 @@ from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
 from newsdiff.pages.generic import (
     split_paragraphs,
+    with_standfirst,
     without_dialogs,
     without_lead_in,
     without_teaser_run,
@@ -253,3 +254,73 @@ def test_a_sentence_or_heading_before_a_prompt_stays():
     lines += ["Results", cjk, prompt]  # a CJK sentence has no spaces, yet is no box title
     kept = [line for line in lines if "ign up" not in line and line != prompt]
     assert split_paragraphs("\n".join([STORY[0], *lines, STORY[1]])) == [STORY[0], *kept, STORY[1]]
+
+
+# --- the standfirst ----------------------------------------------------------------------------
+
+SUMMARY = (
+    "The council voted on Tuesday to close the old bridge for two years while it is rebuilt, "
+    "after engineers found cracks in its main span."
+)
+
+
+def standfirst_page(lead: str, *, description: str = SUMMARY, where: str = "before") -> str:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    parts = {
+        "before": f"<h1>Council Votes</h1>{lead}{story}",
+        "after": f"<h1>Council Votes</h1>{story}{lead}",
+    }
+    return (
+        f"<html><head><meta property='og:description' content='{description}'></head>"
+        f"<body><article>{parts[where]}</article></body></html>"
+    )
+
+
+def standfirst_of(html: str) -> list[str]:
+    return with_standfirst(ArticlePage(parse(html), "https://e.org/a"), STORY)
+
+
+def test_the_standfirst_a_page_shows_above_its_story_opens_the_body():
+    for lead in (
+        f"<p class='lead'>{SUMMARY}</p>",
+        f"<div class='intro'><p><strong>{SUMMARY}</strong></p></div>",
+        f"<h2 class='standfirst'>{SUMMARY}</h2>",
+    ):
+        assert standfirst_of(standfirst_page(lead)) == [SUMMARY, *STORY], lead
+
+
+def test_no_standfirst_where_the_description_is_not_one():
+    lead = f"<p class='lead'>{SUMMARY}</p>"
+    # written for search engines only: not on the page
+    assert standfirst_of(standfirst_page("")) == STORY
+    # shown after the story's start (a "read next" box, a footer)
+    assert standfirst_of(standfirst_page(lead, where="after")) == STORY
+    # a photo's caption that repeats it
+    caption = f"<figure><img src='b.jpg'><figcaption>{SUMMARY}</figcaption></figure>"
+    assert standfirst_of(standfirst_page(caption)) == STORY
+    # a block with as much again of other text: not the summary itself
+    other = " ".join(STORY[:2])
+    assert standfirst_of(standfirst_page(f"<p>{SUMMARY} {other}</p>")) == STORY
+    # a description too short to be a summary
+    short = "Bridge closed."
+    assert standfirst_of(standfirst_page(f"<p>{short}</p>", description=short)) == STORY
+    # already in the body
+    assert with_standfirst(
+        ArticlePage(parse(standfirst_page(lead)), "https://e.org/a"),
+        [
+            SUMMARY,
+            *STORY,
+        ],
+    ) == [SUMMARY, *STORY]
+
+
+def test_a_real_pages_standfirst_is_kept():
+    # wien.orf.at: the lead (p.story-lead-text) trafilatura leaves out; the annotators kept it
+    html, url = devset_page("0a6291ebbce449b3b04256b43c73e39d")
+    body = extract_fetched(html, None, url, None).body
+    assert body[0].startswith("Die Opernball-Grande-Dame und Burgschauspielerin Lotte Tobisch")
+    assert with_snippets("0a6291ebbce449b3b04256b43c73e39d", body)
+    # telebasel.ch: the description is also a gallery caption ("1/5 …"), not a standfirst
+    html, url = devset_page("0afd671fc2b64f3caa83a91537e8d343")
+    body = extract_fetched(html, None, url, None).body
+    assert not any(p.startswith(("1/5", "Am Freitagabend krachte")) for p in body)

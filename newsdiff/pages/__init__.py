@@ -53,8 +53,9 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # 2: bodies and titles chosen by evidence; 3: titles without kickers; 4: section names out of
 # titles, generic bodies without dialogs, teaser runs and lines shown before the headline;
 # 5: extraction reads the page without scripts, styles and comments, and only the element that
-# holds the article for an outlet that names it (reading.py).
-EXTRACTOR_VERSION = "5"
+# holds the article for an outlet that names it (reading.py); 6: generic bodies keep the
+# standfirst trafilatura leaves out (generic.with_standfirst).
+EXTRACTOR_VERSION = "6"
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,

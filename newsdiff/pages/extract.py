@@ -9,6 +9,7 @@ teasers, a paywall or redirect stub with no article's worth of text, or a page w
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -27,6 +28,7 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    with_standfirst,
     without_dialogs,
     without_lead_in,
     without_teaser_run,
@@ -132,14 +134,14 @@ def _body(
     "Not an article" needs strong evidence: a page that declares itself a listing and has no
     article body by rules or JSON-LD, or a gate or redirect stub with a short body whoever
     found it."""
-    generic: list[str] | None = None
 
+    @functools.cache
+    def text() -> str:  # decoded only for the generic extractor: the rules read the tree
+        return decode_html(html) if isinstance(html, bytes) else html
+
+    @functools.cache
     def generic_text() -> list[str]:
-        nonlocal generic
-        if generic is None:
-            text = decode_html(html) if isinstance(html, bytes) else html
-            generic = [p for p in generic_body(text, url) if p != title]
-        return generic
+        return [p for p in generic_body(text(), url) if p != title]
 
     body, extractor = page.body(), page.name
     if not body:
@@ -156,6 +158,7 @@ def _body(
             if not article_evidence(page, body, teasers_removed=True):
                 raise NotArticle("section-front")
         elif extractor == "trafilatura":
+            body = with_standfirst(page, body)
             body = without_lead_in(page, without_teaser_run(page, body), title)
             body = without_dialogs(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):

@@ -22,6 +22,7 @@ MIN_FALLBACK_WORDS = 10  # a fallback extraction shorter than this is noise, not
 MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this many teasers
 GENERIC_SURE_WORDS = 250  # a precision-first extraction this long is not a cut-down article
 RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
+STANDFIRST_WORDS = 12  # a description shorter than this is a label, not the article's summary
 CARD_MAX_WORDS = 100  # a teaser card (headline and blurb) is shorter; a post with its title is not
 
 _PAYWALL_RE = re.compile(
@@ -379,6 +380,36 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
 
 
+def with_standfirst(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body with the standfirst that trafilatura leaves out: the summary the page shows
+    between headline and story, in an element of its own ("lead", "intro", "excerpt", "chapo"),
+    and edited as often as the story. It is the element shown before the body's first paragraph
+    whose text is the page's own description (og:description or description: the same opening
+    words, and four fifths of its words or more from it); not a caption or a sidebar's."""
+    described = page.meta_value("og:description", "description", "twitter:description")
+    summary = _TOKEN.findall((described or "").lower())
+    if len(summary) < STANDFIRST_WORDS or not body:
+        return body
+    opening = " ".join(summary[:6])
+    if opening in " ".join(_TOKEN.findall(" ".join(body).lower())):
+        return body
+    shown = " ".join(_TOKEN.findall(visible_text(page).lower()))
+    at, story_at = shown.find(opening), shown.find(" ".join(_TOKEN.findall(body[0].lower())[:8]))
+    if at < 0 or story_at < 0 or at > story_at:
+        return body  # written for search engines only, or shown after the story's start
+    words, most = set(summary), 2 * len(summary) + 20
+    found = None
+    for el in _STANDFIRST_BLOCKS(page.root):
+        if len(_STRING(el).split()) > most:  # a container of more than a summary: cheap to tell
+            continue
+        tokens = _TOKEN.findall(node_text(el).lower())
+        if opening not in " ".join(tokens) or sum(t in words for t in tokens) < 0.8 * len(tokens):
+            continue
+        if found is None or len(tokens) < found[1]:
+            found = el, len(tokens)  # the innermost block that holds it
+    return body if found is None else [node_text(found[0]), *body]
+
+
 def without_lead_in(page: ArticlePage, body: list[str], title: str | None) -> list[str]:
     """A generic body without the paragraphs it opens with that the page shows only before the
     headline (the <h1> that is the title): a story starts after its headline, and what comes
@@ -475,4 +506,10 @@ _TEXT_OUTSIDE_DIALOGS = etree.XPath(
 _HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
 _PARAGRAPHS = etree.XPath(".//p")
+_STRING = etree.XPath("string()")
+_STANDFIRST_BLOCKS = etree.XPath(
+    "//body//*[self::p or self::div or self::h2 or self::h3]"
+    "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
+    " or self::footer or self::script or self::style])]"
+)
 _HEADINGS = etree.XPath(".//*[self::h2 or self::h3 or self::h4]")
