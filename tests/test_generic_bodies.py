@@ -298,6 +298,9 @@ def test_no_standfirst_where_the_description_is_not_one():
     # a photo's caption that repeats it
     caption = f"<figure><img src='b.jpg'><figcaption>{SUMMARY}</figcaption></figure>"
     assert standfirst_of(standfirst_page(caption)) == STORY
+    # shown, but the block that holds it word for word is hidden (a share box's text)
+    hidden = f"<div hidden><p>{SUMMARY}</p></div><p>{SUMMARY} {STORY[0]}</p>"
+    assert standfirst_of(standfirst_page(hidden)) == STORY
     # a block with as much again of other text: not the summary itself
     other = " ".join(STORY[:2])
     assert standfirst_of(standfirst_page(f"<p>{SUMMARY} {other}</p>")) == STORY

@@ -510,6 +510,7 @@ _STRING = etree.XPath("string()")
 _STANDFIRST_BLOCKS = etree.XPath(
     "//body//*[self::p or self::div or self::h2 or self::h3]"
     "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
-    " or self::footer or self::script or self::style])]"
+    " or self::footer or self::script or self::style or self::noscript or self::template"
+    " or @hidden or @aria-hidden='true'])]"
 )
 _HEADINGS = etree.XPath(".//*[self::h2 or self::h3 or self::h4]")
