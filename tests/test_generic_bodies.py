@@ -327,3 +327,13 @@ def test_a_real_pages_standfirst_is_kept():
     html, url = devset_page("0afd671fc2b64f3caa83a91537e8d343")
     body = extract_fetched(html, None, url, None).body
     assert not any(p.startswith(("1/5", "Am Freitagabend krachte")) for p in body)
+
+
+def test_a_json_ld_article_body_gets_the_standfirst_too():
+    html = ld_page("\n".join(STORY)).replace(
+        "<h1>Council Votes</h1>", f"<h1>Council Votes</h1><p class='dek'>{SUMMARY}</p>"
+    )
+    html = html.replace("<head>", f"<head><meta name='description' content='{SUMMARY}'>")
+    found = extract(html, "https://e.org/a", None)
+    assert found.extractor == "jsonld"
+    assert found.body == [SUMMARY, *STORY]

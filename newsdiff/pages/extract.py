@@ -161,6 +161,8 @@ def _body(
             body = with_standfirst(page, body)
             body = without_lead_in(page, without_teaser_run(page, body), title)
             body = without_dialogs(page, body)
+        else:  # the publisher's articleBody: the story, mostly without its standfirst
+            body = with_standfirst(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):
         body, extractor = generic_text(), "trafilatura"  # the rules caught a fragment only
     if short(body) and (reason := stub_reason(page, len(html), word_count(body))):
