@@ -66,6 +66,9 @@ def test_an_old_dbm_seen_set_is_moved_in_once(tmp_path, caplog):
     assert "Moved 2 URLs" in caplog.text
     assert not list(tmp_path.glob("nytimes.db*"))  # the dbm files are gone
     seen.close()
+    again = SeenFile(tmp_path / "nytimes.sqlite3")  # committed, not only seen by its connection
+    assert A in again and B in again
+    again.close()
 
 
 def test_an_unreadable_file_is_started_afresh(tmp_path, caplog):

@@ -385,7 +385,8 @@ def with_standfirst(page: ArticlePage, body: list[str]) -> list[str]:
     between headline and story, in an element of its own ("lead", "intro", "excerpt", "chapo"),
     and edited as often as the story. It is the element shown before the body's first paragraph
     whose text is the page's own description (og:description or description: the same opening
-    words, and four fifths of its words or more from it); not a caption or a sidebar's."""
+    words, and four fifths of its words or more from it); not a caption, a sidebar's, a
+    footer's or hidden markup's."""
     described = page.meta_value("og:description", "description", "twitter:description")
     summary = _TOKEN.findall((described or "").lower())
     if len(summary) < STANDFIRST_WORDS or not body:
