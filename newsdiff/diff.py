@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Literal, NamedTuple
 
-FIELDS = ("title", "byline", "body", "corrections")
+FIELDS = ("title", "summary", "byline", "body", "corrections")
+# What a change shows below its headline, in this order (the diff picture, its alt text).
+BELOW_HEADLINE = ("summary", "body", "byline", "corrections")
 FIELD_NAMES = {
     "title": "Headline",
+    "summary": "Summary",
     "byline": "Byline",
     "body": "Body",
     "corrections": "Corrections",
@@ -254,11 +257,17 @@ def _as_list(value: Any) -> list[str]:
 
 
 def diff_versions(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> VersionDiff:
-    """Diff of two stored versions (mappings with title, byline, body, corrections and number).
+    """Diff of two stored versions (mappings with title, summary, byline, body, corrections and
+    number).
 
-    old=None diffs against an empty version (everything in new shows as added).
+    old=None diffs against an empty version (everything in new shows as added). A field the old
+    version has no key for was not recorded then (a version stored before summaries): it shows
+    as unchanged, not as added.
     """
-    old = old or {}
+    old = dict(old or {})
+    if old:
+        for name in FIELDS:
+            old.setdefault(name, new.get(name))
     fields = {
         name: FieldDiff(name, diff_paragraphs(_as_list(old.get(name)), _as_list(new.get(name))))
         for name in FIELDS
@@ -271,21 +280,31 @@ def _quote(text: str, limit: int = 120) -> str:
     return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
+_QUOTED_STOP = tuple(f"{stop}”." for stop in ".!?…")
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _line_change(field: FieldDiff | None, limit: int) -> str | None:
+    """A one-line field's change (headline, summary) in a sentence, or None if unchanged."""
+    if not (field and field.changed):
+        return None
+    old, new = " ".join(field.side("old")), " ".join(field.side("new"))
+    if old and new:
+        return f"{field.label} changed from {_quote(old, limit)} to {_quote(new, limit)}."
+    if new:
+        return f"{field.label}: {_quote(new, limit)}."
+    return f"{field.label} {_quote(old, limit)} removed."
+
+
 def summary_sentences(d: VersionDiff) -> list[str]:
-    out = []
-    title = d.fields.get("title")
-    if title and title.changed:
-        old, new = " ".join(title.side("old")), " ".join(title.side("new"))
-        if old and new:
-            out.append(f"Headline changed from {_quote(old)} to {_quote(new)}.")
-        elif new:
-            out.append(f"Headline: {_quote(new)}.")
-        else:
-            out.append(f"Headline {_quote(old)} removed.")
+    out = [
+        sentence
+        for name, limit in (("title", 120), ("summary", 200))
+        if (sentence := _line_change(d.fields.get(name), limit))
+    ]
     byline = d.fields.get("byline")
     if byline and byline.changed:
         old, new = ", ".join(byline.side("old")), ", ".join(byline.side("new"))
@@ -314,4 +333,5 @@ def summary_sentences(d: VersionDiff) -> list[str]:
             out.append(f"Correction added: {_quote(added[-1], 200)}.")
         else:
             out.append("Correction removed.")
-    return out
+    # a quote that ends its own sentence ends this one: “… of debate.”, not “… of debate.”.
+    return [s[:-1] if s.endswith(_QUOTED_STOP) else s for s in out]

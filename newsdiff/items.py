@@ -25,6 +25,7 @@ class Article:
     html: bytes | None = None  # raw page, kept as a compressed snapshot with each version
     raw_digest: str | None = None  # of what its extraction read (newsdiff.pages.digest)
     title: str | None = None
+    summary: str | None = None  # the publisher's description: a dek, a standfirst
     byline: list[str] = field(default_factory=list)
     published: str | None = None
     modified: str | None = None

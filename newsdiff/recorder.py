@@ -285,7 +285,7 @@ class Recorder:
 
 # What a version keeps of the fetch as it is, and what the article document keeps of it.
 VERSION_FIELDS = (
-    *("title", "byline", "published", "modified", "section", "body", "corrections"),
+    *("title", "summary", "byline", "published", "modified", "section", "body", "corrections"),
     *("hashes", "loose_hashes", "extractor", "extractor_version"),
 )
 ARTICLE_FIELDS = (

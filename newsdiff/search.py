@@ -117,12 +117,15 @@ def _word_runs(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
 
 def change_text(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[list, list]:
     """The runs of text an edit added and removed (every field), one string per run: whole
-    paragraphs where paragraphs came or went, the words that differ inside replaced ones."""
+    paragraphs where paragraphs came or went, the words that differ inside replaced ones. A
+    field the old version has no key for was not recorded then (newsdiff.diff.diff_versions)."""
     if old is None:
         return [], []
     added: list[str] = []
     removed: list[str] = []
     for name in FIELDS:
+        if name not in old:
+            continue
         a, b = _as_list(old.get(name)), _as_list(new.get(name))
         if a == b:
             continue
@@ -142,7 +145,11 @@ def version_document(version: Mapping[str, Any], previous: Mapping[str, Any] | N
     """The index document of one version (ids as strings), with what its edit changed."""
     added, removed = change_text(previous, version)
     title = version.get("title") or ""
-    body = [p for p in (version.get("body") or []) if p] + list(version.get("corrections") or [])
+    body = [
+        *_as_list(version.get("summary")),
+        *(p for p in version.get("body") or [] if p),
+        *(version.get("corrections") or []),
+    ]
     aid = str(version["article_id"])
     fetched = version["fetched_at"]
     if fetched.tzinfo is None:
@@ -564,7 +571,10 @@ def index_root(settings: Mapping[str, Any] | None = None) -> Path:
     return data_dir(settings) / "index" / db
 
 
-INDEXED_FIELDS = ("outlet", "label", "url", "fetched_at", "title", "byline", "body", "corrections")
+INDEXED_FIELDS = (
+    *("outlet", "label", "url", "fetched_at"),
+    *("title", "summary", "byline", "body", "corrections"),
+)
 
 
 def indexed_fields(version: Mapping[str, Any], article_id: Any, number: int) -> dict[str, Any]:

@@ -64,7 +64,7 @@ NEWSDIFF_SHRINK_MIN_CHARS = 800
 NEWSDIFF_STORE_RETRY_SECONDS = 30.0  # after a failed write, spool without trying MongoDB this long
 # Extracted text above either bound is a failing page, not a version: a version is one MongoDB
 # document (16 MB at most); a long feature is ~100 KB in a few hundred paragraphs.
-NEWSDIFF_MAX_BODY_BYTES = 4_000_000  # UTF-8 bytes of title, byline, body and corrections
+NEWSDIFF_MAX_BODY_BYTES = 4_000_000  # UTF-8 bytes of title, summary, byline, body, corrections
 NEWSDIFF_MAX_PARAGRAPHS = 20_000  # body and correction paragraphs
 # Unchanged checks written together in one bulk write (a crash loses at most these, re-checked
 # on the next run; versions are never batched); 1 writes each at once.

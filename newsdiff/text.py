@@ -12,7 +12,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # Bump when normalise() or fingerprint() change: stored hashes are only comparable within a version.
 NORMALISER_VERSION = "2"  # 2: datelines in other languages; long lines are text
 
-HASHED_FIELDS = ("title", "byline", "body", "corrections")
+HASHED_FIELDS = ("title", "summary", "byline", "body", "corrections")
+# Fields hashed since a later release. A version stored before has no hash for them, which counts
+# as the field being empty, and they join the combined hash only when not empty, so that the
+# combined hashes stored before (flip-flops are found by them) still match.
+LATER_FIELDS = frozenset({"summary"})
 
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ref|ref_src|smid|smtyp|partner|emc"
@@ -101,6 +105,10 @@ def _digest(value: object) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_EMPTY = _digest("")  # field_hashes() of an empty field
+_EMPTY_LOOSE = _digest([])  # loose_hashes() of an empty field
+
+
 def field_hashes(fields: Mapping[str, object]) -> dict[str, str]:
     """Hash of each normalised field (strings or lists of strings), stable across processes."""
     return {name: _digest(fields.get(name) or "") for name in HASHED_FIELDS}
@@ -118,11 +126,13 @@ def loose_hashes(fields: Mapping[str, object]) -> dict[str, str]:
 
 
 def normalised(fields: Mapping[str, object]) -> dict[str, object]:
-    """The text fields of an extracted article in normal form (title, section, byline, body,
-    corrections); the title must be there."""
+    """The text fields of an extracted article in normal form (title, section, summary, byline,
+    body, corrections); the title must be there."""
     section = fields.get("section")
+    summary = fields.get("summary")
     out: dict[str, object] = {"title": normalise(fields["title"])}
     out["section"] = normalise(section) if section else None
+    out["summary"] = normalise(summary) if summary else None
     for name in ("byline", "body", "corrections"):
         out[name] = normalise_list(fields.get(name) or [])
     return out
@@ -144,13 +154,19 @@ def prepare(fields: Mapping[str, object]) -> dict[str, object]:
 
 def combined_hash(hashes: Mapping[str, str]) -> str:
     """One hash for the whole version, used to spot flip-flops."""
-    return _digest([hashes[name] for name in HASHED_FIELDS])
+    return _digest(
+        [
+            digest
+            for name in HASHED_FIELDS
+            if (digest := hashes.get(name, _EMPTY)) != _EMPTY or name not in LATER_FIELDS
+        ]
+    )
 
 
 def changed_fields(old: Mapping[str, str] | None, new: Mapping[str, str]) -> list[str]:
     if not old:
         return list(HASHED_FIELDS)
-    return [name for name in HASHED_FIELDS if old.get(name) != new.get(name)]
+    return [name for name in HASHED_FIELDS if old.get(name, _EMPTY) != new.get(name, _EMPTY)]
 
 
 def label(
@@ -172,6 +188,9 @@ def label(
         return None
     if combined_hash(new) in set(earlier_combined):
         return "flip-flop"
-    if previous_loose is not None and dict(previous_loose) == dict(new_loose):
+    if previous_loose is not None and all(
+        previous_loose.get(name, _EMPTY_LOOSE) == new_loose.get(name, _EMPTY_LOOSE)
+        for name in HASHED_FIELDS
+    ):
         return "trivial"
     return "change"

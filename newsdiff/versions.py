@@ -70,6 +70,7 @@ def oversized(fetch: Mapping[str, Any], bounds: Bounds) -> str | None:
     """Why the extracted text is too large to be one version, or None."""
     texts: Sequence[str] = [
         fetch.get("title") or "",
+        fetch.get("summary") or "",
         *fetch["body"],
         *fetch["byline"],
         *fetch["corrections"],

@@ -34,7 +34,9 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings, caplog):
     article_urls = {u for u in urls if "/es/" not in u}
     assert set(articles) == article_urls
     for url in article_urls:
-        assert versions(store, url) == [(0, "first", ["title", "byline", "body", "corrections"])]
+        assert versions(store, url) == [
+            (0, "first", ["title", "summary", "byline", "body", "corrections"])
+        ]
         assert articles[url]["status"] == "live"
         assert articles[url]["next_check"] > articles[url]["first_seen"]
     assert stats["newsdiff/versions/new"] == len(article_urls)
@@ -64,6 +66,8 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings, caplog):
         b"Correction: An earlier version of this article misstated the date of the blackouts.",
     )
     mueller = edit(root, MUELLER, b"greatest clarity to date", b"clearest picture so far", count=1)
+    # The description (in the page's metas only; the story says "the nation will be able to")
+    edit(root, SUDAN, b"the country will be able to trade extensively", b"the country can trade")
 
     caplog.clear()
     caplog.set_level(logging.INFO, logger="newsdiff.extensions")
@@ -72,14 +76,18 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings, caplog):
     summary = [r.message for r in caplog.records if r.message.startswith("newsdiff nytimes:")]
     assert summary == [
         f"newsdiff nytimes: discovered {len(article_urls)} (0 new), re-checked "
-        f"{len(article_urls)}, new versions 4, unchanged {len(article_urls) - 4}, failures 0, "
+        f"{len(article_urls)}, new versions 5, unchanged {len(article_urls) - 5}, failures 0, "
         f"{crawler.stats.get_value('elapsed_time_seconds'):.0f}s, finished: finished"
     ]
     assert versions(store, RAHAMI)[1:] == [(1, "change", ["body"])]
     assert versions(store, SANTA_FE)[1:] == []
     assert versions(store, BLACKOUTS)[1:] == [(1, "change", ["corrections"])]
     assert versions(store, MUELLER)[1:] == [(1, "change", ["body"])]
-    assert crawler.stats.get_value("newsdiff/versions/new") == 4
+    assert versions(store, SUDAN)[1:] == [(1, "change", ["summary"])]
+    assert store.versions.find_one({"url": SUDAN, "number": 1})["summary"] == (
+        "For the first time since the 1990s, the country can trade with the United States."
+    )
+    assert crawler.stats.get_value("newsdiff/versions/new") == 5
 
     site_path(root, MUELLER).write_bytes(mueller)  # the change reversed
     crawler = await run_crawl(settings, force="1")
@@ -91,7 +99,7 @@ async def test_crawl_edit_recrawl(site, store, crawl_settings, caplog):
     assert crawler.stats.get_value("newsdiff/checks/unchanged") == len(article_urls)
     # Re-checks sent the validators the server gave, and it answered 304 Not Modified.
     assert crawler.stats.get_value("downloader/response_status_count/304") == len(article_urls)
-    assert store.versions.count_documents({}) == len(article_urls) + 5
+    assert store.versions.count_documents({}) == len(article_urls) + 6
 
 
 @coroutine_test
@@ -181,7 +189,9 @@ async def test_paywall_and_broken_pages_keep_versions(site, store, crawl_setting
     assert stats["newsdiff/fetch/failed"] == 1
     assert stats.get("newsdiff/versions/new") is None
     for url in (GREECE, SUDAN, BLACKOUTS):
-        assert versions(store, url) == [(0, "first", ["title", "byline", "body", "corrections"])]
+        assert versions(store, url) == [
+            (0, "first", ["title", "summary", "byline", "body", "corrections"])
+        ]
         assert store.articles.find_one({"url": url})["next_check"]  # still checked
 
 

@@ -70,3 +70,21 @@ def test_a_shorter_reading_is_not_a_shrunk_body(pipeline, store, page):
     article = store.articles.find_one({"url": page[0]})
     assert article["status"] == "live"
     assert pipeline.crawler.stats.get_value("newsdiff/extract/shrunk") is None
+
+
+def test_articles_stored_before_summaries_gain_one_without_a_version(pipeline, store, page):
+    """Versions stored before the summary field: their hashes have none, and the page's
+    description is not an edit of every article when today's extractor first reads it."""
+    assert page[2]["summary"]  # the NYT page's description
+    fetch(pipeline, page, 0, "6", summary=None)
+    for collection in (store.articles, store.versions):  # as a release without summaries stored
+        collection.update_many({}, {"$unset": {"hashes.summary": "", "loose_hashes.summary": ""}})
+    fetch(pipeline, page, 30, "6", summary=None)  # the same extractor: no summary, no change
+    fetch(pipeline, page, 60, pages.EXTRACTOR_VERSION)
+    assert labels(store) == ["first"]
+    assert pipeline.crawler.stats.get_value("newsdiff/extract/reread") == 1
+    edited = page[2]["summary"] + " Updated with the mayor's response."
+    fetch(pipeline, page, 90, pages.EXTRACTOR_VERSION, summary=edited)
+    assert labels(store) == ["first", "change"]
+    latest = store.versions.find_one({"number": 1})
+    assert latest["changed"] == ["summary"] and latest["summary"] == edited

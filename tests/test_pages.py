@@ -243,6 +243,7 @@ def test_jsonld_only_page_without_outlet():
                 "author": [{"@type": "Person", "name": "Ana Ruiz"}, {"name": "Bo Li"}],
                 "datePublished": "2024-03-01T09:30:00-05:00",
                 "articleSection": ["Metro"],
+                "description": "Seven to two, after <em>three</em> hours &amp; a recess.",
                 "articleBody": "The council voted 7-2.\n\nThe mayor said she would sign it.",
             }
         ],
@@ -261,7 +262,43 @@ def test_jsonld_only_page_without_outlet():
         "body": ["The council voted 7-2.", "The mayor said she would sign it."],
         "corrections": [],
         "extractor": "jsonld",
+        "summary": "Seven to two, after three hours & a recess.",
     }
+
+
+SUMMARY_BODY = (
+    "<article><h1>Bridge Reopens</h1>" + "<p>The bridge reopened today after repairs.</p>" * 8
+)
+
+
+@pytest.mark.parametrize(
+    "head, summary",
+    [
+        # the JSON-LD article's description first, then Open Graph, Twitter, <meta name>
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Bridge '
+            'Reopens", "description": "From JSON-LD."}</script>'
+            '<meta property="og:description" content="From Open Graph.">',
+            "From JSON-LD.",
+        ),
+        (
+            '<meta name="description" content="From meta.">'
+            '<meta name="twitter:description" content="From Twitter.">'
+            '<meta property="og:description" content="From Open Graph.">',
+            "From Open Graph.",
+        ),
+        ('<meta name="description" content="  From   meta &amp; more. ">', "From meta & more."),
+        # none, an empty one, or the headline again: no summary
+        ("", None),
+        ('<meta name="description" content=" ">', None),
+        ('<meta property="og:description" content="Bridge Reopens">', None),
+    ],
+)
+def test_summary_is_the_pages_own_description(head, summary):
+    html = (
+        f"<html><head><title>Bridge Reopens</title>{head}</head><body>{SUMMARY_BODY}</body></html>"
+    )
+    assert extract(html, "https://example.com/bridge", None).summary == summary
 
 
 def test_trafilatura_fallback_on_a_plain_page():

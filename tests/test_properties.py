@@ -196,6 +196,7 @@ paragraph = st.lists(words, max_size=8).map(" ".join)
 version = st.fixed_dictionaries(
     {
         "title": paragraph,
+        "summary": st.none() | paragraph,
         "byline": st.lists(paragraph, max_size=2),
         "body": st.lists(paragraph, max_size=6),
         "corrections": st.lists(paragraph, max_size=2),
@@ -208,8 +209,8 @@ version = st.fixed_dictionaries(
 def test_version_diff_rebuilds_both_versions_field_by_field(old, new):
     d = diff_versions({**old, "number": 0}, {**new, "number": 1})
 
-    def as_list(v):  # an empty title is no paragraph at all
-        return ([v] if v else []) if isinstance(v, str) else list(v)
+    def as_list(v):  # an empty title or no summary is no paragraph at all
+        return ([v] if v else []) if isinstance(v, str) else list(v or [])
 
     for name in FIELDS:
         assert d.fields[name].side("old") == as_list(old[name])

@@ -528,6 +528,29 @@ def test_card_of_a_long_rewrite_stays_legible_and_small():
     assert image.width == 1200 and image.height <= 1500
 
 
+def test_a_summary_edit_is_in_the_picture_and_its_alt_text():
+    from newsdiff.publish.card import render_card
+    from newsdiff.publish.compose import Change
+
+    old = {
+        "number": 0,
+        "fetched_at": T0,
+        "title": "Budget Passes",
+        "summary": "The council approved it after a long night of debate.",
+        "body": ["The council voted on Tuesday."],
+    }
+    new = old | {
+        "number": 1,
+        "fetched_at": T0 + timedelta(hours=1),
+        "summary": "The council approved it after a long night of bitter debate.",
+    }
+    article = {"_id": "a1", "outlet": "nytimes", "url": URL}
+    alt = Change.of(article, old, new, "https://diff.example.org").alt_text()
+    assert "Summary changed from" in alt and "Summary added: “bitter”" in alt
+    unchanged = new | {"summary": old["summary"]}
+    assert render_card(article, old, new) != render_card(article, old, unchanged)
+
+
 def test_the_end_of_a_crawl_can_deliver_the_outbox(fake, ingest, store, crawl_settings):
     from scrapy.exceptions import NotConfigured
 

@@ -145,6 +145,37 @@ def test_labels():
     assert label((changed, changed_loose), (first, first_loose), back) == "flip-flop"
 
 
+def test_hashes_stored_before_the_summary_field_still_compare():
+    """Versions stored before summaries were hashed have no summary hash: it counts as an empty
+    summary, and their combined hash (by which flip-flops are found) is still today's."""
+    fields = {"title": "T", "byline": ["A"], "body": ["p"], "corrections": []}
+    today, today_loose = text.field_hashes(fields), text.loose_hashes(fields)
+    stored = {k: v for k, v in today.items() if k != "summary"}
+    stored_loose = {k: v for k, v in today_loose.items() if k != "summary"}
+    assert "summary" in today and text.changed_fields(stored, today) == []
+    old_combined = text._digest([today[k] for k in ("title", "byline", "body", "corrections")])
+    assert text.combined_hash(stored) == text.combined_hash(today) == old_combined
+    assert (
+        text.label(previous=stored, previous_loose=stored_loose, new=today, new_loose=today_loose)
+        is None
+    )
+    # A summary where there was none is a change of that field alone, and a new combined hash.
+    described = text.field_hashes(fields | {"summary": "A dek."})
+    assert text.changed_fields(stored, described) == ["summary"]
+    assert text.combined_hash(described) != old_combined
+    # An edit of punctuation in the summary alone is trivial, as in any other field.
+    edited = fields | {"summary": "A dek!"}
+    assert (
+        text.label(
+            previous=described,
+            previous_loose=text.loose_hashes(fields | {"summary": "A dek."}),
+            new=text.field_hashes(edited),
+            new_loose=text.loose_hashes(edited),
+        )
+        == "trivial"
+    )
+
+
 paragraphs = st.lists(st.text(min_size=0, max_size=40), max_size=6)
 
 

@@ -28,7 +28,10 @@ from newsdiff.pipelines import prepare
 from newsdiff.store import Store, open_store
 
 # Fields a re-extraction may change; the hashes follow from the hashed ones.
-FIELDS = ("title", "byline", "body", "corrections", "published", "modified", "section")
+FIELDS = (
+    *("title", "summary", "byline", "body", "corrections"),
+    *("published", "modified", "section"),
+)
 DERIVED = ("hashes", "loose_hashes", "hash", "extractor", "extractor_version", "normaliser_version")
 
 

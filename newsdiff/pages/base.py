@@ -69,6 +69,7 @@ class Extraction:
     body: list[str]
     corrections: list[str]
     extractor: str
+    summary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -444,6 +445,17 @@ class ArticlePage:
                 return head
         return title or None
 
+    def summary(self) -> str | None:
+        """The article's description as its publisher states it (the JSON-LD article's, else
+        Open Graph's, Twitter's or the <meta> description): the dek under the headline on most
+        sites, and the text of every search result and shared link. Markup in it is dropped."""
+        described = self.ld_value("description")
+        if not isinstance(described, str) or not described.strip():
+            described = self.meta_value("og:description", "twitter:description", "description")
+        if not described:
+            return None
+        return clean(_TAG_RE.sub(" ", unescape(described))) or None
+
     def byline(self) -> list[str]:
         names = (
             self.visible_byline()
@@ -570,6 +582,7 @@ _ARTICLE_METAS = (
 _ITEMTYPES = etree.XPath("//*[@itemtype]")
 _ARTICLE_BODY_ITEMPROP = etree.XPath("//*[@itemprop='articleBody'][1]")
 _WORD_RE = re.compile(r"\w")
+_TAG_RE = re.compile(r"<[^<>]*>")
 _PROMO_LABEL = re.compile(r"^[A-Z][A-Z0-9 &'’-]{1,30}:\s+")
 _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", re.I)
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors

@@ -123,6 +123,7 @@ def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> 
         body=body,
         corrections=corrections,
         extractor=extractor,
+        summary=summary if (summary := page.summary()) != title else None,
     )
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw, ImageFont
 
-from newsdiff.diff import FieldDiff, Row, Segment, diff_versions
+from newsdiff.diff import BELOW_HEADLINE, FieldDiff, Row, Segment, diff_versions
 
 WIDTH = 1200
 MARGIN = 56
@@ -196,7 +196,7 @@ def render_card(
     else:
         c.block([Segment("equal", str(new.get("title") or ""))], 40)
     blocks = 0
-    for name in ("body", "byline", "corrections"):
+    for name in BELOW_HEADLINE:
         field = d.fields[name]
         for row in _changed_rows(field):
             if blocks == MAX_BLOCKS or c.y > MAX_HEIGHT - 420:  # room for the footer
@@ -211,7 +211,7 @@ def render_card(
             c.text(label, 24)
             c.block(inline(row), 32)
             blocks += 1
-    more = sum(len(_changed_rows(d.fields[n])) for n in ("body", "byline", "corrections"))
+    more = sum(len(_changed_rows(d.fields[n])) for n in BELOW_HEADLINE)
     if more > blocks:
         c.text(f"… and {more - blocks} more changed paragraphs", 24)
     c.text("struck through: removed · underlined: added · newsdiff", 22)

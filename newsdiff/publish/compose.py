@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from newsdiff.diff import FieldDiff, VersionDiff, diff_versions
+from newsdiff.diff import BELOW_HEADLINE, FieldDiff, VersionDiff, diff_versions
 
 ALT_LIMIT = 1400  # Mastodon takes 1500 characters of alt text
 MASTODON_LIMIT = 500
@@ -76,7 +76,7 @@ class Change:
             f"to version {self.new['number']}."
         ]
         parts.append(self.diff.summary())
-        for name in ("body", "byline", "corrections"):
+        for name in BELOW_HEADLINE:
             field = self.diff.fields[name]
             if not field.changed:
                 continue

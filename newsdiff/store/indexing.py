@@ -25,6 +25,7 @@ FIELDS = {
     "url": 1,
     "fetched_at": 1,
     "title": 1,
+    "summary": 1,
     "byline": 1,
     "body": 1,
     "corrections": 1,

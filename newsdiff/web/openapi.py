@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from newsdiff.diff import FIELDS
 from newsdiff.store.queries import CURSOR_PATTERN, LABELS, MAX_VERSION
 from newsdiff.web.params import Params
 
@@ -212,7 +213,7 @@ DOCUMENT: dict[str, Any] = {
         },
         "/api/articles/{article_id}/versions/{number}": {
             "get": {
-                "summary": "One version in full: headline, byline, body paragraphs, corrections",
+                "summary": "One version in full: headline, summary, byline, text, corrections",
                 "operationId": "getVersion",
                 "parameters": [ARTICLE_ID, _version_param("number", "0 is the first version.")],
                 "responses": {"200": _ok("VersionEnvelope", "The version."), **ERRORS},
@@ -407,6 +408,11 @@ DOCUMENT: dict[str, Any] = {
                     "label": {"type": "string", "enum": list(LABELS)},
                     "changed": {"type": "array", "items": {"type": "string"}},
                     "title": {"type": ["string", "null"]},
+                    "summary": {
+                        "type": ["string", "null"],
+                        "description": "The publisher's description (a dek, a standfirst); "
+                        "absent from versions stored before summaries were recorded.",
+                    },
                     "byline": {"type": "array", "items": {"type": "string"}},
                     "published": {"type": ["string", "null"]},
                     "modified": {"type": ["string", "null"]},
@@ -470,10 +476,7 @@ DOCUMENT: dict[str, Any] = {
                     "summary": {"type": "string"},
                     "fields": {
                         "type": "object",
-                        "properties": {
-                            name: _ref("FieldDiff")
-                            for name in ("title", "byline", "body", "corrections")
-                        },
+                        "properties": {name: _ref("FieldDiff") for name in FIELDS},
                     },
                 },
             },

@@ -229,6 +229,7 @@ def fresh_live_server(fresh_app):
 
 XSS_URL = "https://www.nytimes.com/2026/01/01/us/hostile.html"
 XSS_TITLE = '<script>window.__pwned="title"</script>Hostile <img src=x onerror="window.__pwned=1">'
+XSS_SUMMARY = '<script>window.__pwned="summary"</script><b onclick=alert(5)>Dek</b>'
 XSS_BYLINE = ['<svg onload="window.__pwned=2">Eve</svg>', '"><script>alert("byline")</script>']
 XSS_BODY = [
     '<script>window.__pwned = "body"; alert(document.cookie)</script>',
@@ -239,12 +240,13 @@ XSS_BODY = [
 
 @pytest.fixture
 def hostile(ingest, store) -> str:
-    """An article whose headline, byline and body are full of markup, in two versions."""
-    ingest(XSS_URL, 0, title=XSS_TITLE, byline=XSS_BYLINE, body=XSS_BODY)
+    """An article whose headline, summary, byline and body are full of markup, in two versions."""
+    ingest(XSS_URL, 0, title=XSS_TITLE, summary=XSS_SUMMARY, byline=XSS_BYLINE, body=XSS_BODY)
     ingest(
         XSS_URL,
         30,
         title=XSS_TITLE + " <style>body{display:none}</style>",
+        summary=XSS_SUMMARY + "<img src=x onerror=alert(6)>",
         byline=XSS_BYLINE[:1],
         body=[*XSS_BODY, '<img src=x onerror="window.__pwned=4">'],
         corrections=['<script>window.__pwned="correction"</script>'],

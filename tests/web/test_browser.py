@@ -13,7 +13,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from tests.web.conftest import XSS_BODY, XSS_BYLINE, XSS_TITLE
+from tests.web.conftest import XSS_BODY, XSS_BYLINE, XSS_SUMMARY, XSS_TITLE
+from tests.web.test_summary import DEK, EDITED, dek_story
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +148,8 @@ def hostile_article(page, fresh_live_server, hostile):
     page.goto(f"{fresh_live_server}/articles/{hostile}/versions/0")
     assert page.locator("h1").inner_text() == XSS_TITLE
     assert page.locator("p.byline").inner_text() == ", ".join(XSS_BYLINE)
-    body = page.locator("article.version-text > p:not(.byline)").all_inner_texts()
+    assert page.locator("p.dek").inner_text() == XSS_SUMMARY
+    body = page.locator("article.version-text > p:not(.byline):not(.dek)").all_inner_texts()
     assert body[: len(XSS_BODY)] == XSS_BODY
     assert page.locator("body").is_visible()  # the injected <style> hid nothing
 
@@ -184,4 +186,30 @@ def hostile_snippets(page, fresh_live_server):
     page.goto(fresh_live_server + "/search?q=pwned")
     assert "<script>window.__pwned" in page.locator("li.hit").first.inner_text()
     page.screenshot(path=SHOTS / "hostile-search.png", full_page=True)
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_a_summary_edit_reads_under_the_headline_and_above_the_body(
+    fresh_live_server, ingest, store
+):
+    in_browser(summary_edit, fresh_live_server, dek_story(ingest, store))
+
+
+def summary_edit(page, fresh_live_server, aid):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{fresh_live_server}/articles/{aid}/versions/0")
+    headline, dek = page.locator("article h1"), page.locator("article p.dek")
+    assert dek.inner_text() == DEK
+    assert dek.bounding_box()["y"] > headline.bounding_box()["y"]  # shown under the headline
+    assert dek.bounding_box()["y"] < page.locator("article p:not(.dek)").first.bounding_box()["y"]
+
+    page.goto(f"{fresh_live_server}/articles/{aid}/diff/0/1")
+    section = page.locator("section.field-summary")
+    assert section.is_visible()
+    assert section.locator("h2").inner_text() == "Summary changed"
+    assert section.locator("ins").all_inner_texts() == ["bitter "]
+    assert section.locator("td.new").inner_text() == EDITED
+    body = page.locator("section.field-body")
+    assert section.bounding_box()["y"] < body.bounding_box()["y"]
+    page.screenshot(path=SHOTS / "summary-diff.png", full_page=True)
     assert page.dialogs == [] and page.errors == []
