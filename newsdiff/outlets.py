@@ -10,6 +10,7 @@ without writing Python.
     title = "h1"
     body = ["#storytext"]                                 # tried in order
     byline = ".byline__name"
+    summary = ".storytitle p"                             # the dek, if the page shows one
     scope = "article.story"                               # the element holding the article
 
 Optional keys: keep_query (keep URL queries; default false) and url_rewrites (a list of
@@ -43,7 +44,7 @@ from newsdiff import pages
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "outlets.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _KEYS = {"allowed_domains", "feeds", "sitemaps", "article_path", "keep_query", "url_rewrites"}
-_SELECTORS = {"title", "body", "byline", "scope"}
+_SELECTORS = {"title", "body", "byline", "summary", "scope"}
 
 
 class OutletConfigError(ValueError):
@@ -160,7 +161,7 @@ def page_class(outlet: Outlet) -> type[pages.ArticlePage]:
     selectors = outlet.selectors
     body = selectors.get("body", [])
     body = [body] if isinstance(body, str) else body
-    single = [selectors.get(key, "") for key in ("title", "byline", "scope")]
+    single = [selectors.get(key, "") for key in ("title", "byline", "summary", "scope")]
     if not all(isinstance(s, str) for s in [*body, *single]):
         raise OutletConfigError("selectors are CSS selector strings (body: one or a list)")
     try:
@@ -170,6 +171,7 @@ def page_class(outlet: Outlet) -> type[pages.ArticlePage]:
             title=selectors.get("title"),
             body=body,
             byline=selectors.get("byline"),
+            summary=selectors.get("summary"),
             scope=selectors.get("scope"),
         )
     except ValueError as exc:

@@ -559,6 +559,25 @@ def test_declared_outlets_become_spiders_and_page_rules(declare):
     assert extract(source(page), meta(page)["url"], "bbcnews").extractor == "bbcnews"
 
 
+def test_a_declared_summary_selector_reads_the_dek_the_page_shows(declare):
+    outlets, errors = declare(
+        '[outlets.deks]\nallowed_domains = ["deks.example"]\nfeeds = ["https://deks.example/rss"]\n'
+        'article_path = "^/"\n[outlets.deks.selectors]\nsummary = "p.dek"\n'
+    )
+    assert errors == [] and outlets[0].selectors == {"summary": "p.dek"}
+    html = (
+        '<html><head><meta property="og:description" content="What search engines are told.">'
+        "</head><body><article><h1>Bridge Reopens</h1><p class='dek'>What <b>readers</b> see."
+        "</p>" + "<p>The bridge reopened today after two years of repairs.</p>" * 6 + "</article>"
+    )
+    url = "https://deks.example/bridge"
+    assert extract(html, url, "deks").summary == "What readers see."
+    # no dek on the page: the metadata's description, as for any outlet
+    assert extract(html.replace("class='dek'", ""), url, "deks").summary == (
+        "What search engines are told."
+    )
+
+
 def test_a_declared_scope_is_the_element_its_outlets_pages_are_read_from(declare):
     outlets, errors = declare(DECLARED + 'scope = "[role=main]"\n')  # the 2015-2020 layout's
     assert errors == [] and outlets[1].selectors["scope"] == "[role=main]"
@@ -606,6 +625,16 @@ def test_a_declared_scope_is_the_element_its_outlets_pages_are_read_from(declare
             '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
             'article_path = "^/"\n[outlets.x1.selectors]\nscope = "main > div"',
             "scope must be a tag, #id, .class or [attribute=value]",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/"\n[outlets.x1.selectors]\nsummary = "p..dek"',
+            "invalid CSS selector",
+        ),
+        (
+            '[outlets.x1]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'
+            'article_path = "^/"\n[outlets.x1.selectors]\ndek = "p.dek"',
+            "selectors may set only body, byline, scope, summary, title",
         ),
         (
             '[outlets.nytimes]\nallowed_domains = ["a.org"]\nfeeds = ["https://a.org/rss"]\n'

@@ -77,10 +77,11 @@ def selector_page(
     title: str | None = None,
     body: Sequence[str] = (),
     byline: str | None = None,
+    summary: str | None = None,
     scope: str | None = None,
 ) -> type[ArticlePage]:
     """The page class of a declarative outlet: its CSS selectors go before the standard metadata
-    (title, byline); when no body selector matches, extract() falls back to JSON-LD, then
+    (title, byline, summary); when no body selector matches, extract() falls back to JSON-LD, then
     trafilatura; scope is reading.start_tag's simple selector. Raises ValueError for a selector
     that is not valid CSS, or a scope that is not simple."""
     try:
@@ -90,6 +91,7 @@ def selector_page(
             "title_xpaths": ((css2xpath(title),) if title else ()) + ArticlePage.title_xpaths,
             "body_xpaths": tuple(css2xpath(b) for b in body),
             "byline_xpaths": (css2xpath(byline),) if byline else (),
+            "summary_xpaths": (css2xpath(summary),) if summary else (),
             "scope": start_tag(scope) if scope else None,
         }
     except Exception as exc:  # cssselect raises several types for a bad selector

@@ -137,6 +137,7 @@ class ArticlePage:
     skip_markers: ClassVar[tuple[str, ...]] = ()  # class or data-testid substrings
     drop_link_only: ClassVar[bool] = False  # a paragraph that is one link is a related-story promo
     byline_xpaths: ClassVar[tuple[str, ...]] = ()  # visible bylines, read before the metadata
+    summary_xpaths: ClassVar[tuple[str, ...]] = ()  # a visible dek, read before the metadata
     correction_patterns: ClassVar[tuple[str, ...]] = ()  # the outlet's wording of a correction
     organisations: ClassVar[frozenset[str]] = frozenset()  # author names that are not people
 
@@ -446,9 +447,12 @@ class ArticlePage:
         return title or None
 
     def summary(self) -> str | None:
-        """The article's description as its publisher states it (the JSON-LD article's, else
-        Open Graph's, Twitter's or the <meta> description): the dek under the headline on most
-        sites, and the text of every search result and shared link. Markup in it is dropped."""
+        """The article's description as its publisher states it: the text of summary_xpaths
+        (an outlet's dek), else the JSON-LD article's, Open Graph's, Twitter's or the <meta>
+        description: the dek under the headline on most sites, and the text of every search
+        result and shared link. Markup in it is dropped."""
+        if shown := self.first_text(self.summary_xpaths):
+            return shown
         described = self.ld_value("description")
         if not isinstance(described, str) or not described.strip():
             described = self.meta_value("og:description", "twitter:description", "description")
