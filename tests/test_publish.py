@@ -149,8 +149,18 @@ def test_bad_targets_are_a_clear_error():
         parse_targets([{"type": "webhook"}])
     with pytest.raises(PublishConfigError, match="distinct name"):
         parse_targets([{"type": "wayback"}, {"type": "wayback"}])
+    with pytest.raises(PublishConfigError, match=r"unknown fields \['dek', 'headline'\]"):
+        parse_targets([{"type": "wayback", "fields": ["headline", "dek", "summary"]}])
     with pytest.raises(PublishConfigError, match="not JSON"):
         parse_targets("[{")
+
+
+def test_a_target_can_take_headline_and_summary_edits_only():
+    [target] = parse_targets([{"type": "wayback", "fields": ["title", "summary"]}])
+    version = {"outlet": "nytimes", "label": "change"}
+    assert target.wants(version | {"changed": ["summary"]})
+    assert target.wants(version | {"changed": ["title", "body"]})
+    assert not target.wants(version | {"changed": ["body", "byline"]})
 
 
 # --- each service's exact requests ---------------------------------------------------------

@@ -55,7 +55,7 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # 5: extraction reads the page without scripts, styles and comments, and only the element that
 # holds the article for an outlet that names it (reading.py); 6: generic bodies keep the
 # standfirst trafilatura leaves out (generic.with_standfirst); 7: the publisher's description is
-# the summary field (ArticlePage.summary), unless the body begins with it.
+# the summary field (ArticlePage.summary), unless it is the headline again.
 EXTRACTOR_VERSION = "7"
 
 PAGES: dict[str, type[ArticlePage]] = {

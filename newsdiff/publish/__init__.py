@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newsdiff import text
+
 KINDS = {
     # kind -> (required keys, the key naming the secret's environment variable)
     "webhook": ((), "secret_env"),  # and url, or url_env when the URL holds a token
@@ -114,6 +116,10 @@ def parse_targets(raw: Any, *, max_tries: int = 12) -> list[Target]:
             labels = frozenset(ALL_LABELS if kind == "wayback" else DEFAULT_LABELS)
         if unknown := labels - set(ALL_LABELS):
             raise PublishConfigError(f"target {name}: unknown labels {sorted(unknown)}")
+        fields = _names(item.get("fields"), "fields", name)
+        if fields and (unknown := fields - set(text.HASHED_FIELDS)):
+            known = ", ".join(text.HASHED_FIELDS)
+            raise PublishConfigError(f"target {name}: unknown fields {sorted(unknown)} ({known})")
         per_hour = item.get("per_hour")
         if per_hour is not None and (not isinstance(per_hour, int) or per_hour < 1):
             raise PublishConfigError(f"target {name}: per_hour must be a positive integer")
@@ -124,7 +130,7 @@ def parse_targets(raw: Any, *, max_tries: int = 12) -> list[Target]:
                 options={k: v for k, v in item.items() if k not in {"labels", "outlets"}},
                 outlets=_names(item.get("outlets"), "outlets", name),
                 labels=labels,
-                fields=_names(item.get("fields"), "fields", name),
+                fields=fields,
                 per_hour=per_hour,
                 max_tries=int(item.get("max_tries") or max_tries),
             )
