@@ -289,6 +289,6 @@ VERSION_FIELDS = (
     *("hashes", "loose_hashes", "extractor", "extractor_version"),
 )
 ARTICLE_FIELDS = (
-    *("extractor", "extractor_version", "title", "section", "published", "modified"),
+    *("extractor", "extractor_version", "title", "summary", "section", "published", "modified"),
     "raw_digest",
 )

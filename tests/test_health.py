@@ -227,10 +227,15 @@ async def test_reparse_reports_then_applies(site, store, crawl_settings):
     build_nytimes_site(root)
     settings = crawl_settings()
     await run_crawl(settings)
-    # A version stored by an older extractor: a different headline, the last paragraph missed.
+    # A version stored by an older extractor: a different headline, the last paragraph missed,
+    # no summary (stored before summaries were recorded).
     html = site_path(root, GREECE).read_bytes()
     current = pages.extract(html, GREECE, "nytimes")
-    old = current.to_dict() | {"title": "Greece Deal: Old Headline", "body": current.body[:-1]}
+    old = current.to_dict() | {
+        "title": "Greece Deal: Old Headline",
+        "body": current.body[:-1],
+        "summary": None,
+    }
     item = Article(
         outlet="nytimes",
         url=GREECE,
@@ -255,7 +260,8 @@ async def test_reparse_reports_then_applies(site, store, crawl_settings):
     assert d["changes"]["title"] == {"old": "Greece Deal: Old Headline", "new": current.title}
     assert d["changes"]["body"]["removed"] == []
     assert d["changes"]["body"]["added"] == [current.body[-1]]
-    assert set(d["changes"]) == {"title", "body"}
+    assert d["changes"]["summary"] == {"old": None, "new": current.summary}
+    assert set(d["changes"]) == {"title", "summary", "body"}
     assert list(store.versions.find({}).sort("_id", 1)) == before  # nothing written
     text_out = scrapy("reparse", "nytimes", settings=settings).stdout
     assert f"{GREECE} v1 (now identical to the version before)" in text_out
@@ -278,6 +284,7 @@ async def test_reparse_reports_then_applies(site, store, crawl_settings):
     assert store.versions.count_documents({}) == 9
     cached = store.articles.find_one({"url": GREECE})
     assert cached["hashes"] == v1["hashes"]
+    assert cached["summary"] == current.summary == v1["summary"]
     assert cached["extractor_version"] == pages.EXTRACTOR_VERSION  # as its newest version's
 
     again = json.loads(scrapy("reparse", "nytimes", "--json", settings=settings).stdout)

@@ -467,6 +467,7 @@ class Store:
             "loose_hashes": fields["loose_hashes"],
             "body_chars": sum(map(len, fields["body"])),
             "title": fields["title"],
+            "summary": fields.get("summary"),
             # What read it: the extractor-upgrade guard compares with the newest version's.
             **{k: fields[k] for k in ("extractor", "extractor_version") if k in fields},
         }

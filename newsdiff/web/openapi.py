@@ -333,6 +333,10 @@ DOCUMENT: dict[str, Any] = {
                     "url": {"type": "string", "description": "Canonical URL."},
                     "aliases": {"type": "array", "items": {"type": "string"}},
                     "title": {"type": ["string", "null"], "description": "Latest headline."},
+                    "summary": {
+                        "type": ["string", "null"],
+                        "description": "Latest summary (the publisher's description).",
+                    },
                     "section": {"type": ["string", "null"]},
                     "first_seen": DATE,
                     "published": {

@@ -38,6 +38,10 @@ def test_an_edited_summary_is_a_version_shown_word_by_word(fresh_client, ingest,
     assert "Headline, byline, corrections unchanged." in page
     assert "Body unchanged" in page
 
+    article = fresh_client.get(f"/articles/{aid}").text
+    assert f'<p class="dek">{EDITED}</p>' in article  # the latest, under the headline
+    assert fresh_client.get(f"/api/articles/{aid}").json()["article"]["summary"] == EDITED
+
     version = fresh_client.get(f"/articles/{aid}/versions/1").text
     assert f'<p class="dek">{EDITED}</p>' in version
     assert version.index("<h1>") < version.index('class="dek"')
