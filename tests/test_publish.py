@@ -555,7 +555,9 @@ def test_a_summary_edit_is_in_the_picture_and_its_alt_text():
         "summary": "The council approved it after a long night of bitter debate.",
     }
     article = {"_id": "a1", "outlet": "nytimes", "url": URL}
-    alt = Change.of(article, old, new, "https://diff.example.org").alt_text()
+    change = Change.of(article, old, new, "https://diff.example.org")
+    assert change.headline_line() == "nytimes changed the summary of “Budget Passes”"
+    alt = change.alt_text()
     assert "Summary changed from" in alt and "Summary added: “bitter”" in alt
     unchanged = new | {"summary": old["summary"]}
     assert render_card(article, old, new) != render_card(article, old, unchanged)

@@ -67,7 +67,10 @@ class Change:
             old, new = " ".join(title.side("old")), " ".join(title.side("new"))
             before, after = _quote(old, limit), _quote(new, limit)
             return f"{self.outlet} changed a headline: {before} is now {after}"
-        return f"{self.outlet} edited {_quote(str(self.new.get('title') or ''), limit)}"
+        title = _quote(str(self.new.get("title") or ""), limit)
+        if self.diff.changed == ["summary"]:  # the dek alone: say so, the picture shows it
+            return f"{self.outlet} changed the summary of {title}"
+        return f"{self.outlet} edited {title}"
 
     def alt_text(self) -> str:
         """The picture in words: what was removed and added, field by field."""
