@@ -124,6 +124,35 @@ def test_an_article_beside_a_most_read_footer_of_teasers_is_found():
     assert not any("Most read story" in p for p in result.body)
 
 
+@pytest.mark.parametrize("page_id", ["herrpfleger.de.fuelcell", "knowledge-on-air.de.koa039"])
+def test_a_short_dated_post_beside_a_most_read_footer_is_found(page_id):
+    # 103 and 33 words, no paragraph of running text: beside 40 teaser cards the page looks like
+    # a front, but its metadata calls it an article published at a time, and without the cards
+    # its text is none of theirs.
+    html, url = devset_page(page_id)
+    footer = b'<div class="most-read"><h2>Most read</h2>' + cards(40) + b"</div>"
+    result = extract(at_end(html, footer), url)
+    assert with_snippets(page_id, result.body)
+    assert not any("Most read story" in p for p in result.body)
+    # The same page without its publication time is not believed: a front can say og:type
+    # article, and a short text beside its teasers is its intro.
+    undated = re.sub(rb"<meta[^>]*article:published_time[^>]*>", b"", at_end(html, footer))
+    with pytest.raises(NotArticle) as excinfo:
+        extract(undated, url)
+    assert excinfo.value.reason == "section-front"
+
+
+def test_a_front_stamped_as_an_article_without_a_date_is_still_a_front():
+    intro = b"<p>Sport from the region: clubs, results and the people behind them.</p>"
+    html = (
+        b'<html><head><title>Sport</title><meta property="og:type" content="article"></head>'
+        b"<body><main>" + intro + cards(30) + b"</main></body></html>"
+    )
+    with pytest.raises(NotArticle) as excinfo:
+        extract(html, "https://example.org/sport/")
+    assert excinfo.value.reason == "section-front"
+
+
 def in_head(html: bytes, markup: str) -> bytes:
     return re.sub(rb"<head\b[^>]*>", lambda m: m.group(0) + markup.encode(), html, count=1)
 

@@ -55,7 +55,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # 5: extraction reads the page without scripts, styles and comments, and only the element that
 # holds the article for an outlet that names it (reading.py); 6: generic bodies keep the
 # standfirst trafilatura leaves out (generic.with_standfirst); 7: the publisher's description is
-# the summary field (ArticlePage.summary), unless it is the headline again.
+# the summary field (ArticlePage.summary), unless it is the headline again; a short post dated
+# by its own metadata is found beside a "most read" footer (generic.article_evidence).
 EXTRACTOR_VERSION = "7"
 
 PAGES: dict[str, type[ArticlePage]] = {

@@ -21,6 +21,7 @@ STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts tha
 MIN_FALLBACK_WORDS = 10  # a fallback extraction shorter than this is noise, not an article
 MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this many teasers
 GENERIC_SURE_WORDS = 250  # a precision-first extraction this long is not a cut-down article
+SENTENCE_WORDS = 12  # a paragraph this long says something: not a label, a name or a menu item
 RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
 STANDFIRST_WORDS = 12  # a description shorter than this is a label, not the article's summary
 CARD_MAX_WORDS = 100  # a teaser card (headline and blurb) is shorter; a post with its title is not
@@ -353,7 +354,19 @@ def article_evidence(page: ArticlePage, body: list[str], teasers_removed: bool =
         return True
     if 2 * len(own) <= len(body) or word_count(own) < MIN_FALLBACK_WORDS:
         return False  # teasers, or nothing
+    if teasers_removed and len(own) == len(body) and _dated_post(page, own):
+        return True  # a short post: the teasers were beside it (a "most read" footer)
     return not short(own) or (not teasers_removed and len(headings) < 2 * MIN_TEASERS)
+
+
+def _dated_post(page: ArticlePage, body: list[str]) -> bool:
+    """A short text that its page's standard metadata calls an article and dates (JSON-LD
+    datePublished or an article:published_time; not an outlet's own date metas, which some
+    sites put on fronts too) and that holds a sentence of SENTENCE_WORDS words or more, not
+    labels and names only (what is left of a front without its teasers)."""
+    declared = page.ld_article is not None or page.declares_article()
+    dated = ArticlePage.published(page) is not None
+    return declared and dated and any(word_count([p]) >= SENTENCE_WORDS for p in body)
 
 
 def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
