@@ -256,6 +256,25 @@ def test_a_sentence_or_heading_before_a_prompt_stays():
     assert split_paragraphs("\n".join([STORY[0], *lines, STORY[1]])) == [STORY[0], *kept, STORY[1]]
 
 
+def test_a_meter_prompt_in_a_generic_body_is_left_out_but_a_story_quoting_one_is_not():
+    prompt = [
+        "You've reached your free article limit. Subscribe to continue reading.",
+        "Already a subscriber? Log in",
+    ]
+    quoted = "The new archive, the publisher said, is for subscribers only."
+    story = [*STORY[:4], *prompt, quoted, *STORY[4:]]
+    paragraphs = "".join(f"<p>{p}</p>" for p in story)
+    html = (
+        "<html><head><title>Council Votes</title></head><body><article><h1>Council Votes</h1>"
+        f"{paragraphs}</article></body></html>"
+    )
+    assert extract(html, "https://e.org/2024/03/01/council-votes", None).body == [
+        *STORY[:4],
+        quoted,
+        *STORY[4:],
+    ]
+
+
 # --- the standfirst ----------------------------------------------------------------------------
 
 SUMMARY = (

@@ -56,7 +56,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # holds the article for an outlet that names it (reading.py); 6: generic bodies keep the
 # standfirst trafilatura leaves out (generic.with_standfirst); 7: the publisher's description is
 # the summary field (ArticlePage.summary), unless it is the headline again; a short post dated
-# by its own metadata is found beside a "most read" footer (generic.article_evidence).
+# by its own metadata is found beside a "most read" footer (generic.article_evidence); a generic
+# body leaves out a meter's or paywall's prompt lines (generic.without_gate_prompts).
 EXTRACTOR_VERSION = "7"
 
 PAGES: dict[str, type[ArticlePage]] = {

@@ -30,6 +30,7 @@ from newsdiff.pages.generic import (
     stub_reason,
     with_standfirst,
     without_dialogs,
+    without_gate_prompts,
     without_lead_in,
     without_teaser_run,
     without_teasers,
@@ -170,6 +171,8 @@ def _body(
         raise NotArticle(reason)
     if refreshes_away(page):
         raise NotArticle("interstitial")
+    if extractor != page.name:  # a generic body: the site's chrome may end it
+        body = without_gate_prompts(body)
     return body, extractor
 
 

@@ -164,6 +164,27 @@ def _prompt(paragraph: str) -> bool:
     return bool(_SIGN_UP.search(paragraph) and _SIGN_UP_FOR.search(paragraph))
 
 
+GATE_PROMPT_WORDS = 30  # a paywall's or meter's prompt line is short
+# What only a prompt says: a story quoting "for subscribers only" is left alone.
+_GATE_PROMPT = re.compile(
+    r"subscribe to (continue|keep) reading|(log|sign) ?in to (continue|keep) reading"
+    r"|already a subscriber\?|you(?:’|')?ve reached your (?:free article )?limit"
+    r"|you have reached your (?:free article )?limit",
+    re.I,
+)
+
+
+def without_gate_prompts(body: list[str]) -> list[str]:
+    """A generic body without the lines of a paywall or meter prompt ("Subscribe to continue
+    reading", "Already a subscriber? Log in", "You've reached your limit"). The stub decision
+    reads them first (stub_reason); beside an article they are the site's chrome, and a meter's
+    wording changes from fetch to fetch."""
+    kept = [
+        p for p in body if not (word_count([p]) <= GATE_PROMPT_WORDS and _GATE_PROMPT.search(p))
+    ]
+    return kept or body
+
+
 def jsonld_body(page: ArticlePage) -> list[str]:
     """Paragraphs of the JSON-LD article's articleBody (one per line; a single run stays one;
     one holding HTML read as HTML)."""
