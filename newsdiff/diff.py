@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Literal, NamedTuple
 
+from newsdiff.text import SYLLABIC, UNSPACED, UNSPACED_CHAR, word_count
+
 FIELDS = ("title", "summary", "byline", "body", "corrections")
 # What a change shows below its headline, in this order (the diff picture, its alt text).
 BELOW_HEADLINE = ("summary", "body", "byline", "corrections")
@@ -27,9 +29,13 @@ FIELD_NAMES = {
 }
 
 # Words (with inner apostrophes), runs of whitespace, and single other characters: the tokens
-# concatenate back to the text exactly.
-_TOKEN = re.compile(r"\s+|\w+(?:['\u2019]\w+)*|[^\w\s]")
+# concatenate back to the text exactly. Scripts written without spaces (Chinese, Japanese, Thai,
+# Lao, Myanmar, Khmer) are compared character by character (newsdiff.text.UNSPACED_CHAR): a run
+# of them is a clause, not a word.
+_TOKEN = re.compile(rf"\s+|{UNSPACED_CHAR}|[^\W{UNSPACED}]+(?:['\u2019][^\W{UNSPACED}]+)*|[^\w\s]")
+_UNSPACED_TOKEN = re.compile(UNSPACED_CHAR)
 _WORD = re.compile(r"\w")
+_SYLLABIC_RUN = re.compile(f"[{SYLLABIC}]+")
 PAIR_THRESHOLD = 0.5  # replaced paragraphs less similar than this show as removed + added
 _MAX_PAIRING = 10_000  # above this many candidate pairs a block is shown as removed + added
 
@@ -135,7 +141,9 @@ class VersionDiff:
 
 
 def _count_words(text: str) -> int:
-    return sum(1 for t in _TOKEN.findall(text) if _WORD.match(t))
+    """Words as newsdiff.text.word_count counts them, punctuation aside."""
+    syllabic = sum(map(word_count, _SYLLABIC_RUN.findall(text)))
+    return syllabic + sum(1 for t in _TOKEN.findall(_SYLLABIC_RUN.sub(" ", text)) if _WORD.match(t))
 
 
 def tokens(text: str) -> list[str]:
@@ -146,10 +154,11 @@ def diff_words(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, 
     """Word-level diff of two paragraphs: old as equal/delete segments, new as equal/insert."""
     a, b = tokens(old), tokens(new)
     ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    # A lone space (or other whitespace) between two changes reads better as part of the change.
+    # A lone space (or other whitespace) between two changes reads better as part of the change,
+    # and so does one character of a script without spaces ("東京" for "大阪" is one change).
     spans: list[list] = []
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
-        if tag == "equal" and 0 < k < len(ops) - 1 and all(t.isspace() for t in a[i1:i2]):
+        if tag == "equal" and 0 < k < len(ops) - 1 and _joins_changes(a[i1:i2]):
             tag = "replace"
         if tag != "equal" and spans and spans[-1][0] != "equal":
             spans[-1][2], spans[-1][4] = i2, j2
@@ -168,6 +177,14 @@ def diff_words(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, 
         if b_text:
             new_segs.append(Segment("insert", b_text))
     return _merged(old_segs), _merged(new_segs)
+
+
+def _joins_changes(equal: list[str]) -> bool:
+    """Whether an unchanged run between two changes reads as part of them: whitespace only, or
+    a single character of a script without spaces."""
+    if all(t.isspace() for t in equal):
+        return True
+    return len(equal) == 1 and bool(_UNSPACED_TOKEN.fullmatch(equal[0]))
 
 
 def _merged(segs: list[Segment]) -> tuple[Segment, ...]:

@@ -18,6 +18,21 @@ HASHED_FIELDS = ("title", "summary", "byline", "body", "corrections")
 # combined hashes stored before (flip-flops are found by them) still match.
 LATER_FIELDS = frozenset({"summary"})
 
+# Scripts written without spaces between words. A Han or kana character is about a word; Thai,
+# Lao, Myanmar and Khmer put spaces between phrases only, and their words are about four code
+# points long (vowel signs and tone marks included).
+IDEOGRAPHIC = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
+SYLLABIC = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
+UNSPACED = IDEOGRAPHIC + SYLLABIC
+_WORDS = re.compile(f"[{IDEOGRAPHIC}]|[{SYLLABIC}]{{1,4}}|[^\\s{UNSPACED}]+")
+# One character of those scripts as it is written: a Thai, Lao, Myanmar or Khmer letter keeps
+# its vowel signs and tone marks, and a Myanmar or Khmer consonant the one stacked under it
+# (after a virama or coeng). Diffs compare them one by one, and search indexes them so.
+_MARKS = "".join(
+    c for c in map(chr, range(0x0E00, 0x1800)) if unicodedata.category(c) in ("Mn", "Mc")
+)
+UNSPACED_CHAR = rf"[{UNSPACED}](?:[\u1039\u17d2][{SYLLABIC}]|[{_MARKS}])*"
+
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ref|ref_src|smid|smtyp|partner|emc"
     r"|cmpid|icid|ito|ocid|_ga|_gl|igshid|s_cid|mtrref)$",
@@ -194,3 +209,9 @@ def label(
     ):
         return "trivial"
     return "change"
+
+
+def word_count(text: str) -> int:
+    """How many words a text has, in any script: space-separated runs, each Han or kana
+    character, and each four code points of Thai, Lao, Myanmar or Khmer (see IDEOGRAPHIC)."""
+    return len(_WORDS.findall(text))

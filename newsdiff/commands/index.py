@@ -51,6 +51,8 @@ class Command(ScrapyCommand):
         root = search.index_root(self.settings)
         index = search.SearchIndex(root)
         started = time.monotonic()
+        if not opts.rebuild and index.state() and not index.current_format():
+            print("the search index was built by an older release: rebuilding it")
         try:
             if opts.rebuild:
                 n = search.rebuild(store, index)

@@ -57,8 +57,10 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # standfirst trafilatura leaves out (generic.with_standfirst); 7: the publisher's description is
 # the summary field (ArticlePage.summary), unless it is the headline again; a short post dated
 # by its own metadata is found beside a "most read" footer (generic.article_evidence); a generic
-# body leaves out a meter's or paywall's prompt lines (generic.without_gate_prompts).
-EXTRACTOR_VERSION = "7"
+# body leaves out a meter's or paywall's prompt lines (generic.without_gate_prompts); 8: words
+# of scripts without spaces (Thai, Lao, Myanmar, Khmer) are counted as words, not as the phrases
+# between spaces (newsdiff.text.word_count): short articles in them are no longer "not an article".
+EXTRACTOR_VERSION = "8"
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,

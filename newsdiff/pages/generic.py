@@ -14,6 +14,8 @@ from lxml import etree
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
 from newsdiff.pages.text import clean, is_junk, node_text, plain_text
+from newsdiff.text import UNSPACED, UNSPACED_CHAR
+from newsdiff.text import word_count as words_in
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
 STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publisher either way
@@ -49,9 +51,7 @@ _JS_REDIRECT_RE = re.compile(
     re.I,
 )
 _REFRESH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*[;,]?\s*url\s*=", re.I)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
-_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
-_TOKEN = re.compile(r"\w+")
+_TOKEN = re.compile(rf"{UNSPACED_CHAR}|[^\W{UNSPACED}]+")  # words; a character of Chinese, Thai...
 _VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 )
@@ -66,15 +66,15 @@ _GATE_TEXT = etree.XPath(
 
 
 def word_count(paragraphs: list[str]) -> int:
-    """Words, counting each CJK character as one (those scripts put no spaces between words)."""
-    return sum(len(_WORDS.findall(p)) for p in paragraphs)
+    """Words, also in scripts without spaces between them (newsdiff.text.word_count)."""
+    return sum(map(words_in, paragraphs))
 
 
 def short(paragraphs: list[str], words: int = 0) -> bool:
     """Fewer than `words` (SHORT_BODY_WORDS) words: counts no further than it must."""
     words = words or SHORT_BODY_WORDS
     for p in paragraphs:
-        words -= len(_WORDS.findall(p))
+        words -= words_in(p)
         if words <= 0:
             return False
     return True
@@ -104,7 +104,7 @@ def split_paragraphs(text: str) -> list[str]:
             continue
         if not boilerplate(p):
             kept.append(p)
-        elif kept and _PROMPT_TITLE.fullmatch(kept[-1]) and _prompt(p):
+        elif kept and _prompt_title(kept[-1]) and _prompt(p):
             kept.pop()
     return kept
 
@@ -137,17 +137,20 @@ _AD_LABEL = re.compile(
 _SIGN_UP = re.compile(
     r"sign(ing)? ?up|anmelden|\babonnier|\bsubscri|inscri|suscri|registrier", re.I
 )
-# A box's title: at most 8 words (a CJK character is one), not a sentence nor a link's address
-_PROMPT_TITLE = re.compile(
-    rf"(?!.*(://|www\.))(?!(.*[{_CJK}]){{9}})(\S+ ){{0,7}}\S+(?<![.!?:;,…)\"'”»])"
-)
+# A box's title: not a sentence nor a link's address (and at most PROMPT_TITLE_WORDS words)
+PROMPT_TITLE_WORDS = 8
+_PROMPT_TITLE = re.compile(r"(?!.*(://|www\.)).*[^.!?:;,…)\"'”»。！？]")
 _SIGN_UP_FOR = re.compile(r"newsletter|e-?mail|inbox|\bfree\b|kostenlos|gratis|sign up here", re.I)
+
+
+def _prompt_title(line: str) -> bool:
+    return words_in(line) <= PROMPT_TITLE_WORDS and bool(_PROMPT_TITLE.fullmatch(line))
 
 
 def boilerplate(paragraph: str) -> bool:
     """A photo credit, a "read more" lead-in (not a sentence), a lone label, an advertising label
     or a newsletter or e-mail sign-up prompt."""
-    words = len(paragraph.split())
+    words = words_in(paragraph)
     if words > 30:
         return False
     if _CREDIT_START.match(paragraph) or _CREDIT_END.search(paragraph):
@@ -292,7 +295,7 @@ def stub_reason(page: ArticlePage, size: int, words: int) -> str | None:
         if access is False or (access is None and words < STUB_WORDS):
             return "paywall"
     text = visible_text(page)
-    if size < STUB_MAX_SIZE and len(text.split()) < SHORT_BODY_WORDS:
+    if size < STUB_MAX_SIZE and short([text]):
         scripts = " ".join(s.text or "" for s in page.root.iter("script"))
         if _JS_REDIRECT_RE.search(scripts):
             return "interstitial"
@@ -325,7 +328,7 @@ def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
     if len(teasers) < 2 * MIN_TEASERS:
         return False
     running = [
-        p for p in _FREE_PARAGRAPHS(page.root) if len(p.xpath("string()").split()) >= RUNNING_WORDS
+        p for p in _FREE_PARAGRAPHS(page.root) if words_in(p.xpath("string()")) >= RUNNING_WORDS
     ]
     if len(running) >= 5:
         return False
@@ -435,7 +438,7 @@ def with_standfirst(page: ArticlePage, body: list[str]) -> list[str]:
     words, most = set(summary), 2 * len(summary) + 20
     found = None
     for el in _STANDFIRST_BLOCKS(page.root):
-        if len(_STRING(el).split()) > most:  # a container of more than a summary: cheap to tell
+        if words_in(_STRING(el)) > most:  # a container of more than a summary: cheap to tell
             continue
         tokens = _TOKEN.findall(node_text(el).lower())
         if opening not in " ".join(tokens) or sum(t in words for t in tokens) < 0.8 * len(tokens):

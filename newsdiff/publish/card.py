@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from PIL import Image, ImageDraw, ImageFont
 
 from newsdiff.diff import BELOW_HEADLINE, FieldDiff, Row, Segment, diff_versions
+from newsdiff.text import UNSPACED, UNSPACED_CHAR
 
 WIDTH = 1200
 MARGIN = 56
@@ -33,7 +34,8 @@ STYLE = {  # op -> (text colour, background)
     "delete": ((150, 20, 20), (253, 226, 225)),
     "insert": ((20, 90, 30), (214, 244, 218)),
 }
-_PIECES = re.compile(r"\s+|\S+")
+# What a line may break between: words, and the characters of scripts without spaces.
+_PIECES = re.compile(rf"\s+|{UNSPACED_CHAR}|[^\s{UNSPACED}]+")
 
 
 @cache
