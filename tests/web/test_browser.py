@@ -213,3 +213,40 @@ def summary_edit(page, fresh_live_server, aid):
     assert section.bounding_box()["y"] < body.bounding_box()["y"]
     page.screenshot(path=SHOTS / "summary-diff.png", full_page=True)
     assert page.dialogs == [] and page.errors == []
+
+
+ARABIC_URL = "https://www.example.com/ar/2026/11/30/floods"
+ARABIC = ["قالت السلطات إن الأمطار تسببت في فيضانات.", "وأضافت أن الحركة ستعود إلى طبيعتها."]
+
+
+def test_right_to_left_text_reads_from_the_right(fresh_live_server, ingest, store):
+    title = "فيضانات في المدينة"
+    ingest(ARABIC_URL, 0, title=title, body=ARABIC)
+    ingest(ARABIC_URL, 30, title=title, body=[ARABIC[0].replace("فيضانات", "سيول"), ARABIC[1]])
+    aid = str(store.articles.find_one({"url": ARABIC_URL})["_id"])
+    in_browser(right_to_left, fresh_live_server, aid)
+
+
+def _text_edges(page, selector: str) -> tuple[float, float, float, float]:
+    """(text left, text right, box left, box right) of the first element `selector` finds."""
+    return page.eval_on_selector(
+        selector,
+        """el => { const r = document.createRange(); r.selectNodeContents(el);
+                   const t = r.getBoundingClientRect(), b = el.getBoundingClientRect();
+                   const pad = parseFloat(getComputedStyle(el).paddingRight);
+                   return [t.left, t.right, b.left, b.right - pad]; }""",
+    )
+
+
+def right_to_left(page, fresh_live_server, aid):
+    page.goto(f"{fresh_live_server}/articles/{aid}/versions/0")
+    for selector in ("article h1", "article p:last-of-type"):
+        left, right, box_left, box_right = _text_edges(page, selector)
+        assert abs(right - box_right) < 2, selector  # starts on the right, as Arabic does
+        assert left - box_left > 100, selector  # a short line: the space is on its left
+    page.goto(f"{fresh_live_server}/articles/{aid}/diff/0/1")
+    left, right, box_left, box_right = _text_edges(page, "section.field-body tr td.new")
+    assert abs(right - box_right) < 2 and left - box_left > 50
+    assert page.locator("section.field-body ins").all_inner_texts() == ["سيول"]
+    page.screenshot(path=SHOTS / "right-to-left-diff.png", full_page=True)
+    assert page.dialogs == [] and page.errors == []
