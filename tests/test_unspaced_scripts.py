@@ -66,6 +66,22 @@ def test_a_short_article_without_spaces_between_words_is_an_article(paragraphs, 
     assert extraction.body == paragraphs
 
 
+@pytest.mark.parametrize("shown", ["台风登陆东南沿海｜新浪新闻", "新浪新闻 ｜ 台风登陆东南沿海"])
+def test_a_full_width_bar_separates_the_site_from_the_headline(shown):
+    # Japanese and Chinese sites put a full-width bar (U+FF5C) where others put "|".
+    html = (
+        page(CHINESE, "zh", "x")
+        .replace(b"<h1>x</h1>", b"")
+        .replace(b"<title>x | Example</title>", f"<title>{shown}</title>".encode())
+    )
+    html = html.replace(b'<meta property="og:title" content="x">', b"")
+    html = html.replace(
+        b"<head>", '<head><meta property="og:site_name" content="新浪新闻">'.encode()
+    )
+    extraction = pages.extract(html, "https://news.example.cn/c/2024/a.html", None)
+    assert extraction.title == "台风登陆东南沿海"
+
+
 def test_word_count_reads_scripts_without_spaces():
     assert word_count("The storm hit the coast — again.") == 7  # space-separated, as before
     assert word_count("台风登陆东南沿海") == 8  # a Han character is about a word

@@ -592,9 +592,10 @@ _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", 
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
 
 
-# kept by split(); in Chinese and Japanese a bare "-" or "_" between characters: "标题-新华网"
+# kept by split(); in Chinese and Japanese a bare "-" or "_" between characters: "标题-新华网",
+# and a full-width bar: "見出し｜サイト名"
 _TITLE_SEPARATOR = re.compile(
-    r"(\s+[|\-–—:·•»]\s+|\s*\|\s*|(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])[-_]"
+    r"(\s+[|\-–—:·•»]\s+|\s*[|｜]\s*|(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])[-_]"
     r"(?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]))"
 )
 _ARCHIVE_SEGMENT = re.compile(r"blog ?archiv(e)?")  # WordPress: "Site » Blog Archive » Headline"
