@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from html import unescape
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -32,6 +32,7 @@ from newsdiff.pages.text import (
     html_encoding,
     is_junk,
     iso_date,
+    joined,
     leaf_blocks,
     links_only,
     node_text,
@@ -325,9 +326,11 @@ class ArticlePage:
 
     def _is_home(self, href: str | None) -> bool:
         """Whether a link goes to this site's front page."""
-        link = urlsplit(urljoin(self.url, href or ""))
+        link = joined(self.url, href or "")
         # "/?lang=en" is the front page in a language, "/?p=3289" a post
-        if link.netloc != urlsplit(self.url).netloc or link.fragment or _DIGIT.search(link.query):
+        if link is None or link.netloc != urlsplit(self.url).netloc:
+            return False
+        if link.fragment or _DIGIT.search(link.query):
             return False
         return link.path.strip("/") in ("", "index.html", "index.php")
 
@@ -400,7 +403,8 @@ class ArticlePage:
                 continue
             href = (a.get("href") or "").partition("#")[0]
             elsewhere = href and name not in href  # without the page's name: no need to resolve
-            if elsewhere or urlsplit(urljoin(self.url, href))._replace(fragment="") != here:
+            link = None if elsewhere else joined(self.url, href)
+            if link is None or link._replace(fragment="") != here:
                 found.add(text)
         for trail in _BREADCRUMB(self.root):
             steps = [

@@ -6,14 +6,14 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult
 
 import trafilatura
 from lxml import etree
 
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
-from newsdiff.pages.text import clean, is_junk, node_text, plain_text
+from newsdiff.pages.text import clean, is_junk, joined, node_text, plain_text
 from newsdiff.text import UNSPACED, UNSPACED_CHAR
 from newsdiff.text import word_count as words_in
 
@@ -265,17 +265,18 @@ def refreshes_away(page: ArticlePage) -> bool:
     match = _REFRESH_RE.match(refresh)
     if not match or float(match.group(1) or 0) > 10:
         return False
-    target = urljoin(page.url, refresh[match.end() :].strip().strip("'\""))
-    own = [page.url, *page.root.xpath(_OWN_URLS)]
-    return _same_page(target) not in {_same_page(urljoin(page.url, u)) for u in own}
+    target = joined(page.url, refresh[match.end() :].strip("'\" \t\n"))
+    if target is None:  # an address no browser could follow: it goes nowhere
+        return False
+    own = [joined(page.url, u) for u in [page.url, *page.root.xpath(_OWN_URLS)]]
+    return _same_page(target) not in {_same_page(parts) for parts in own if parts is not None}
 
 
 _OWN_URLS = '//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'
 
 
-def _same_page(url: str) -> tuple[str, str, str]:
+def _same_page(parts: SplitResult) -> tuple[str, str, str]:
     """A URL as the page it names: host without "www.", path without a trailing slash, query."""
-    parts = urlsplit(url.strip())
     host = (parts.hostname or "").removeprefix("www.")
     return host, parts.path.rstrip("/"), parts.query
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from html import unescape
 from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
 from w3lib.encoding import (
@@ -214,3 +215,13 @@ def links_only(el: etree._Element, text: str) -> bool:
     """Whether all of a block's text is link text (a related-story or newsletter promo)."""
     links = " ".join(node_text(a) for a in el.iter("a"))
     return bool(links) and re.sub(r"\W", "", links) == re.sub(r"\W", "", text)
+
+
+def joined(base: str, href: str) -> SplitResult | None:
+    """A page's link resolved against its URL, split; None for an address no browser could open
+    (a bracketed host that is no IP address, "http://[consent]/"): a page's markup is not
+    trusted to hold valid URLs."""
+    try:
+        return urlsplit(urljoin(base, href.strip()))
+    except ValueError:
+        return None

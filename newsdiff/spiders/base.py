@@ -128,6 +128,18 @@ class OutletSpider(Discovery):
 
     # --- articles -------------------------------------------------------------------------
 
+    def canonical_of(self, response: Response) -> str | None:
+        """The page's rel=canonical URL, canonicalised, when it is one of this outlet's article
+        URLs (None for a link no browser could open: "http://[x]/")."""
+        link = canonical_link_of(response.body)
+        if not link:
+            return None
+        try:  # urljoin on the URL, not response.urljoin, which decodes the body for <base>
+            candidate = self.canonical(urljoin(response.url, link))
+        except ValueError:
+            return None
+        return candidate if self.is_article_url(candidate) else None
+
     def _item(self, response_or_request, **fields) -> Article:
         meta = response_or_request.meta
         fields.setdefault("url", meta["newsdiff_url"])
@@ -166,12 +178,8 @@ class OutletSpider(Discovery):
                 return self._same_reading(response, kept)
         url = response.meta["newsdiff_url"]
         aliases = {url, self.canonical(response.url)}
-        canonical_link = canonical_link_of(response.body)
-        if canonical_link:
-            # urljoin on the URL, not response.urljoin, which decodes the whole body for <base>.
-            candidate = self.canonical(urljoin(response.url, canonical_link))
-            if self.is_article_url(candidate):
-                url = candidate
+        if candidate := self.canonical_of(response):
+            url = candidate
         try:
             fields = await workers.extract(
                 self.crawler, response.body, charset, url, self.name, read
@@ -188,6 +196,13 @@ class OutletSpider(Discovery):
             logger.error("%s", exc)
             return self._item(
                 response, url=url, status="failing", reason=str(exc), http_status=response.status
+            )
+        except Exception as exc:  # a fault of the rules on this page: recorded as failing, not lost
+            logger.exception("%s: the extraction failed", url)
+            self.crawler.stats.inc_value("newsdiff/extract/error")
+            reason = f"the extraction failed: {type(exc).__name__}: {exc}"[:300]
+            return self._item(
+                response, url=url, status="failing", reason=reason, http_status=response.status
             )
         self.crawler.stats.inc_value(f"newsdiff/reading/{fields.pop('read')}")
         return self._item(

@@ -78,7 +78,11 @@ class Discovery(Spider):
             return
         if sitemap.index:
             for loc, _ in sitemap.entries:
-                yield Request(loc, self.parse_sitemap, errback=self.listing_failed)
+                try:
+                    yield Request(loc, self.parse_sitemap, errback=self.listing_failed)
+                except ValueError as exc:  # a relative or broken <loc>: the others still count
+                    self.crawler.stats.inc_value("newsdiff/discovery/bad_urls")
+                    logger.warning("Sitemap %s lists %r: %s", response.url, loc, exc)
         else:
             for request in await self.discovered(response, sitemap.entries):
                 yield request

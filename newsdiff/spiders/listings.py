@@ -74,10 +74,14 @@ def sitemap_entries(body: bytes, max_size: int) -> SitemapListing:
 def articles(
     entries: Iterable[Entry], canonical: Callable[[str], str], is_article: Callable[[str], bool]
 ) -> dict[str, datetime | None]:
-    """A listing's article URLs (canonical) with the latest time announced for each of them."""
+    """A listing's article URLs (canonical) with the latest time announced for each of them;
+    a link no browser could open ("http://[x]/") is left out, not the listing."""
     announced: dict[str, datetime | None] = {}
     for link, modified in entries:
-        url = canonical(link)
+        try:
+            url = canonical(link)
+        except ValueError:
+            continue
         if is_article(url):
             known = announced.get(url)
             announced[url] = max(known, modified) if known and modified else known or modified

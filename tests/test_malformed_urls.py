@@ -1,0 +1,93 @@
+"""Addresses no browser could open ("http://[consent]/": a bracketed host that is no IP address)
+in a page or a listing: Python's URL functions raise on them, and one such link must not cost an
+article, a listing or a crawl. And a fault of the page rules on one page: recorded as that
+article's failing check, never a lost article."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsdiff import pages, workers
+from newsdiff.replay import NYT_FEED_URL, build_nytimes_site, site_path
+from tests.conftest import coroutine_test, run_crawl
+from tests.crawling import GREECE, SUDAN
+
+BAD = "http://[consent-preferences]/"
+STORY = [
+    "The storm hit the coast overnight and flooded several districts of the city, officials "
+    "said on Tuesday morning, as crews worked to pump the water from the streets.",
+    "Schools stayed closed and buses ran on shorter routes, the transport authority said, "
+    "while the weather service warned of more heavy rain through the weekend.",
+]
+
+
+def story_page(head: str = "", header: str = "") -> bytes:
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>Storm floods the city | Local | Example News</title>
+<meta property="og:type" content="article">{head}</head><body><header>{header}
+<nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
+<main><article><h1>Storm floods the city</h1>{paragraphs}</article></main></body></html>""".encode()
+
+
+@pytest.mark.parametrize(
+    ("head", "header"),
+    [
+        ("", f'<h2><a href="{BAD}">Example News</a></h2>'),  # is it a link home? (title rules)
+        ("", f'<a href="{BAD}">Privacy choices</a>'),  # a site link's text (section names)
+        (f'<meta http-equiv="refresh" content="0; url={BAD}">', ""),  # a redirect stub?
+        (f'<link rel="canonical" href="{BAD}"><meta http-equiv="refresh" content="0; url=">', ""),
+    ],
+)
+def test_a_malformed_link_in_a_page_costs_nothing(head, header):
+    extraction = pages.extract(story_page(head, header), "https://example.com/news/storm", None)
+    assert extraction.title == "Storm floods the city"
+    assert extraction.body == STORY
+
+
+@coroutine_test
+async def test_malformed_links_in_pages_and_feeds_cost_no_article(site, store, crawl_settings):
+    root = site.root
+    urls = build_nytimes_site(root)
+    page = site_path(root, SUDAN)
+    page.write_bytes(
+        re.sub(rb'(<link rel="canonical" href=")[^"]*', rb"\g<1>" + BAD.encode(), page.read_bytes())
+    )
+    assert BAD.encode() in page.read_bytes()
+    feed = site_path(root, NYT_FEED_URL)
+    first = feed.read_bytes().index(b"<item>")
+    bad_item = f"<item><title>Broken</title><link>{BAD}</link></item>".encode()
+    feed.write_bytes(feed.read_bytes()[:first] + bad_item + feed.read_bytes()[first:])
+    crawler = await run_crawl(crawl_settings())
+    stats = crawler.stats.get_stats()
+    assert {a["url"] for a in store.articles.find()} == {u for u in urls if "/es/" not in u}
+    assert store.articles.find_one({"url": SUDAN})["version_count"] == 1  # under its own URL
+    assert not any(k.startswith("spider_exceptions") for k in stats), stats
+
+
+@coroutine_test
+async def test_a_fault_of_the_rules_on_one_page_is_a_failing_check(
+    site, store, crawl_settings, monkeypatch, caplog
+):
+    urls = build_nytimes_site(site.root)
+    extract = workers.extract
+
+    async def faulty(crawler, body, charset, url, outlet, read=...):
+        if url == GREECE:
+            raise IndexError("list index out of range")  # as a rule's bug on an odd page
+        return await extract(crawler, body, charset, url, outlet, read)
+
+    monkeypatch.setattr(workers, "extract", faulty)
+    crawler = await run_crawl(crawl_settings())
+    greece = store.articles.find_one({"url": GREECE})
+    assert greece["status"] == "failing"
+    assert greece["reason"] == "the extraction failed: IndexError: list index out of range"
+    assert greece["next_check"]  # checked again, as any failing article
+    assert store.articles.count_documents({"status": "live"}) == len(
+        [u for u in urls if "/es/" not in u and u != GREECE]
+    )
+    assert crawler.stats.get_value("newsdiff/extract/error") == 1
+    assert f"{GREECE}: the extraction failed" in caplog.text
+    assert "IndexError" in caplog.text  # with its traceback, for the developer
