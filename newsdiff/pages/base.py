@@ -142,9 +142,9 @@ class ArticlePage:
     correction_patterns: ClassVar[tuple[str, ...]] = ()  # the outlet's wording of a correction
     organisations: ClassVar[frozenset[str]] = frozenset()  # author names that are not people
 
-    def __init__(self, root: etree._Element, url: str) -> None:
+    def __init__(self, root: etree._Element, url: str | None) -> None:
         self.root = root
-        self.url = url
+        self.url = url or ""  # a page read without its address: links resolve against nothing
 
     # --- shared lookups (computed once per page) ---
 
@@ -180,6 +180,14 @@ class ArticlePage:
 
     def ld_value(self, key: str) -> Any:
         return self.ld_article.get(key) if self.ld_article else None
+
+    def ld_text(self, key: str) -> str | None:
+        """The JSON-LD article's property as text: a string, or the first string of a list
+        (["Headline"] is common); None for a number, an object or nothing."""
+        value = self.ld_value(key)
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
+        return value if isinstance(value, str) else None
 
     def first_attr(self, expr: str) -> str | None:
         values = xpath(expr)(self.root)
@@ -242,7 +250,7 @@ class ArticlePage:
         site's name) comes last; one that only links home never counts."""
         page_title = self._without_site(self.first_text(["//head/title", "//title"]))
         metadata = [
-            clean(unescape(self.ld_value("headline") or "")),
+            clean(unescape(self.ld_text("headline") or "")),
             _untruncated(
                 self._without_site(self.meta_value("og:title", "twitter:title")), page_title
             ),
@@ -457,8 +465,8 @@ class ArticlePage:
         result and shared link. Markup in it is dropped."""
         if shown := self.first_text(self.summary_xpaths):
             return shown
-        described = self.ld_value("description")
-        if not isinstance(described, str) or not described.strip():
+        described = self.ld_text("description")
+        if not (described and described.strip()):
             described = self.meta_value("og:description", "twitter:description", "description")
         if not described:
             return None
@@ -478,12 +486,12 @@ class ArticlePage:
         return list(dict.fromkeys(n for el in elements for n in split_names(node_text(el))))
 
     def published(self) -> str | None:
-        return iso_date(self.ld_value("datePublished")) or iso_date(
+        return iso_date(self.ld_text("datePublished")) or iso_date(
             self.meta_value(*self.published_keys)
         )
 
     def modified(self) -> str | None:
-        return iso_date(self.ld_value("dateModified")) or iso_date(
+        return iso_date(self.ld_text("dateModified")) or iso_date(
             self.meta_value(*self.modified_keys)
         )
 

@@ -217,11 +217,11 @@ def links_only(el: etree._Element, text: str) -> bool:
     return bool(links) and re.sub(r"\W", "", links) == re.sub(r"\W", "", text)
 
 
-def joined(base: str, href: str) -> SplitResult | None:
+def joined(base: str | None, href: str | None) -> SplitResult | None:
     """A page's link resolved against its URL, split; None for an address no browser could open
     (a bracketed host that is no IP address, "http://[consent]/"): a page's markup is not
     trusted to hold valid URLs."""
     try:
-        return urlsplit(urljoin(base, href.strip()))
+        return urlsplit(urljoin(base or "", (href or "").strip()))
     except ValueError:
         return None

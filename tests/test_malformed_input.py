@@ -1,10 +1,12 @@
-"""Addresses no browser could open ("http://[consent]/": a bracketed host that is no IP address)
-in a page or a listing: Python's URL functions raise on them, and one such link must not cost an
-article, a listing or a crawl. And a fault of the page rules on one page: recorded as that
-article's failing check, never a lost article."""
+"""Markup no publisher should send, which real pages do: addresses no browser could open
+("http://[consent]/": a bracketed host that is no IP address; Python's URL functions raise on
+them) in a page or a listing, and JSON-LD whose values are lists, numbers or nulls where strings
+belong. Neither may cost an article, a listing or a crawl. And a fault of the page rules on one
+page: recorded as that article's failing check, never a lost article."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -91,3 +93,32 @@ async def test_a_fault_of_the_rules_on_one_page_is_a_failing_check(
     assert crawler.stats.get_value("newsdiff/extract/error") == 1
     assert f"{GREECE}: the extraction failed" in caplog.text
     assert "IndexError" in caplog.text  # with its traceback, for the developer
+
+
+@pytest.mark.parametrize(
+    ("ld", "published"),
+    [
+        ({"headline": ["Storm floods the city", "Alt"]}, None),
+        ({"headline": 2024, "datePublished": 20240301}, None),
+        ({"headline": None, "author": [None, 3, {"name": ["Ann Lee"]}]}, None),
+        ({"headline": {"@value": "x"}, "description": ["A storm.", 2]}, None),
+        ({"@type": ["NewsArticle", {"x": None}, 3], "datePublished": ["2024-03-01"]}, "2024-03-01"),
+    ],
+)
+def test_json_ld_values_of_any_type_cost_nothing(ld, published):
+    obj = {"@context": "https://schema.org", "@type": "NewsArticle", **ld}
+    script = f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+    extraction = pages.extract(story_page(script), "https://example.com/news/storm", None)
+    assert extraction.title == "Storm floods the city"  # from the list, else the page's <h1>
+    assert extraction.body == STORY
+    if published:
+        assert extraction.published.startswith(published)
+
+
+def test_a_page_read_without_its_address_is_read_as_any_other():
+    # The Python API takes url=None (`scrapy extract FILE` passes the file's URI): a title with
+    # separators and a refresh still need the links resolved against something.
+    assert pages.extract(story_page('<meta http-equiv="refresh" content="600">'), None).body
+    away = '<meta http-equiv="refresh" content="0; url=https://elsewhere.example/">'
+    with pytest.raises(pages.NotArticle, match="redirect"):
+        pages.extract(story_page(away), None)
