@@ -91,7 +91,51 @@ def swap_charset(html: bytes, rnd: random.Random) -> bytes:
     return swapped
 
 
-MUTATIONS = [truncate, delete_range, duplicate_range, flip_bytes, drop_closing_tags, swap_charset]
+# Values real pages put where they should not: links no browser could open (Python's URL
+# functions raise on a bracketed host that is no IP address), dates out of any calendar, JSON-LD
+# lists, numbers, objects and nulls where strings belong.
+BAD_LINKS = [b"http://[consent]/", b"//:99999/a b", b"http://", b"javascript:void(0)", b""]
+BAD_DATES = [b"99999-13-45T99:99:99+99:00", b"0000-00-00", b"yesterday", b"1e309"]
+BAD_LD_VALUES = [b'["x", {"y": null}, 3]', b"12345", b"null", b'{"@value": "x"}', b"[]", b"true"]
+
+
+def bad_links(html: bytes, rnd: random.Random) -> bytes:
+    share = rnd.random()
+    return re.sub(
+        rb'(href|content|src)="(https?:)?//[^"]*"',
+        lambda m: m[1] + b'="' + rnd.choice(BAD_LINKS) + b'"' if rnd.random() < share else m[0],
+        html,
+    )
+
+
+def bad_dates(html: bytes, rnd: random.Random) -> bytes:
+    return re.sub(
+        rb'(content|datetime)="\d{4}-\d\d-\d\d[^"]*"',
+        lambda m: m[1] + b'="' + rnd.choice(BAD_DATES) + b'"',
+        html,
+    )
+
+
+def bad_json_ld_values(html: bytes, rnd: random.Random) -> bytes:
+    share = rnd.random()
+    return re.sub(
+        rb'("[@\w]+"\s*:\s*)"(?:[^"\\]|\\.)*"',
+        lambda m: m[1] + rnd.choice(BAD_LD_VALUES) if rnd.random() < share else m[0],
+        html,
+    )
+
+
+MUTATIONS = [
+    truncate,
+    delete_range,
+    duplicate_range,
+    flip_bytes,
+    drop_closing_tags,
+    swap_charset,
+    bad_links,
+    bad_dates,
+    bad_json_ld_values,
+]
 
 
 def check(outlet: str, url: str, html: bytes) -> None:
