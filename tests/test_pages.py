@@ -906,6 +906,40 @@ def test_html_entities_in_a_json_ld_headline_are_decoded():
     assert extract(html, "https://e.org/a").title == "Council Votes \u2013 Rebuild the Bridge"
 
 
+RELATED = {
+    "@type": "NewsArticle",
+    "headline": "Budget vote put off again",
+    "url": "https://e.org/2020/01/01/budget.html",
+    "datePublished": "2020-01-01T00:00:00Z",
+    "description": "The council put off its budget vote for the third time.",
+}
+OWN = {
+    "@type": "NewsArticle",
+    "headline": HEADLINE,
+    "datePublished": "2024-03-01T08:00:00Z",
+    "description": "After a year of closures, the council decided to rebuild the old bridge.",
+}
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        [RELATED, {**OWN, "mainEntityOfPage": {"@id": "https://e.org/a"}}],  # named by its @id
+        [RELATED, {**OWN, "url": "https://www.e.org/a/"}],  # the same page, spelt otherwise
+        [{"@graph": [{"@type": "WebPage", "@id": "https://e.org/a"}, RELATED, OWN]}],  # unnamed
+        [RELATED, {**OWN, "@id": "https://e.org/a#article"}, {**RELATED, "url": "/b"}],
+    ],
+)
+def test_the_json_ld_article_is_the_pages_own_not_a_related_story_listed_before_it(objects):
+    # Pages list related stories as NewsArticle objects too: their date and description must
+    # not become this article's (a rotating list would make false "summary" versions).
+    head = "".join(f'<script type="application/ld+json">{json.dumps(o)}</script>' for o in objects)
+    extraction = extract(article_page(head), "https://e.org/a")
+    assert extraction.title == HEADLINE
+    assert extraction.summary == OWN["description"]
+    assert extraction.published == "2024-03-01T08:00:00+00:00"
+
+
 def test_soft_hyphens_and_ruby_annotations_are_not_part_of_the_title():
     heading = "<h1>Coun\xadcil Votes to <ruby>Re<rt>ri</rt></ruby>build the Bridge</h1>"
     html = titled_page(heading=f"<article>{heading}</article>", title="Ex")

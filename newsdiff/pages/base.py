@@ -175,8 +175,25 @@ class ArticlePage:
 
     @cached_property
     def ld_article(self) -> dict | None:
-        """The first JSON-LD object typed as an article (NewsArticle, BlogPosting, …)."""
-        return next((o for o in self.jsonld if ld_types(o) & ARTICLE_TYPES), None)
+        """The page's JSON-LD article (NewsArticle, BlogPosting, …): of several, the one that
+        names this page (its url, @id or mainEntityOfPage), else one that names no page, else
+        the first. Pages list related stories as articles too, sometimes before their own,
+        whose headline, date and description are not this article's."""
+        articles = [o for o in self.jsonld if ld_types(o) & ARTICLE_TYPES]
+        if len(articles) <= 1:
+            return articles[0] if articles else None
+        own = {key for u in [self.url, *_OWN_URLS(self.root)] if (key := self._page_key(u))}
+        named = [(o, {key for u in _ld_urls(o) if (key := self._page_key(u))}) for o in articles]
+        this = next((o for o, pages in named if pages & own), None)
+        return this or next((o for o, pages in named if not pages), None) or articles[0]
+
+    def _page_key(self, url: str) -> tuple[str, str] | None:
+        """A URL as the page it names, resolved against this one: host without "www." and
+        path without a trailing slash (no query, no fragment: "#article" names the page too)."""
+        parts = joined(self.url, url)
+        if parts is None or not parts.netloc:
+            return None
+        return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/")
 
     def ld_value(self, key: str) -> Any:
         return self.ld_article.get(key) if self.ld_article else None
@@ -637,6 +654,22 @@ class _Heading(NamedTuple):
 def _key(text: str | None) -> str:
     """A title compared without case, punctuation or soft hyphens."""
     return " ".join(_HEADLINE_WORD.findall((text or "").replace("\xad", "").casefold()))
+
+
+def _ld_urls(obj: dict) -> list[str]:
+    """The addresses a JSON-LD object gives for itself: url, @id, mainEntityOfPage (a string,
+    an object with an @id or url, or a list of those)."""
+    found: list[str] = []
+    for value in (obj.get("url"), obj.get("@id"), obj.get("mainEntityOfPage")):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                item = item.get("@id") or item.get("url")
+            if isinstance(item, str):
+                found.append(item)
+    return found
+
+
+_OWN_URLS = etree.XPath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content')
 
 
 def _top_level_texts(el: etree._Element) -> list[str]:
