@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -42,6 +43,40 @@ def test_a_malformed_feed_gives_what_it_could_read_and_its_error():
     feed = feed_entries(RSS.replace(b"</channel></rss>", b"<item><link>&bogus;"))
     assert feed.error is not None
     assert [url for url, _ in feed.entries][:2] == ["https://a.org/1", "https://a.org/2"]
+
+
+JSON_FEED = {
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "A blog",
+    "items": [
+        {
+            "id": "1",
+            "url": "https://a.org/1",
+            "external_url": "https://elsewhere.example/story",
+            "date_published": "2024-01-01T09:00:00Z",
+            "date_modified": "2024-01-02T10:00:00Z",
+        },
+        {"id": "2", "url": "https://a.org/2", "date_published": "2024-01-01T09:00:00Z"},
+        {"id": "3", "content_text": "a note without a page of its own"},
+        "not an item",
+    ],
+}
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf\n"])
+def test_json_feed_entries_are_their_pages_with_their_modification_times(bom):
+    feed = feed_entries(bom + json.dumps(JSON_FEED).encode())
+    assert feed.error is None
+    assert feed.entries == [
+        ("https://a.org/1", datetime(2024, 1, 2, 10, tzinfo=UTC)),  # modified, not published
+        ("https://a.org/2", None),
+    ]
+
+
+@pytest.mark.parametrize("body", [b'{"items": ', b'{"title": "no items"}', b"{\xff}"])
+def test_a_broken_json_feed_is_an_error_not_a_crash(body):
+    feed = feed_entries(body)
+    assert feed.entries == [] and feed.error is not None
 
 
 @pytest.mark.parametrize("zipped", [False, True], ids=["plain", "gzip"])

@@ -3,6 +3,7 @@ it lists. Pure functions (no engine, no store), so each format's quirks are test
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,12 +47,34 @@ def feed_modified(entry) -> datetime | None:
 
 
 def feed_entries(body: bytes) -> Feed:
-    """An RSS or Atom feed's entries; a malformed feed gives the entries read before the error."""
+    """An RSS, Atom or JSON Feed's entries; a malformed feed gives the entries read before the
+    error."""
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return json_feed_entries(body)
     feed = feedparser.parse(body)
     # FeedBurner feeds (CNN's) put a redirect in <link> and the article in origLink.
     links = [(e.get("feedburner_origlink") or e.get("link"), e) for e in feed.entries]
     entries = [(link, feed_modified(e)) for link, e in links if link]
     return Feed(entries, feed.bozo_exception if feed.bozo else None)
+
+
+def json_feed_entries(body: bytes) -> Feed:
+    """A JSON Feed's (jsonfeed.org, versions 1 and 1.1) items: each one's url (its page, not
+    external_url: the page it links to) and date_modified (never date_published)."""
+    try:
+        feed = json.loads(body.decode("utf-8-sig"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError both are
+        return Feed([], exc)
+    items = feed.get("items") if isinstance(feed, dict) else None
+    if not isinstance(items, list):
+        return Feed([], ValueError("a JSON document that is not a JSON Feed (no items)"))
+    entries = [
+        (item["url"], schedule.parse_announced(modified if isinstance(modified, str) else None))
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"]
+        for modified in [item.get("date_modified")]
+    ]
+    return Feed(entries)
 
 
 def sitemap_entries(body: bytes, max_size: int) -> SitemapListing:
