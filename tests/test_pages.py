@@ -899,6 +899,19 @@ def test_the_articles_own_heading_comes_before_metadata_that_does_not_name_it():
     assert extract(html, "https://e.org/a").title == HEADLINE
 
 
+@pytest.mark.parametrize("separator", [" › ", " « ", " ‹ ", " :: ", " ~ ", " ∙ ", " ◦ ", " ⋅ "])
+@pytest.mark.parametrize("site_first", [False, True])
+def test_the_sites_name_goes_whatever_the_separator(separator, site_first):
+    title = (
+        f"Daily Example{separator}{HEADLINE}"
+        if site_first
+        else f"{HEADLINE}{separator}Daily Example"
+    )
+    head = '<meta property="og:site_name" content="Daily Example">'
+    html = titled_page(head, title=title)  # no heading: the title is the metadata's
+    assert extract(html, "https://dailyexample.com/a").title == HEADLINE
+
+
 def test_html_entities_in_a_json_ld_headline_are_decoded():
     ld = {"@type": "NewsArticle", "headline": "Council Votes &#8211; Rebuild the Bridge"}
     head = f'<script type="application/ld+json">{json.dumps(ld)}</script>'

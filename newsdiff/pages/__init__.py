@@ -60,7 +60,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # body leaves out a meter's or paywall's prompt lines (generic.without_gate_prompts); 8: words
 # of scripts without spaces (Thai, Lao, Myanmar, Khmer) are counted as words, not as the phrases
 # between spaces (newsdiff.text.word_count): short articles in them are no longer "not an article";
-# a full-width bar (｜) separates a site's name from the headline in a metadata title; of several
+# a full-width bar (｜), a guillemet, "::", "~" or a dot separate a site's name from the headline
+# in a metadata title, as "|" and " - " do; of several
 # JSON-LD articles, the page's own (ArticlePage.ld_article), not a related story listed first.
 EXTRACTOR_VERSION = "8"
 

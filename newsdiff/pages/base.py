@@ -621,11 +621,14 @@ _NEWSLETTER_RE = re.compile(r"newsletter.*\bsign up\b|\bsign up\b.*newsletter", 
 _NOT_A_NAME = re.compile(r"://|^www\.|\.com\b|^@")  # profile URLs and handles given as authors
 
 
-# kept by split(); in Chinese and Japanese a bare "-" or "_" between characters: "标题-新华网",
-# and a full-width bar: "見出し｜サイト名"
+# Between a metadata title's segments (headline, section, site), kept by split(): a dash, bar,
+# colon, dot, guillemet, tilde or "::" with spaces around it ("Headline › Site"); a bar with or
+# without; in Chinese and Japanese a bare "-" or "_" between characters: "标题-新华网", and a
+# full-width bar: "見出し｜サイト名". A segment goes only when it names the site, a date or a
+# section (see _without_site), so a headline's own dash stays.
 _TITLE_SEPARATOR = re.compile(
-    r"(\s+[|\-–—:·•»]\s+|\s*[|｜]\s*|(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])[-_]"
-    r"(?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]))"
+    r"(\s+(?:[|\-–—:·•»«›‹~∙◦⋅‧]|::)\s+|\s*[|｜]\s*"
+    r"|(?<=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef])[-_](?=[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]))"
 )
 _ARCHIVE_SEGMENT = re.compile(r"blog ?archiv(e)?")  # WordPress: "Site » Blog Archive » Headline"
 _DATE_SEGMENT = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\. \w+ \d{4}")
