@@ -106,12 +106,13 @@ def fingerprint(text: str) -> str:
 
 def _loose(normal: str) -> str:
     """fingerprint() of text already in normal form."""
-    lines = [ln for ln in normal.split("\n") if not _timestamp_line(ln)]
+    lines = [ln for ln in normal.split("\n") if not timestamp_line(ln)]
     loose = _PUNCT.sub(" ", "\n".join(lines)).casefold()
     return " ".join(loose.split())
 
 
-def _timestamp_line(line: str) -> bool:
+def timestamp_line(line: str) -> bool:
+    """A dateline a page rewrites as it is updated ("Updated 5:43 p.m. ET", "Stand: ... Uhr")."""
     return len(line) <= _TIMESTAMP_MAX and _TIMESTAMP_LINE.match(line) is not None
 
 

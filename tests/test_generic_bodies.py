@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from newsdiff.pages import extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
@@ -273,6 +275,29 @@ def test_a_meter_prompt_in_a_generic_body_is_left_out_but_a_story_quoting_one_is
         quoted,
         *STORY[4:],
     ]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        ["Updated 12 minutes ago", "Updated 47 minutes ago"],
+        ["Aktualisiert am 01.03.2024, 10:04 Uhr", "Aktualisiert am 01.03.2024, 11:52 Uhr"],
+        ["Mis à jour il y a 3 heures", "Mis à jour il y a 5 heures"],
+    ],
+)
+def test_a_dateline_the_page_rewrites_is_not_part_of_a_generic_body(stamp):
+    # Read at each check, an "Updated 12 minutes ago" line would make a version of a story that
+    # did not change. A paragraph that starts so and goes on is the story's.
+    story = "Published reports said the council would vote again in May, after the summer recess."
+    bodies = []
+    for line in stamp:
+        paragraphs = "".join(f"<p>{p}</p>" for p in [line, story, *STORY])
+        html = (
+            "<html><head><title>Council Votes</title></head><body><article><h1>Council Votes</h1>"
+            f"{paragraphs}</article></body></html>"
+        )
+        bodies.append(extract(html, "https://e.org/2024/03/01/council-votes", None).body)
+    assert bodies[0] == bodies[1] == [story, *STORY]
 
 
 # --- the standfirst ----------------------------------------------------------------------------

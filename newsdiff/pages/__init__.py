@@ -62,7 +62,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # between spaces (newsdiff.text.word_count): short articles in them are no longer "not an article";
 # a full-width bar (｜), a guillemet, "::", "~" or a dot separate a site's name from the headline
 # in a metadata title, as "|" and " - " do; of several
-# JSON-LD articles, the page's own (ArticlePage.ld_article), not a related story listed first.
+# JSON-LD articles, the page's own (ArticlePage.ld_article), not a related story listed first; a
+# generic body leaves out a dateline the page rewrites ("Updated 12 minutes ago").
 EXTRACTOR_VERSION = "8"
 
 PAGES: dict[str, type[ArticlePage]] = {

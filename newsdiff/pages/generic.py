@@ -14,7 +14,7 @@ from lxml import etree
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
 from newsdiff.pages.text import clean, is_junk, joined, node_text, plain_text
-from newsdiff.text import UNSPACED, UNSPACED_CHAR
+from newsdiff.text import UNSPACED, UNSPACED_CHAR, timestamp_line
 from newsdiff.text import word_count as words_in
 
 SHORT_BODY_WORDS = 150  # below this, look for a gate or a redirect before trusting the body
@@ -183,7 +183,10 @@ def without_gate_prompts(body: list[str]) -> list[str]:
     reads them first (stub_reason); beside an article they are the site's chrome, and a meter's
     wording changes from fetch to fetch."""
     kept = [
-        p for p in body if not (word_count([p]) <= GATE_PROMPT_WORDS and _GATE_PROMPT.search(p))
+        p
+        for p in body
+        if not (word_count([p]) <= GATE_PROMPT_WORDS and _GATE_PROMPT.search(p))
+        and not timestamp_line(p)
     ]
     return kept or body
 
