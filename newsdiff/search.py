@@ -139,10 +139,19 @@ def _word_runs(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
     added, removed = [], []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag in ("delete", "replace"):
-            removed.append(" ".join(a[i1:i2]))
+            removed.append(_run_text(a[i1:i2]))
         if tag in ("insert", "replace"):
-            added.append(" ".join(b[j1:j2]))
+            added.append(_run_text(b[j1:j2]))
     return added, removed
+
+
+def _run_text(run: list[str]) -> str:
+    """A run of tokens as text: words apart, the characters of a script without spaces not."""
+    text = run[0] if run else ""
+    for previous, token in zip(run, run[1:], strict=False):
+        both = _UNSPACED_CHAR.fullmatch(previous) and _UNSPACED_CHAR.fullmatch(token)
+        text += token if both else f" {token}"
+    return text
 
 
 def change_text(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[list, list]:

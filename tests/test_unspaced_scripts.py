@@ -156,6 +156,8 @@ def test_any_word_of_a_text_without_spaces_is_found(tmp_path):
     assert found("added:十多") == [(str(chinese), 1)]
     assert found("removed:数") == [(str(chinese), 1)]
     assert found("added:数") == []
+    change = index.search("added:十多").hits[0]
+    assert "".join(text for text, _ in change.snippets["added"]) == "十多"  # not "十 多"
     hit = index.search("停电").hits[0]
     marked = "".join(text for text, highlighted in hit.snippets["body"] if highlighted)
     assert marked == "停电"
