@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Bump when normalise() or fingerprint() change: stored hashes are only comparable within a version.
-NORMALISER_VERSION = "2"  # 2: datelines in other languages; long lines are text
+NORMALISER_VERSION = "3"  # 2: datelines in other languages; long lines are text; 3: "5 minutes ago"
 
 HASHED_FIELDS = ("title", "summary", "byline", "body", "corrections")
 # Fields hashed since a later release. A version stored before has no hash for them, which counts
@@ -95,6 +95,19 @@ _TIMESTAMP_LINE = re.compile(
     r"|\bago\b|\bvor \d|il y a|hace \d)",
     re.IGNORECASE,
 )
+# A time the page gives relative to now, alone on its line ("5 minutes ago", "vor 2 Stunden",
+# "il y a 3 h"): a live blog's entry stamp, a comment's age. It is different at every fetch.
+_RELATIVE_TIME_LINE = re.compile(
+    r"(?:(?:about|around|etwa|ca\.)\s+)?(?:\d+|an?|one)\s*"
+    r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)\s+ago"
+    r"|just now|vor\s+(?:\d+|einer?|einem)\s*"
+    r"(?:sek\.?|sekunden?|min\.?|minuten?|std\.?|stunden?|tag(?:en)?|wochen?)"
+    r"|il y a\s+\d+\s*(?:s|sec(?:ondes?)?|min(?:utes?)?|h|heures?|jours?)"
+    r"|hace\s+\d+\s*(?:s|seg(?:undos?)?|min(?:utos?)?|h|horas?|d[ií]as?)"
+    r"|h[áa]\s+\d+\s*(?:min(?:utos?)?|h|horas?|dias?)"
+    r"|\d+\s*(?:min(?:uti)?|ore|giorni)\s+fa|\d+\s*(?:min(?:uten)?|uur|dagen)\s+geleden",
+    re.IGNORECASE,
+)
 _TIMESTAMP_MAX = 120  # characters: a longer line is a paragraph that happens to start so
 
 
@@ -112,8 +125,11 @@ def _loose(normal: str) -> str:
 
 
 def timestamp_line(line: str) -> bool:
-    """A dateline a page rewrites as it is updated ("Updated 5:43 p.m. ET", "Stand: ... Uhr")."""
-    return len(line) <= _TIMESTAMP_MAX and _TIMESTAMP_LINE.match(line) is not None
+    """A dateline a page rewrites as it is updated ("Updated 5:43 p.m. ET", "Stand: ... Uhr"),
+    or a time relative to now alone on its line ("5 minutes ago")."""
+    if len(line) > _TIMESTAMP_MAX:
+        return False
+    return bool(_TIMESTAMP_LINE.match(line) or _RELATIVE_TIME_LINE.fullmatch(line.rstrip(".")))
 
 
 def _digest(value: object) -> str:

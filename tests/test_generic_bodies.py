@@ -283,6 +283,8 @@ def test_a_meter_prompt_in_a_generic_body_is_left_out_but_a_story_quoting_one_is
         ["Updated 12 minutes ago", "Updated 47 minutes ago"],
         ["Aktualisiert am 01.03.2024, 10:04 Uhr", "Aktualisiert am 01.03.2024, 11:52 Uhr"],
         ["Mis à jour il y a 3 heures", "Mis à jour il y a 5 heures"],
+        ["5 minutes ago", "2 hours ago"],  # a live blog entry's stamp
+        ["vor 5 Minuten", "vor einer Stunde"],
     ],
 )
 def test_a_dateline_the_page_rewrites_is_not_part_of_a_generic_body(stamp):

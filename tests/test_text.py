@@ -89,6 +89,18 @@ def test_fingerprint_ignores_punctuation_quotes_case_and_timestamps():
         "Actualizado el 4 de mayo de 2021, 10:31",
         "Aggiornato il 5 maggio 2021 alle 9.30",
         "Laatst bijgewerkt: 6 mei 2021, 12:00",
+        # a time relative to now, alone on its line (a live blog entry's, a comment's)
+        "5 minutes ago",
+        "12m ago",
+        "about 2 hours ago",
+        "Just now",
+        "vor 5 Minuten",
+        "vor einer Stunde",
+        "il y a 3 h",
+        "hace 2 horas",
+        "há 5 minutos",
+        "5 minuti fa",
+        "10 minuten geleden",
     ],
 )
 def test_datelines_are_out_of_the_fingerprint(line):
@@ -101,6 +113,8 @@ def test_datelines_are_out_of_the_fingerprint(line):
         "Standard procedures were followed in 2020, the agency said.",
         "Posted in Chicago, the letter was signed by 40 officers.",
         "Veröffentlicht am Rande der Konferenz wurde ein Papier der Regierung.",
+        "The meeting ended 5 minutes ago.",
+        "5 minutes",
         "Published in 2019, the report found that rents had risen for a decade across "
         "the region, and officials promised a plan that never came.",
     ],
