@@ -115,6 +115,24 @@ def test_microdata_article_items_of_a_listing_do_not_declare_an_article():
     assert excinfo.value.reason == "section-front"
 
 
+@pytest.mark.parametrize(
+    "page_id",
+    [
+        "security.googleblog.com.protection",  # a blog post of running text
+        "archive.org.he.xinhuanet.com.25340717",  # a Chinese story: its paragraphs run too
+        "kath.net-Menschensohn",
+    ],
+)
+def test_a_body_that_is_all_teasers_on_a_page_with_running_text_is_read_again(page_id):
+    # The pages declare no listing and have running text (no section front), yet trafilatura
+    # took the 40 cards of the footer for the main text: a second look without them finds it.
+    html, url = devset_page(page_id)
+    footer = b'<div class="most-read"><h2>Most read</h2>' + cards(40) + b"</div>"
+    result = extract(at_end(html, footer), url)
+    assert with_snippets(page_id, result.body)
+    assert not any("Most read story" in p for p in result.body)
+
+
 def test_an_article_beside_a_most_read_footer_of_teasers_is_found():
     # trafilatura takes the 40 teaser cards for the main text; without them it finds the article.
     html, url = devset_page("djz.de-amoklauf")

@@ -63,7 +63,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # a full-width bar (｜), a guillemet, "::", "~" or a dot separate a site's name from the headline
 # in a metadata title, as "|" and " - " do; of several
 # JSON-LD articles, the page's own (ArticlePage.ld_article), not a related story listed first; a
-# generic body leaves out a dateline the page rewrites ("Updated 12 minutes ago").
+# generic body leaves out a dateline the page rewrites ("Updated 12 minutes ago"), and one that
+# is all teaser cards is read again without them (generic.beside_teasers).
 EXTRACTOR_VERSION = "8"
 
 PAGES: dict[str, type[ArticlePage]] = {

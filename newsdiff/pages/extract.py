@@ -20,6 +20,7 @@ from newsdiff.pages.corrections import is_correction
 from newsdiff.pages.generic import (
     SHORT_BODY_WORDS,
     article_evidence,
+    beside_teasers,
     choose_body,
     generic_body,
     jsonld_body,
@@ -160,7 +161,7 @@ def _body(
             if not article_evidence(page, body, teasers_removed=True):
                 raise NotArticle("section-front")
         elif extractor == "trafilatura":
-            body = with_standfirst(page, body)
+            body = with_standfirst(page, beside_teasers(page, body))
             body = without_lead_in(page, without_teaser_run(page, body), title)
             body = without_dialogs(page, body)
         else:  # the publisher's articleBody: the story, mostly without its standfirst

@@ -421,6 +421,21 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
 
 
+def beside_teasers(page: ArticlePage, body: list[str]) -> list[str]:
+    """For a generic body that is all teaser cards on a page that is no listing (it has
+    running text: the story beside a "most read" footer the extractor took for the text), the
+    body a second look finds without the cards, when it is an article's (article_evidence);
+    else the body as it is."""
+    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
+    if len(headings) < MIN_TEASERS or len(body) < MIN_TEASERS:
+        return body
+    teasers = _teaser_text(headings, CARD_MAX_WORDS)
+    if not all(p in teasers for p in body):
+        return body
+    second = generic_body(without_teasers(page), page.url)
+    return second if article_evidence(page, second, teasers_removed=True) else body
+
+
 def with_standfirst(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body with the standfirst that trafilatura leaves out: the summary the page shows
     between headline and story, in an element of its own ("lead", "intro", "excerpt", "chapo"),
