@@ -6,6 +6,7 @@ page: recorded as that article's failing check, never a lost article."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
@@ -67,6 +68,32 @@ async def test_malformed_links_in_pages_and_feeds_cost_no_article(site, store, c
     assert {a["url"] for a in store.articles.find()} == {u for u in urls if "/es/" not in u}
     assert store.articles.find_one({"url": SUDAN})["version_count"] == 1  # under its own URL
     assert not any(k.startswith("spider_exceptions") for k in stats), stats
+
+
+@coroutine_test
+async def test_a_sitemap_index_entry_no_browser_could_open_costs_only_itself(
+    site, store, crawl_settings
+):
+    root = site.root
+    build_nytimes_site(root)
+    site_path(root, NYT_FEED_URL).unlink()
+    index = site_path(root, "https://www.nytimes.com/sitemaps/new/news.xml.gz")
+    index.parent.mkdir(parents=True, exist_ok=True)
+    real = "https://www.nytimes.com/sitemaps/new/news-1.xml"
+    locs = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in (BAD, "/relative.xml", real))
+    index.write_bytes(
+        gzip.compress(
+            b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            b'sitemap/0.9">' + locs.encode() + b"</sitemapindex>"
+        )
+    )
+    site_path(root, real).write_bytes(
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + f"<url><loc>{SUDAN}</loc></url></urlset>".encode()
+    )
+    crawler = await run_crawl(crawl_settings(), mode="discover")
+    assert [a["url"] for a in store.articles.find()] == [SUDAN]
+    assert crawler.stats.get_value("newsdiff/discovery/bad_urls") == 2
 
 
 @coroutine_test
