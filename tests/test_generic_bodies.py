@@ -302,6 +302,28 @@ def test_a_dateline_the_page_rewrites_is_not_part_of_a_generic_body(stamp):
     assert bodies[0] == bodies[1] == [story, *STORY]
 
 
+def test_a_short_story_in_a_layout_table_keeps_its_paragraphs():
+    # An old site's page: the story in the one cell of a layout table, paragraphs by <br>.
+    # As a table it was one row "| headline story |"; a data table beside a story stays one.
+    html = (
+        "<html><head><title>Council Votes</title></head><body><table><tr><td>"
+        f"<h1>Council Votes</h1>{'<br>'.join(STORY[:3])}</td></tr></table></body></html>"
+    )
+    assert extract(html, "https://e.org/2024/03/01/council-votes", None).body == STORY[:3]
+    note = "The figures are provisional and may change when the last districts report. " * 4
+    data = (
+        "<table><tr><th>District</th><th>Homes</th></tr><tr><td>North</td><td>120</td></tr>"
+        f"<tr><td colspan='2'>{note}</td></tr></table>"
+    )
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY[:3])
+    html = (
+        "<html><head><title>Council Votes</title></head><body><article><h1>Council Votes</h1>"
+        f"{paragraphs}{data}</article></body></html>"
+    )
+    body = extract(html, "https://e.org/2024/03/01/council-votes", None).body
+    assert "| North | 120 |" in body
+
+
 # --- the standfirst ----------------------------------------------------------------------------
 
 SUMMARY = (

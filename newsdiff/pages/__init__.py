@@ -64,7 +64,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # in a metadata title, as "|" and " - " do; of several
 # JSON-LD articles, the page's own (ArticlePage.ld_article), not a related story listed first; a
 # generic body leaves out a dateline the page rewrites ("Updated 12 minutes ago"), and one that
-# is all teaser cards is read again without them (generic.beside_teasers).
+# is all teaser cards is read again without them (generic.beside_teasers); a story set in a
+# one-column layout table keeps its paragraphs (generic.trafilatura_body).
 EXTRACTOR_VERSION = "8"
 
 PAGES: dict[str, type[ArticlePage]] = {

@@ -204,9 +204,14 @@ def jsonld_body(page: ArticlePage) -> list[str]:
 def trafilatura_body(html: str, url: str | None, *, precise: bool = True) -> list[str]:
     """trafilatura's main-text extraction of an already fetched page (precision-first unless
     precise=False). Tables are kept (results, figures), unless the page is laid out in one: a
-    cell holding a whole story's worth of words is layout, and would flatten its paragraphs."""
+    cell holding a whole story's worth of words, or running text in tables of one column only,
+    is layout, and would flatten its paragraphs into one row."""
     found = _trafilatura(html, url, precise, tables=True)
-    if any(p.startswith("| ") and word_count([p]) >= SHORT_BODY_WORDS for p in found):
+    rows = [p for p in found if p.startswith("| ")]  # as trafilatura writes them: "| a | b |"
+    one_cell = [row for row in rows if " | " not in row.strip("| ")]
+    if any(word_count([row]) >= SHORT_BODY_WORDS for row in rows) or (
+        rows == one_cell and any(word_count([row]) >= RUNNING_WORDS for row in rows)
+    ):
         return _trafilatura(html, url, precise, tables=False)
     return found
 
