@@ -182,10 +182,14 @@ class ArticlePage:
         articles = [o for o in self.jsonld if ld_types(o) & ARTICLE_TYPES]
         if len(articles) <= 1:
             return articles[0] if articles else None
-        own = {key for u in [self.url, *_OWN_URLS(self.root)] if (key := self._page_key(u))}
+        own = {key for u in [self.url, *self.own_urls()] if (key := self._page_key(u))}
         named = [(o, {key for u in _ld_urls(o) if (key := self._page_key(u))}) for o in articles]
         this = next((o for o, pages in named if pages & own), None)
         return this or next((o for o, pages in named if not pages), None) or articles[0]
+
+    def own_urls(self) -> list[str]:
+        """The addresses the page gives itself: its rel=canonical link and og:url."""
+        return [str(u) for u in _OWN_URLS(self.root)]
 
     def _page_key(self, url: str) -> tuple[str, str] | None:
         """A URL as the page it names, resolved against this one: host without "www." and

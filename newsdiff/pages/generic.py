@@ -276,11 +276,8 @@ def refreshes_away(page: ArticlePage) -> bool:
     target = joined(page.url, refresh[match.end() :].strip("'\" \t\n"))
     if target is None:  # an address no browser could follow: it goes nowhere
         return False
-    own = [joined(page.url, u) for u in [page.url, *page.root.xpath(_OWN_URLS)]]
+    own = [joined(page.url, u) for u in [page.url, *page.own_urls()]]
     return _same_page(target) not in {_same_page(parts) for parts in own if parts is not None}
-
-
-_OWN_URLS = '//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'
 
 
 def _same_page(parts: SplitResult) -> tuple[str, str, str]:
