@@ -6,12 +6,13 @@ devset's real articles, one kind at a time, and what the extraction loses for it
 DIR is the devset (../shared/corpus/devset by default: html/<id>.html.gz and expected.json, every
 page a real article). For each injection (realistic markup of the kind CMSs emit: JSON-LD listing
 types, a CMS that stamps CollectionPage on every page, microdata, og:type website, teaser sidebars,
-cookie, newsletter and paywall boxes, comments, location scripts, self refreshes, a column's
-author box) every page is extracted with the markup added and compared with its extraction
-without it. Per injection it prints how many pages become "not an article" (lost), by reason, how
-many lose a `with` snippet the uninjected body had (snip), and how many bodies take in text of
-the injected markup (leak). The markup is ASCII, so it goes into the page's bytes as they are,
-whatever their encoding; every run is the same (no randomness).
+cookie, newsletter and paywall boxes, comments, location scripts, self refreshes, a next
+story shown in full, ad slots between paragraphs, a column's author box) every page is
+extracted with the markup added and compared with its extraction without it. Per injection it
+prints how many pages become "not an article" (lost), by reason, how many lose a `with` snippet
+the uninjected body had (snip), and how many bodies take in text of the injected markup (leak).
+The markup is ASCII, so it goes into the page's bytes as they are, whatever their encoding;
+every run is the same (no randomness).
 
 Last line: lost_total=<n> over <injections> injections and <pages> pages.
 """
@@ -233,6 +234,34 @@ def opinion_ld(url: str) -> str:
     )
 
 
+def next_story() -> str:
+    """A whole other story after the page's own, as an endless scroll pre-renders the next."""
+    text = "".join(f"<p>{blurb(300 + n, 40, 'Zorblat story')}</p>" for n in range(8))
+    return (
+        '<article class="next-story"><h1>Zorblat council approves the new harbour plan</h1>'
+        f'<p class="byline">By Jane Zorblat</p>{text}</article>'
+    )
+
+
+_P_END = re.compile(rb"</p\s*>", re.I)
+AD_SLOT = (
+    '<div class="ad-slot"><span class="ad-label">Advertisement</span><div id="ad"></div></div>'
+    '<p class="ad-note">Story continues below advertisement</p>'
+)
+
+
+def ad_slots(html: bytes) -> bytes:
+    """An ad slot, with its "continues below" line, after every second paragraph."""
+    count = 0
+
+    def slot(match: re.Match) -> bytes:
+        nonlocal count
+        count += 1
+        return match.group(0) + (AD_SLOT.encode() if count % 2 == 0 else b"")
+
+    return _P_END.sub(slot, html)
+
+
 @dataclass(frozen=True)
 class Injection:
     name: str
@@ -295,6 +324,8 @@ INJECTIONS = [
         "refresh-self",
         lambda h, u: in_head(h, f'<meta http-equiv="refresh" content="5; url={u}">'),
     ),
+    Injection("next-story", lambda h, u: at_body_end(h, next_story())),
+    Injection("ad-slots", lambda h, u: ad_slots(h), marker="continues below advertisement"),
     Injection("column-opinion-ld", lambda h, u: column(undeclared(h), opinion_ld(u))),
     Injection("column-no-ld", lambda h, u: column(undeclared(h), "")),
 ]

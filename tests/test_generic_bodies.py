@@ -405,3 +405,97 @@ def test_a_json_ld_article_body_gets_the_standfirst_too():
     found = extract(html, "https://e.org/a", None)
     assert found.extractor == "jsonld"
     assert found.body == [SUMMARY, *STORY]
+
+
+# --- another story shown in full beside the page's own ------------------------------------------
+
+NEXT_STORY = [
+    f"Next story, part {n}: the harbour authority said the new ferry timetable would start on "
+    f"day {n} of the spring season, after months of talks with the unions and the city."
+    for n in range(1, 11)
+]
+
+
+def next_article(headline: str, paragraphs: list[str]) -> bytes:
+    """A story pre-rendered below the page's own, as an endless scroll shows the next one."""
+    text = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"<article class='next-story'><h1>{headline}</h1>{text}</article>".encode()
+
+
+def test_a_next_story_shown_below_a_real_article_is_not_part_of_its_body():
+    # WordPress: the page's headline is the <h1> of its own <article>
+    html, url = devset_page("abenteuer-astronomie.de.plejaden")
+    plain = extract_fetched(html, None, url, None)
+    bodies = []
+    for headline, story in [
+        ("Harbour authority sets the new ferry timetable", NEXT_STORY),
+        ("Council approves the budget for the new library", STORY),  # the next one, rotated
+    ]:
+        injected = html.replace(b"</body>", next_article(headline, story) + b"</body>")
+        found = extract_fetched(injected, None, url, None)
+        assert found.title == plain.title
+        bodies.append(found.body)
+    assert bodies[0] == bodies[1] == plain.body  # no version for a rotating neighbour
+    assert with_snippets("abenteuer-astronomie.de.plejaden", bodies[0])
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "<article><h1>Council Votes</h1>{sections}</article>",
+        # the headline set apart above the story's <article>
+        "<header class='hero'><h1>Council Votes</h1></header><article>{sections}</article>",
+    ],
+)
+def test_h1_sections_of_the_pages_own_story_stay_in_its_body(layout):
+    # Sites head their story's sections with <h1>s: they are the story's, not other stories.
+    sections = "".join(
+        f"<h1>Part {n} of the council's long budget debate</h1><p>{STORY[n]}</p>" for n in range(8)
+    )
+    html = (
+        "<html><head><title>Council Votes</title></head><body>"
+        f"{layout.format(sections=sections)}<div class='about'><p>The Example Gazette has served "
+        "the valley since 1901 with local news, sport and weather.</p></div></body></html>"
+    )
+    body = extract(html, "https://e.org/2024/03/01/council-votes", None).body
+    assert [p for p in body if p.startswith("Paragraph")] == STORY
+
+
+# --- ad slots between paragraphs ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Advertisement",
+        "Story continues below advertisement",
+        "Article continues below this ad",
+        "ADVERTISEMENT - SCROLL TO CONTINUE",
+        "Anzeige",
+        "Weiterlesen nach der Anzeige",
+        "Der Artikel wird unter der Anzeige fortgesetzt",
+        "La suite après cette publicité",
+        "El artículo continúa después de la publicidad",
+        "L'articolo continua dopo la pubblicità",
+        "Continua após a publicidade",
+        "Lees verder na de advertentie",
+    ],
+)
+def test_an_ad_slots_label_between_paragraphs_is_not_part_of_a_generic_body(line):
+    # on every ad slot of the page: read into the body, each move of a slot would be an edit
+    story = [p for p in STORY for p in (p, line)]
+    paragraphs = "".join(f"<p>{p}</p>" for p in story)
+    html = (
+        "<html><head><title>Council Votes</title></head><body><article><h1>Council Votes</h1>"
+        f"{paragraphs}</article></body></html>"
+    )
+    assert extract(html, "https://e.org/2024/03/01/council-votes", None).body == STORY
+
+
+def test_a_sentence_about_an_advertisement_stays():
+    said = "The story continues below the fold, the editor said, where the advertisement was."
+    assert split_paragraphs("\n".join([STORY[0], said, "Anzeige gegen den Bürgermeister"])) == [
+        STORY[0],
+        said,
+        "Anzeige gegen den Bürgermeister",
+    ]

@@ -65,8 +65,10 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # JSON-LD articles, the page's own (ArticlePage.ld_article), not a related story listed first; a
 # generic body leaves out a dateline the page rewrites ("Updated 12 minutes ago"), and one that
 # is all teaser cards is read again without them (generic.beside_teasers); a story set in a
-# one-column layout table keeps its paragraphs (generic.trafilatura_body).
-EXTRACTOR_VERSION = "8"
+# one-column layout table keeps its paragraphs (generic.trafilatura_body); 9: a generic body
+# leaves out another story the page shows in full beside its own (generic.other_stories: the
+# next one of an endless scroll) and an ad slot's label or "continues below" line.
+EXTRACTOR_VERSION = "9"
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,

@@ -33,6 +33,7 @@ from newsdiff.pages.generic import (
     without_dialogs,
     without_gate_prompts,
     without_lead_in,
+    without_other_stories,
     without_teaser_run,
     without_teasers,
     word_count,
@@ -163,7 +164,7 @@ def _body(
         elif extractor == "trafilatura":
             body = with_standfirst(page, beside_teasers(page, body))
             body = without_lead_in(page, without_teaser_run(page, body), title)
-            body = without_dialogs(page, body)
+            body = without_other_stories(page, without_dialogs(page, body), title)
         else:  # the publisher's articleBody: the story, mostly without its standfirst
             body = with_standfirst(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):

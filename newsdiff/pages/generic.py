@@ -27,6 +27,7 @@ SENTENCE_WORDS = 12  # a paragraph this long says something: not a label, a name
 RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
 STANDFIRST_WORDS = 12  # a description shorter than this is a label, not the article's summary
 CARD_MAX_WORDS = 100  # a teaser card (headline and blurb) is shorter; a post with its title is not
+OTHER_HEADLINE_WORDS = 4  # an <h1> this long is a headline, not a site's, section's or box's name
 
 _PAYWALL_RE = re.compile(
     r"subscribe to (continue|read|keep reading)|(log|sign) ?in to (continue|read|keep reading)"
@@ -134,6 +135,25 @@ _LABEL = re.compile(r"(quellen(angaben)?|sources?|kontakt|contact|zusatzinformat
 _AD_LABEL = re.compile(
     r"^(anzeige|werbung|advertisement|sponsored|publicidad|publicité)\s*[,:|*–-]", re.I
 )
+# Where an ad slot interrupts the story: a lone advertising label, or the line that tells the
+# reader the text goes on after it ("Story continues below advertisement", "Weiterlesen nach der
+# Anzeige", "La suite après cette publicité").
+_AD_BREAK = re.compile(
+    r"(anzeige|werbung|advertisement|advertising|advert|ad|publicidad|publicité|pubblicità"
+    r"|publicidade|advertentie|reklame|sponsored)"
+    r"|(the )?(story|article|text|content|post|report|news) continues (below|after)\b.*"
+    r"|(advertisement|ad)\W+(scroll|continue)\b.*|scroll (down )?to continue( reading)?"
+    r"|continue reading (below|after)\b.*"
+    r"|(weiterlesen|weiter|lesen sie|fortsetzung) (nach|unter) der (anzeige|werbung)( weiter)?"
+    r"|(der )?(artikel|text|beitrag) (wird |geht )?(nach|unter) der (anzeige|werbung)\b.*"
+    r"|(la )?suite (de l'article |de l’article |du texte )?(après|ci-dessous)\b.*"
+    r"|(l'|l’)?article continue (après|sous)\b.*"
+    r"|(el )?(artículo|texto|contenido|nota|noticia) (continúa|sigue) (después|debajo|tras)\b.*"
+    r"|(l'|l’)?articolo continua (dopo|sotto)\b.*|continua (depois|após|apos)\b.*"
+    r"|lees verder (na|onder) de advertentie",
+    re.I,
+)
+AD_BREAK_WORDS = 10  # a line that long or shorter; a sentence about an advertisement is longer
 _SIGN_UP = re.compile(
     r"sign(ing)? ?up|anmelden|\babonnier|\bsubscri|inscri|suscri|registrier", re.I
 )
@@ -149,7 +169,7 @@ def _prompt_title(line: str) -> bool:
 
 def boilerplate(paragraph: str) -> bool:
     """A photo credit, a "read more" lead-in (not a sentence), a lone label, an advertising label
-    or a newsletter or e-mail sign-up prompt."""
+    or an ad slot's "continues below" line, or a newsletter or e-mail sign-up prompt."""
     words = words_in(paragraph)
     if words > 30:
         return False
@@ -158,6 +178,8 @@ def boilerplate(paragraph: str) -> bool:
     if words <= 12 and _READ_MORE.match(paragraph) and not paragraph.endswith((".", "!")):
         return True
     if _LABEL.fullmatch(paragraph) or (words <= 15 and _AD_LABEL.match(paragraph)):
+        return True
+    if words <= AD_BREAK_WORDS and _AD_BREAK.fullmatch(paragraph.strip(" .:…-–—|*()[]")):
         return True
     return _prompt(paragraph)
 
@@ -507,8 +529,78 @@ def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
     return second if word_count(second) > max(MIN_FALLBACK_WORDS, word_count(body)) else body
 
 
-def _html_without(page: ArticlePage, elements: etree.XPath) -> str:
-    """The page's HTML without the elements the XPath finds (the text after each stays)."""
+def without_other_stories(page: ArticlePage, body: list[str], title: str | None) -> list[str]:
+    """A generic body without the text of another story the page shows in full beside its own
+    (the next article of an endless scroll, pre-rendered; a featured story): the part of the
+    page (other_stories) that an <h1> of its own heads. A body that took text from one is the
+    text of a second look at the page without them, or, when that finds no article, the body
+    without their paragraphs; kept whole when nothing would be left."""
+    others = other_stories(page.root, title)
+    if not others:
+        return body
+    inside = clean(" ".join(text for el in others for text in _TEXT(el)))
+    if not any(p in inside for p in body):
+        return body
+    second = generic_body(_html_without(page, lambda root: other_stories(root, title)), page.url)
+    if word_count(second) >= MIN_FALLBACK_WORDS:
+        return second
+    kept = [p for p in body if p not in inside]
+    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+
+
+def other_stories(root: etree._Element, title: str | None) -> list[etree._Element]:
+    """The other stories a page shows in full beside its own: the <article> elements headed by
+    an <h1> of OTHER_HEADLINE_WORDS words or more that is not the title, and that neither hold
+    nor sit in the <article> of the page's headline (the <h1> or <h2> the title is). Where the
+    headline is in no <article>, only those after some of the page's own story (RUNNING_WORDS
+    words of paragraphs in no <article> between them): a site may put its story in an <article>
+    below a headline it sets apart, and head the story's sections with <h1>s. None when the
+    headline is not found: then nothing tells the page's story from another."""
+    headline = next((h for h in _H1_H2(root) if title and clean(node_text(h)) == title), None)
+    if headline is None:
+        return []
+    own = next(headline.iterancestors("article"), None)
+    around = set((own if own is not None else headline).iterancestors())  # proxies kept alive
+    found = []
+    for article in _ARTICLES_WITH_H1(root):
+        if article is own or article in around or (own is not None and _holds(own, article)):
+            continue
+        if any(_holds(f, article) for f in found):
+            continue
+        if own is None and _words_between(root, headline, article) < RUNNING_WORDS:
+            continue
+        for h1 in _H1_IN(article):
+            text = clean(node_text(h1))
+            if (
+                words_in(text) >= OTHER_HEADLINE_WORDS
+                and text != title
+                and not _HIDDEN_OR_CHROME(h1)
+            ):
+                found.append(article)
+                break
+    return found
+
+
+def _words_between(root: etree._Element, start: etree._Element, end: etree._Element) -> int:
+    """Words of the paragraphs in no <article> that come after start and before end."""
+    words, after = 0, False
+    for el in root.iter("p", start.tag, end.tag):
+        if el is end:
+            return words
+        if el is start:
+            after = True
+        elif after and el.tag == "p" and next(el.iterancestors("article"), None) is None:
+            words += words_in(node_text(el))
+    return words
+
+
+def _holds(outer: etree._Element, inner: etree._Element) -> bool:
+    return any(el is outer for el in inner.iterancestors())
+
+
+def _html_without(page: ArticlePage, elements) -> str:
+    """The page's HTML without the elements `elements` finds in a copy of its tree (an XPath or
+    a function of the root; the text after each stays)."""
     root = copy.deepcopy(page.root)
     for el in elements(root):
         if (parent := el.getparent()) is not None:
@@ -573,3 +665,10 @@ _STANDFIRST_BLOCKS = etree.XPath(
     " or @hidden or @aria-hidden='true'])]"
 )
 _HEADINGS = etree.XPath(".//*[self::h2 or self::h3 or self::h4]")
+_ARTICLES_WITH_H1 = etree.XPath("//body//article[.//h1]")
+_H1_IN = etree.XPath(".//h1")
+_H1_H2 = etree.XPath("//body//*[self::h1 or self::h2]")
+_HIDDEN_OR_CHROME = etree.XPath(
+    "ancestor-or-self::*[self::nav or self::footer or self::aside or self::template"
+    " or @hidden or @aria-hidden='true']"
+)
