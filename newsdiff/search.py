@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +60,7 @@ LOCK_SECONDS = 120.0  # how long an indexing run waits for another one to finish
 _WORDS = re.compile(rf"{UNSPACED_CHAR}|[^\W_{UNSPACED}]+")
 _UNSPACED_RUN = re.compile(rf"(?:{UNSPACED_CHAR}){{2,}}")
 _UNSPACED_CHAR = re.compile(UNSPACED_CHAR)
+_UNSPACED_TEXT = re.compile(rf"(?:{UNSPACED_CHAR})+")
 _ANY_UNSPACED = re.compile(f"[{UNSPACED}]")
 _ZWSP = "\u200b"
 # Bump when what the index holds changes: an index of another format is rebuilt by
@@ -281,9 +282,11 @@ class Results:
     indexed_to: datetime | None = None  # newest version the index had seen
 
 
-def _pieces(snippet: tantivy.Snippet) -> list[tuple[str, bool]]:
+def _pieces(snippet: tantivy.Snippet, phrases: Collection[str] = ()) -> list[tuple[str, bool]]:
     """A snippet as (text, highlighted) pieces, without spaced()'s zero-width spaces; tantivy's
-    ranges are UTF-8 byte offsets."""
+    ranges are UTF-8 byte offsets. In a script written without spaces tantivy marks each of a
+    query's characters wherever it is; only where they spell one of the query's `phrases`
+    (its runs of such characters) do they stay marked."""
     raw = snippet.fragment().encode()
     out, pos = [], 0
     for r in sorted(snippet.highlighted(), key=lambda r: r.start):
@@ -295,14 +298,35 @@ def _pieces(snippet: tantivy.Snippet) -> list[tuple[str, bool]]:
         pos = r.end
     if pos < len(raw):
         out.append((raw[pos:].decode(errors="replace"), False))
-    merged: list[tuple[str, bool]] = []
-    for text, hl in out:
-        text = text.replace(_ZWSP, "")
-        if merged and merged[-1][1] == hl:  # the characters of one word: one piece
-            merged[-1] = (merged[-1][0] + text, hl)
+    # the characters of one word: one piece
+    merged = _joined([(text.replace(_ZWSP, ""), hl) for text, hl in out])
+    if not phrases:
+        return merged
+    pieces: list[tuple[str, bool]] = []
+    for text, hl in merged:
+        pieces += _marked(text, phrases) if hl and _ANY_UNSPACED.search(text) else [(text, hl)]
+    return _joined(pieces)
+
+
+def _marked(text: str, phrases: Collection[str]) -> list[tuple[str, bool]]:
+    """A marked run split into the query's phrases (marked) and the characters around them."""
+    found = re.compile("|".join(map(re.escape, sorted(phrases, key=len, reverse=True))))
+    out, pos = [], 0
+    for match in found.finditer(text):
+        out += [(text[pos : match.start()], False), (match.group(), True)]
+        pos = match.end()
+    return [*out, (text[pos:], False)]
+
+
+def _joined(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Pieces with neighbours of the same kind made one, and empty ones left out."""
+    joined: list[tuple[str, bool]] = []
+    for text, hl in pieces:
+        if joined and joined[-1][1] == hl:
+            joined[-1] = (joined[-1][0] + text, hl)
         elif text:
-            merged.append((text, hl))
-    return merged
+            joined.append((text, hl))
+    return joined
 
 
 # --- the index --------------------------------------------------------------------------------
@@ -529,6 +553,7 @@ class SearchIndex:
                 break
             window = min(window * 4, MAX_WINDOW)
         page = hits[offset : offset + limit]
+        phrases = {r for c in clauses if not c.negate for r in _UNSPACED_TEXT.findall(c.text)}
         names = ("added", "removed") if changes else ("title", "body")
         generators = {}
         for name in names:
@@ -537,7 +562,7 @@ class SearchIndex:
             generators[name] = g
         for hit, doc in zip(page, docs[offset : offset + limit], strict=True):
             for name in names:
-                pieces = _pieces(generators[name].snippet_from_doc(doc))
+                pieces = _pieces(generators[name].snippet_from_doc(doc), phrases)
                 if pieces and (any(hl for _, hl in pieces) or name in ("body", "added")):
                     hit.snippets[name] = pieces
         return Results(

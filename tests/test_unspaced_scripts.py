@@ -161,6 +161,10 @@ def test_any_word_of_a_text_without_spaces_is_found(tmp_path):
     hit = index.search("停电").hits[0]
     marked = "".join(text for text, highlighted in hit.snippets["body"] if highlighted)
     assert marked == "停电"
+    # "方向" (direction): the 向 of "继续向西北" (on towards the north-west) is another word
+    hit = index.search("方向").hits[0]
+    assert [text for text, highlighted in hit.snippets["body"] if highlighted] == ["方向"]
+    assert "继续向西北" in "".join(text for text, _ in hit.snippets["body"])
 
 
 def test_an_index_of_an_older_release_is_rebuilt_not_mixed(tmp_path, store):
