@@ -319,6 +319,38 @@ def test_trafilatura_fallback_on_a_plain_page():
     assert result.body == paragraphs
 
 
+@pytest.mark.parametrize(
+    "kind", ["TechArticle", "ScholarlyArticle", "DiscussionForumPosting", "SocialMediaPosting"]
+)
+def test_every_kind_of_schema_org_article_is_read_as_one(kind):
+    # schema.org's types under Article: a developer blog's TechArticle, a journal's
+    # ScholarlyArticle, a forum thread's posting are articles, beside a CMS's CollectionPage
+    ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "CollectionPage", "name": "Example Journal"},
+            {
+                "@type": kind,
+                "headline": "Council Approves Budget",
+                "author": {"@type": "Person", "name": "Ana Ruiz"},
+                "datePublished": "2024-03-01T09:30:00-05:00",
+                "articleBody": "The council voted 7-2.\n\nThe mayor said she would sign it.",
+            },
+        ],
+    }
+    html = (
+        f"<html><head><script type='application/ld+json'>{json.dumps(ld)}</script></head>"
+        "<body><div>Menu</div></body></html>"
+    )
+    result = extract(html, "https://example.com/budget", None)
+    assert (result.title, result.byline, result.published) == (
+        "Council Approves Budget",
+        ["Ana Ruiz"],
+        "2024-03-01T14:30:00+00:00",
+    )
+    assert result.body == ["The council voted 7-2.", "The mayor said she would sign it."]
+
+
 def test_one_paragraph_jsonld_summary_gives_way_to_trafilatura():
     paragraphs = [
         f"Paragraph {n} tells how the river rose {n} feet overnight and what the town did next."

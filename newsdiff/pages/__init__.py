@@ -67,7 +67,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # is all teaser cards is read again without them (generic.beside_teasers); a story set in a
 # one-column layout table keeps its paragraphs (generic.trafilatura_body); 9: a generic body
 # leaves out another story the page shows in full beside its own (generic.other_stories: the
-# next one of an endless scroll) and an ad slot's label or "continues below" line.
+# next one of an endless scroll) and an ad slot's label or "continues below" line; every
+# schema.org type under Article is an article (TechArticle, ScholarlyArticle, a forum posting).
 EXTRACTOR_VERSION = "9"
 
 PAGES: dict[str, type[ArticlePage]] = {

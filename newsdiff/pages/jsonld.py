@@ -9,6 +9,7 @@ from typing import Any
 
 from newsdiff.pages.text import split_names
 
+# schema.org's Article and every type under it
 ARTICLE_TYPES = frozenset(
     {
         "Article",
@@ -19,10 +20,17 @@ ARTICLE_TYPES = frozenset(
         "BackgroundNewsArticle",
         "ReviewNewsArticle",
         "AskPublicNewsArticle",
+        "SocialMediaPosting",
         "BlogPosting",
         "LiveBlogPosting",
+        "DiscussionForumPosting",
         "Report",
         "SatiricalArticle",
+        "AdvertiserContentArticle",
+        "ScholarlyArticle",
+        "MedicalScholarlyArticle",
+        "TechArticle",
+        "APIReference",
     }
 )
 LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage"})
