@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
@@ -536,6 +536,37 @@ def test_card_of_a_long_rewrite_stays_legible_and_small():
     colours = {c for _, c in image.convert("RGB").getcolors(1 << 16)}
     assert any(abs(r - 253) + abs(g - 226) + abs(b - 225) < 12 for r, g, b in colours)  # struck
     assert image.width == 1200 and image.height <= 1500
+
+
+def drawn(text: str, font) -> bytes:
+    image = Image.new("L", (96, 64))
+    ImageDraw.Draw(image).text((8, 8), text, font=font, fill=255)
+    return image.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "other"),
+    [
+        # Chinese "tens of thousands" -> "over a hundred thousand", and "十" for "千"
+        ("造成数万居民被转移", "造成十多万居民被转移", "造成千多万居民被转移"),
+        ("ฝนตกหนักทั้งคืน", "ฝนตกเล็กน้อยทั้งคืน", "ฝนตกเล็กน้อยทั้งวัน"),  # Thai: heavy/light rain
+        ("台風は東京に上陸した", "台風は大阪に上陸した", "台風は京都に上陸した"),  # Japanese
+    ],
+)
+def test_the_picture_draws_letters_of_scripts_without_spaces(before, after, other):
+    # Pillow's built-in font has no such letters: each one was the same empty box, so two
+    # edits that differ in a character made the same picture. Drawn in a font of the machine's
+    # (CI installs small Chinese and Thai ones), they differ.
+    from newsdiff.publish.card import font, font_file, render_card
+
+    assert font_file("zh") and font_file("th") and font_file("ja")
+    letters = set(before + after + other)
+    assert len({drawn(c, font(32, c)) for c in letters}) == len(letters)  # no two alike
+    old = {"number": 0, "fetched_at": T0, "title": "台风", "body": [before]}
+    new = {"number": 1, "fetched_at": T0 + timedelta(hours=1), "title": "台风", "body": [after]}
+    other_new = new | {"body": [other]}
+    article = {"outlet": "example", "url": URL}
+    assert render_card(article, old, new) != render_card(article, old, other_new)
 
 
 def test_a_summary_edit_is_in_the_picture_and_its_alt_text():

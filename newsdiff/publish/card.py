@@ -3,13 +3,17 @@
 Headline before and after, else the changed paragraphs with deletions struck through and insertions
 underlined, the outlet and the times. 1200 px wide (Mastodon and Bluesky show it at ~600 px, where
 the 32 px body text is still 16 px), a palette PNG well under Bluesky's 1 MB upload limit. The font
-is Pillow's built-in scalable one, so a fresh machine renders the same picture with no font files.
+is Pillow's built-in scalable one, so a fresh machine renders the same picture with no font files;
+it has no Chinese, Japanese, Korean, Thai, Lao, Myanmar or Khmer letters, which are drawn in a font
+of the machine's that fontconfig says writes the language (Debian: fonts-noto-cjk or
+fonts-droid-fallback, fonts-thai-tlwg), where there is one.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import subprocess
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
@@ -38,9 +42,48 @@ STYLE = {  # op -> (text colour, background)
 _PIECES = re.compile(rf"\s+|{UNSPACED_CHAR}|[^\s{UNSPACED}]+")
 
 
+# Scripts the built-in font has no letters for, and a language written in each (fontconfig's).
+_SCRIPTS = (
+    (re.compile("[\u3040-\u30ff\u31f0-\u31ff]"), "ja"),  # kana first: Japanese, not Chinese
+    (re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]"), "ko"),
+    (re.compile("[\u2e80-\u2fdf\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"), "zh"),
+    (re.compile("[\u0e00-\u0e7f]"), "th"),
+    (re.compile("[\u0e80-\u0eff]"), "lo"),
+    (re.compile("[\u1000-\u109f]"), "my"),
+    (re.compile("[\u1780-\u17ff]"), "km"),
+)
+
+
+def font(size: int, text: str = "") -> ImageFont.FreeTypeFont:
+    """The font to draw `text` in: the built-in one, or for a script it has no letters for, a
+    font of the machine's that writes it (the built-in one when there is none)."""
+    if text and not text.isascii():
+        for script, language in _SCRIPTS:
+            if script.search(text) and (path := font_file(language)):
+                return _font(size, path)
+    return _font(size, None)
+
+
 @cache
-def font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)
+def _font(size: int, path: str | None) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
+
+
+@cache
+def font_file(language: str) -> str | None:
+    """A regular font file that fontconfig lists for the language (the first by name, so every
+    picture on a machine is drawn alike), or None (no such font, or no fontconfig)."""
+    for pattern in (f":lang={language}:style=Regular", f":lang={language}"):
+        try:
+            listed = subprocess.run(
+                ["fc-list", pattern, "file"], capture_output=True, text=True, timeout=10
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        files = sorted(line.split(":")[0].strip() for line in listed.splitlines() if line.strip())
+        if files:
+            return files[0]
+    return None
 
 
 def inline(row: Row) -> list[Segment]:
@@ -90,7 +133,6 @@ def _trim(segments: list[Segment]) -> list[Segment]:
 
 def _wrap(segments: list[Segment], size: int, width: int) -> list[list[tuple[int, str, str]]]:
     """Lines of (x, text, op) pieces filling `width` pixels."""
-    f = font(size)
     lines: list[list[tuple[int, str, str]]] = [[]]
     x = 0
     for seg in segments:
@@ -99,9 +141,9 @@ def _wrap(segments: list[Segment], size: int, width: int) -> list[list[tuple[int
                 piece = " "
                 if x == 0:
                     continue
-            w = int(f.getlength(piece))
+            w = int(font(size, piece).getlength(piece))
             if lines[-1] and lines[-1][-1][2] == "delete" and seg.op == "insert":
-                x += int(f.getlength(" "))  # a struck word and its replacement apart
+                x += int(font(size).getlength(" "))  # a struck word and its replacement apart
             if x + w > width and x > 0 and not piece.isspace():
                 lines.append([])
                 x = 0
@@ -125,9 +167,8 @@ class _Canvas:
         lines = _wrap(_trim(segments), size, WIDTH - 2 * MARGIN)
         if len(lines) > MAX_BLOCK_LINES:
             lines = lines[:MAX_BLOCK_LINES]
-            lines[-1].append(
-                (lines[-1][-1][0] + int(font(size).getlength(lines[-1][-1][1])), " …", "equal")
-            )
+            x, last, _ = lines[-1][-1]
+            lines[-1].append((x + int(font(size, last).getlength(last)), " …", "equal"))
         for line in lines:
             for x, piece, op in line:
                 self.ops.append(("piece", MARGIN + x, self.y, piece, op, size))
@@ -144,7 +185,7 @@ class _Canvas:
         for kind, x, y, text, style, size in self.ops:
             if y + size > height - MARGIN // 2:
                 continue  # cut at the maximum height
-            f = font(size)
+            f = font(size, text)
             if kind == "text":
                 draw.text((x, y), text, font=f, fill=GREY if style == "grey" else INK)
                 continue
