@@ -551,22 +551,52 @@ def drawn(text: str, font) -> bytes:
         ("造成数万居民被转移", "造成十多万居民被转移", "造成千多万居民被转移"),
         ("ฝนตกหนักทั้งคืน", "ฝนตกเล็กน้อยทั้งคืน", "ฝนตกเล็กน้อยทั้งวัน"),  # Thai: heavy/light rain
         ("台風は東京に上陸した", "台風は大阪に上陸した", "台風は京都に上陸した"),  # Japanese
+        ("Суд оставил в силе приговор", "Суд отменил приговор", "Суд отложил приговор"),
+        ("Η κυβέρνηση αρνείται", "Η κυβέρνηση παραδέχεται", "Η κυβέρνηση διαψεύδει"),
     ],
 )
-def test_the_picture_draws_letters_of_scripts_without_spaces(before, after, other):
-    # Pillow's built-in font has no such letters: each one was the same empty box, so two
-    # edits that differ in a character made the same picture. Drawn in a font of the machine's
-    # (CI installs small Chinese and Thai ones), they differ.
-    from newsdiff.publish.card import font, font_file, render_card
+def test_the_picture_draws_letters_the_built_in_font_has_not(before, after, other):
+    # Pillow's built-in font has letters for English and Western Europe only: every other one
+    # was the same box, so two edits that differ in such letters made the same picture. Drawn
+    # in the machine's font for them (CI installs DejaVu, small Chinese and Thai fonts), they
+    # differ.
+    from newsdiff.publish.card import render_card
 
-    assert font_file("zh") and font_file("th") and font_file("ja")
-    letters = set(before + after + other)
-    assert len({drawn(c, font(32, c)) for c in letters}) == len(letters)  # no two alike
-    old = {"number": 0, "fetched_at": T0, "title": "台风", "body": [before]}
-    new = {"number": 1, "fetched_at": T0 + timedelta(hours=1), "title": "台风", "body": [after]}
-    other_new = new | {"body": [other]}
+    old = {"number": 0, "fetched_at": T0, "title": "—", "body": [before]}
+    new = {"number": 1, "fetched_at": T0 + timedelta(hours=1), "title": "—", "body": [after]}
     article = {"outlet": "example", "url": URL}
-    assert render_card(article, old, new) != render_card(article, old, other_new)
+    assert render_card(article, old, new) != render_card(article, old, new | {"body": [other]})
+
+
+def test_every_character_of_a_change_is_drawn_as_itself_not_as_a_box():
+    from newsdiff.publish.card import font
+
+    # a dash and the euro in English news, Polish, Turkish, Greek, Cyrillic, Hebrew, Arabic,
+    # Chinese, Japanese kana, Thai
+    for char in "—€łşΩЖשس中かไ":
+        assert drawn(char, font(32, char)) != drawn("\U0010fffd", font(32, char)), char
+    assert font(32, "Council votes").getname()[0] == "Aileron"  # English: the built-in font
+
+
+def test_a_right_to_left_paragraph_reads_from_the_right_edge():
+    # Hebrew: "The minister said on Tuesday that the NATO summit would be held in 2025"; the
+    # Latin name and the year keep their own order inside it
+    from newsdiff.diff import Segment
+    from newsdiff.publish.card import MARGIN, WIDTH, _Canvas, font
+
+    canvas = _Canvas()
+    canvas.block(
+        [Segment("equal", "השר אמר ביום שלישי כי פסגת NATO Summit תתקיים ב-2025 בירושלים")], 32
+    )
+    placed = {text: x for kind, x, _, text, _, _ in canvas.ops if kind == "piece"}
+    assert placed["השר"] > placed["אמר"] > placed["ביום"]  # the first word at the right
+    assert placed["NATO"] < placed["Summit"]  # a run of Latin words keeps its order
+    assert placed["Summit"] < placed["פסגת"] and placed["בירושלים"] < placed["ב-2025"]
+    right = max(x + font(32, t).getlength(t) for t, x in placed.items())
+    assert abs(right - (WIDTH - MARGIN)) <= 2  # aligned to the right edge
+    english = _Canvas()
+    english.block([Segment("equal", "The minister said")], 32)
+    assert [x for kind, x, *_ in english.ops if kind == "piece"][0] == MARGIN
 
 
 def test_a_summary_edit_is_in_the_picture_and_its_alt_text():

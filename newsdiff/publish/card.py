@@ -3,10 +3,11 @@
 Headline before and after, else the changed paragraphs with deletions struck through and insertions
 underlined, the outlet and the times. 1200 px wide (Mastodon and Bluesky show it at ~600 px, where
 the 32 px body text is still 16 px), a palette PNG well under Bluesky's 1 MB upload limit. The font
-is Pillow's built-in scalable one, so a fresh machine renders the same picture with no font files;
-it has no Chinese, Japanese, Korean, Thai, Lao, Myanmar or Khmer letters, which are drawn in a font
-of the machine's that fontconfig says writes the language (Debian: fonts-noto-cjk or
-fonts-droid-fallback, fonts-thai-tlwg), where there is one.
+is Pillow's built-in scalable one, so a fresh machine renders English the same with no font files;
+it has letters for Latin scripts only, and other letters (Greek, Cyrillic, Hebrew, Arabic, Chinese,
+Thai...) are drawn in the machine's font that fontconfig finds for them, where there is one, and
+shaped by Pillow's Raqm layout (Arabic letters joined). A paragraph in a right-to-left script
+reads from the right edge.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
@@ -42,25 +44,14 @@ STYLE = {  # op -> (text colour, background)
 _PIECES = re.compile(rf"\s+|{UNSPACED_CHAR}|[^\s{UNSPACED}]+")
 
 
-# Scripts the built-in font has no letters for, and a language written in each (fontconfig's).
-_SCRIPTS = (
-    (re.compile("[\u3040-\u30ff\u31f0-\u31ff]"), "ja"),  # kana first: Japanese, not Chinese
-    (re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]"), "ko"),
-    (re.compile("[\u2e80-\u2fdf\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"), "zh"),
-    (re.compile("[\u0e00-\u0e7f]"), "th"),
-    (re.compile("[\u0e80-\u0eff]"), "lo"),
-    (re.compile("[\u1000-\u109f]"), "my"),
-    (re.compile("[\u1780-\u17ff]"), "km"),
-)
-
-
 def font(size: int, text: str = "") -> ImageFont.FreeTypeFont:
-    """The font to draw `text` in: the built-in one, or for a script it has no letters for, a
-    font of the machine's that writes it (the built-in one when there is none)."""
+    """The font to draw `text` in: the built-in one, or where it has no letter for one of the
+    text's characters, the machine's font that fontconfig finds for that character (the
+    built-in one when there is none)."""
     if text and not text.isascii():
-        for script, language in _SCRIPTS:
-            if script.search(text) and (path := font_file(language)):
-                return _font(size, path)
+        missing = next((c for c in text if not _has(None, c)), None)
+        if missing is not None and (path := font_file(missing)):
+            return _font(size, path)
     return _font(size, None)
 
 
@@ -70,20 +61,52 @@ def _font(size: int, path: str | None) -> ImageFont.FreeTypeFont:
 
 
 @cache
-def font_file(language: str) -> str | None:
-    """A regular font file that fontconfig lists for the language (the first by name, so every
-    picture on a machine is drawn alike), or None (no such font, or no fontconfig)."""
-    for pattern in (f":lang={language}:style=Regular", f":lang={language}"):
-        try:
-            listed = subprocess.run(
-                ["fc-list", pattern, "file"], capture_output=True, text=True, timeout=10
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            return None
-        files = sorted(line.split(":")[0].strip() for line in listed.splitlines() if line.strip())
-        if files:
-            return files[0]
-    return None
+def _has(path: str | None, char: str) -> bool:
+    """Whether the font draws the character as itself, not as its box for a missing letter."""
+    return char.isspace() or _drawn(path, char) != _drawn(path, _NO_LETTER)
+
+
+@cache
+def _drawn(path: str | None, char: str) -> bytes:
+    image = Image.new("L", (48, 48))
+    ImageDraw.Draw(image).text((8, 4), char, font=_font(24, path), fill=255)
+    return image.tobytes()
+
+
+_NO_LETTER = "\U0010fffd"  # a private-use character: no font has a letter for it
+
+
+def font_file(char: str) -> str | None:
+    """The font file fontconfig ranks first for sans-serif text with the character that has a
+    letter for it (Debian: DejaVu Sans for Greek, Cyrillic, Hebrew, Arabic; fonts-noto-cjk or
+    fonts-droid-fallback for Chinese and Japanese; fonts-thai-tlwg for Thai), or None. One
+    lookup per block of 128 code points while its font has the block's letters."""
+    block = ord(char) >> 7
+    path = _block_fonts.get(block)
+    if path is None or not _has(path, char):
+        path = _block_fonts[block] = _matched(char)
+    return path
+
+
+_block_fonts: dict[int, str | None] = {}
+
+
+@cache
+def _matched(char: str) -> str | None:
+    pattern = f"sans-serif:style=Regular:charset={ord(char):x}"
+    try:
+        ranked = subprocess.run(
+            ["fc-match", "-s", "-f", "%{file}\n", pattern],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):  # no fontconfig
+        return None
+    return next((path for path in ranked[:FONTS_TRIED] if _has(path, char)), None)
+
+
+FONTS_TRIED = 5  # fontconfig's best few for a character; past them, it has none for it
 
 
 def inline(row: Row) -> list[Segment]:
@@ -152,6 +175,55 @@ def _wrap(segments: list[Segment], size: int, width: int) -> list[list[tuple[int
     return [line for line in lines if line]
 
 
+def _right_to_left(text: str) -> bool:
+    """A paragraph in Hebrew, Arabic, Persian...: its first letter with a direction is one."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _visual(line: list[tuple[int, str, str]], size: int, width: int) -> list[tuple[int, str, str]]:
+    """A line of a right-to-left paragraph as it reads: its pieces from the right edge, in
+    reverse order but for runs of left-to-right words and numbers among them, which keep
+    theirs (a name in Latin letters, "3.5%"). The gap _wrap left before a piece stays on the
+    side of the piece that comes before it."""
+    widths = [int(font(size, piece).getlength(piece)) for _, piece, _ in line]
+    starts = [x for x, _, _ in line]
+    gaps = [0] + [starts[k] - starts[k - 1] - widths[k - 1] for k in range(1, len(line))]
+    kinds = [_direction(piece) for _, piece, _ in line]
+    for k, kind in enumerate(kinds):  # a space or sign between two such words is theirs
+        if kind is None:
+            before = next((d for d in reversed(kinds[:k]) if d is not None), "R")
+            after = next((d for d in kinds[k + 1 :] if d is not None), "R")
+            kinds[k] = "L" if before == after == "L" else "R"
+    runs: list[list[int]] = []
+    for k, kind in enumerate(kinds):
+        if runs and kinds[runs[-1][0]] == kind == "L":
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    x = width - sum(widths) - sum(gaps)
+    out = []
+    for k in (k for run in reversed(runs) for k in run):
+        x += gaps[k] if kinds[k] == "L" else 0
+        out.append((x, line[k][1], line[k][2]))
+        x += widths[k] + (gaps[k] if kinds[k] == "R" else 0)
+    return out
+
+
+def _direction(piece: str) -> str | None:
+    """ "R" for a word in a right-to-left script, "L" for one in another or a number, None for
+    spaces and signs."""
+    kinds = {unicodedata.bidirectional(c) for c in piece}
+    if kinds & {"R", "AL"}:
+        return "R"
+    return "L" if kinds & {"L", "EN", "AN"} else None
+
+
 class _Canvas:
     """Collects what to draw, so the picture's height is known before it is made."""
 
@@ -165,6 +237,8 @@ class _Canvas:
 
     def block(self, segments: list[Segment], size: int) -> None:
         lines = _wrap(_trim(segments), size, WIDTH - 2 * MARGIN)
+        if _right_to_left("".join(seg.text for seg in segments)):
+            lines = [_visual(line, size, WIDTH - 2 * MARGIN) for line in lines]
         if len(lines) > MAX_BLOCK_LINES:
             lines = lines[:MAX_BLOCK_LINES]
             x, last, _ = lines[-1][-1]
