@@ -599,6 +599,17 @@ def test_a_right_to_left_paragraph_reads_from_the_right_edge():
     assert [x for kind, x, *_ in english.ops if kind == "piece"][0] == MARGIN
 
 
+def test_a_right_to_left_word_is_drawn_in_reading_order_without_raqm(monkeypatch):
+    from PIL import features
+
+    from newsdiff.publish import card
+
+    assert card._as_drawn("שלום") == "שלום"  # Raqm (here) orders a word's letters itself
+    monkeypatch.setattr(features, "check", lambda name: False)  # a machine without libfribidi
+    assert card._as_drawn("שלום") == "םולש"
+    assert card._as_drawn("NATO") == "NATO"
+
+
 def test_a_summary_edit_is_in_the_picture_and_its_alt_text():
     from newsdiff.publish.card import render_card
     from newsdiff.publish.compose import Change

@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
 from newsdiff.diff import BELOW_HEADLINE, FieldDiff, Row, Segment, diff_versions
 from newsdiff.text import UNSPACED, UNSPACED_CHAR
@@ -224,6 +224,15 @@ def _direction(piece: str) -> str | None:
     return "L" if kinds & {"L", "EN", "AN"} else None
 
 
+def _as_drawn(piece: str) -> str:
+    """A piece as Pillow is given it: a right-to-left word reversed where Pillow lays text out
+    without Raqm (libraqm loads libfribidi, a system library), which would draw its letters in
+    the order they are stored, left to right."""
+    if _direction(piece) == "R" and not features.check("raqm"):
+        return piece[::-1]
+    return piece
+
+
 class _Canvas:
     """Collects what to draw, so the picture's height is known before it is made."""
 
@@ -267,7 +276,7 @@ class _Canvas:
             w = f.getlength(text)
             if background:
                 draw.rectangle((x, y - 2, x + w, y + size * 1.25), fill=background)
-            draw.text((x, y), text, font=f, fill=colour)
+            draw.text((x, y), _as_drawn(text), font=f, fill=colour)
             if style == "delete" and not text.isspace():  # struck through
                 mid = y + size * 0.62
                 draw.line((x, mid, x + w, mid), fill=colour, width=max(2, size // 14))
