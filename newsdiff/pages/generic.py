@@ -138,19 +138,25 @@ _AD_LABEL = re.compile(
 # Where an ad slot interrupts the story: a lone advertising label, or the line that tells the
 # reader the text goes on after it ("Story continues below advertisement", "Weiterlesen nach der
 # Anzeige", "La suite après cette publicité").
+_AD = r"(the |this |an |la |cette |l'|l’|el |del |da |a |do |o |der |die )?"  # "the ad"
+_AD_WORD = (
+    r"(anzeige|werbung|advertisement|advertising|advert|ads?|sponsored( message)?|publicidad"
+    r"|anuncio|publicité|pub|annonce|pubblicità|annuncio|publicidade|anúncio|advertentie|reklame)"
+)
 _AD_BREAK = re.compile(
-    r"(anzeige|werbung|advertisement|advertising|advert|ad|publicidad|publicité|pubblicità"
-    r"|publicidade|advertentie|reklame|sponsored)"
-    r"|(the )?(story|article|text|content|post|report|news) continues (below|after)\b.*"
-    r"|(advertisement|ad)\W+(scroll|continue)\b.*|scroll (down )?to continue( reading)?"
-    r"|continue reading (below|after)\b.*"
-    r"|(weiterlesen|weiter|lesen sie|fortsetzung) (nach|unter) der (anzeige|werbung)( weiter)?"
-    r"|(der )?(artikel|text|beitrag) (wird |geht )?(nach|unter) der (anzeige|werbung)\b.*"
-    r"|(la )?suite (de l'article |de l’article |du texte )?(après|ci-dessous)\b.*"
-    r"|(l'|l’)?article continue (après|sous)\b.*"
-    r"|(el )?(artículo|texto|contenido|nota|noticia) (continúa|sigue) (después|debajo|tras)\b.*"
-    r"|(l'|l’)?articolo continua (dopo|sotto)\b.*|continua (depois|após|apos)\b.*"
-    r"|lees verder (na|onder) de advertentie",
+    rf"{_AD_WORD}"
+    rf"|(the )?(story|article|(article )?content|text|post|report|news) continues"
+    rf" (below|after)( {_AD}{_AD_WORD})?"
+    rf"|{_AD_WORD}\W+(scroll|continue)\b.*|scroll (down )?to continue( reading)?"
+    rf"|continue reading (below|after) {_AD}{_AD_WORD}"
+    rf"|(weiterlesen|weiter|lesen sie|fortsetzung) (nach|unter) der (anzeige|werbung)( weiter)?"
+    rf"|(der )?(artikel|text|beitrag) (wird |geht )?(nach|unter) der (anzeige|werbung)\b.*"
+    rf"|(la )?suite (de l'article |de l’article |du texte )?(ci-dessous|après {_AD}{_AD_WORD})"
+    rf"|(l'|l’)?article continue (après|sous) {_AD}{_AD_WORD}"
+    rf"|(el |la )?(artículo|texto|contenido|nota|noticia) (continúa|sigue) (después|debajo|tras)"
+    rf"( de)? {_AD}{_AD_WORD}"
+    rf"|(l'|l’)?articolo continua (dopo|sotto) {_AD}{_AD_WORD}"
+    rf"|continua (depois|após|apos) {_AD}{_AD_WORD}|lees verder (na|onder) de advertentie",
     re.I,
 )
 AD_BREAK_WORDS = 10  # a line that long or shorter; a sentence about an advertisement is longer
