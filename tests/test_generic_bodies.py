@@ -439,6 +439,19 @@ def test_a_next_story_shown_below_a_real_article_is_not_part_of_its_body():
     assert with_snippets("abenteuer-astronomie.de.plejaden", bodies[0])
 
 
+def test_a_real_pages_recommended_stories_under_their_own_h1_are_not_its_body():
+    # hoy.com.py shows three recommended stories in full, each an <article> under its own
+    # <h1>; trafilatura took them into the body. With a "most read" footer added, the second
+    # look without them is cleaned of its teasers as the first would be.
+    html, url = devset_page("hoy.com-daran")
+    body = extract_fetched(html, None, url, None).body
+    assert with_snippets("hoy.com-daran", body)
+    assert not any("El hecho ocurrió ese jueves" in p for p in body)  # a recommended story
+    footer = f"<div class='most-read'><h2>Most read</h2>{cards(40, '/2024/03/{n}.html')}</div>"
+    injected = html.replace(b"</body>", footer.encode() + b"</body>")
+    assert extract_fetched(injected, None, url, None).body == body
+
+
 @pytest.mark.parametrize(
     "layout",
     [

@@ -162,9 +162,11 @@ def _body(
             if not article_evidence(page, body, teasers_removed=True):
                 raise NotArticle("section-front")
         elif extractor == "trafilatura":
-            body = with_standfirst(page, beside_teasers(page, body))
-            body = without_lead_in(page, without_teaser_run(page, body), title)
-            body = without_other_stories(page, without_dialogs(page, body), title)
+            # read on, past another story shown in full, on the page without it
+            seen, body = without_other_stories(page, body, title)
+            body = with_standfirst(seen, beside_teasers(seen, body))
+            body = without_lead_in(seen, without_teaser_run(seen, body), title)
+            body = without_dialogs(seen, body)
         else:  # the publisher's articleBody: the story, mostly without its standfirst
             body = with_standfirst(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):

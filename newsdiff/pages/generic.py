@@ -452,15 +452,15 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
 
 
 def beside_teasers(page: ArticlePage, body: list[str]) -> list[str]:
-    """For a generic body that is all teaser cards on a page that is no listing (it has
-    running text: the story beside a "most read" footer the extractor took for the text), the
-    body a second look finds without the cards, when it is an article's (article_evidence);
-    else the body as it is."""
+    """For a generic body that is all teaser cards (and labels: the box's "Most read") on a
+    page that is no listing (it has running text: the story beside a "most read" footer the
+    extractor took for the text), the body a second look finds without the cards, when it is
+    an article's (article_evidence); else the body as it is."""
     headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
     if len(headings) < MIN_TEASERS or len(body) < MIN_TEASERS:
         return body
     teasers = _teaser_text(headings, CARD_MAX_WORDS)
-    if not all(p in teasers for p in body):
+    if word_count([p for p in body if p not in teasers]) >= MIN_FALLBACK_WORDS:
         return body
     second = generic_body(without_teasers(page), page.url)
     return second if article_evidence(page, second, teasers_removed=True) else body
@@ -535,23 +535,29 @@ def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
     return second if word_count(second) > max(MIN_FALLBACK_WORDS, word_count(body)) else body
 
 
-def without_other_stories(page: ArticlePage, body: list[str], title: str | None) -> list[str]:
+def without_other_stories(
+    page: ArticlePage, body: list[str], title: str | None
+) -> tuple[ArticlePage, list[str]]:
     """A generic body without the text of another story the page shows in full beside its own
-    (the next article of an endless scroll, pre-rendered; a featured story): the part of the
-    page (other_stories) that an <h1> of its own heads. A body that took text from one is the
-    text of a second look at the page without them, or, when that finds no article, the body
-    without their paragraphs; kept whole when nothing would be left."""
+    (the next article of an endless scroll, pre-rendered; recommended stories): the parts of
+    the page other_stories finds. When the body took text from one, the page without them
+    (what the body's other rules then read) and the body a second look at it finds, or, when
+    that finds no article, the body without their paragraphs; else the page and body as
+    they are."""
     others = other_stories(page.root, title)
     if not others:
-        return body
+        return page, body
     inside = clean(" ".join(text for el in others for text in _TEXT(el)))
     if not any(p in inside for p in body):
-        return body
-    second = generic_body(_html_without(page, lambda root: other_stories(root, title)), page.url)
+        return page, body
+    root = copy.deepcopy(page.root)
+    for el in other_stories(root, title):
+        _drop(el.getparent(), el)
+    second = generic_body(etree.tostring(root, encoding="unicode", method="html"), page.url)
     if word_count(second) >= MIN_FALLBACK_WORDS:
-        return second
+        return type(page)(root, page.url), second
     kept = [p for p in body if p not in inside]
-    return kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
+    return page, kept if word_count(kept) >= MIN_FALLBACK_WORDS else body
 
 
 def other_stories(root: etree._Element, title: str | None) -> list[etree._Element]:
@@ -604,9 +610,8 @@ def _holds(outer: etree._Element, inner: etree._Element) -> bool:
     return any(el is outer for el in inner.iterancestors())
 
 
-def _html_without(page: ArticlePage, elements) -> str:
-    """The page's HTML without the elements `elements` finds in a copy of its tree (an XPath or
-    a function of the root; the text after each stays)."""
+def _html_without(page: ArticlePage, elements: etree.XPath) -> str:
+    """The page's HTML without the elements the XPath finds (the text after each stays)."""
     root = copy.deepcopy(page.root)
     for el in elements(root):
         if (parent := el.getparent()) is not None:
