@@ -13,6 +13,12 @@ URL) and, in the same run, trafilatura alone: with its defaults and with favor_p
 --misses lists, page by page, what newsdiff got wrong: a title other than the annotators', the
 `with` snippets it missed and the `without` snippets it kept (the devset layout).
 
+Where the ground truth has them (the devset), it also counts the titles, publication dates and
+bylines newsdiff gets right, and the dates and authors of trafilatura's metadata in the same run.
+A date is right when it is the annotators' day; a time stored in UTC, when some time zone (UTC-12
+to UTC+14) puts it on that day. A byline is right when its names and the annotators' are the same
+words, or one's words hold the other's (a co-author the annotators left out).
+
 Scoring of ground-truth.json, as in the public benchmark: the body and the ground truth are
 lower-cased word tokens; a page's precision and recall count the shared 4-token shingles (as
 multisets); both are averaged over pages and F1 is their harmonic mean. Scoring of expected.json,
@@ -37,6 +43,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import trafilatura
@@ -57,6 +64,8 @@ class Page:
     html: bytes
     body: str | None = None  # ground-truth.json: the whole article text
     title: str | None = None  # expected.json: the headline, where the annotators gave one
+    date: str | None = None  # expected.json: the publication day (YYYY-MM-DD)
+    author: str | None = None  # expected.json: the byline's names
     with_: list[str] = field(default_factory=list)  # expected.json: snippets it must contain
     without: list[str] = field(default_factory=list)  # ... and must not contain
 
@@ -70,6 +79,8 @@ class Score:
     pages: dict[str, tuple[float, float]]  # id -> (precision, recall), or (tp, fn + fp) counts
     lost: dict[str, str]  # id -> why no body was found
     titles: tuple[int, int] = (0, 0)  # (right, pages with an expected title)
+    dates: tuple[int, int] = (0, 0)  # (right, pages with an expected date)
+    authors: tuple[int, int] = (0, 0)  # (right, pages with an expected author)
     misses: dict[str, list[str]] = field(default_factory=dict)  # id -> what it got wrong
 
     def line(self) -> str:
@@ -117,28 +128,45 @@ def load(directory: Path) -> list[Page]:
         if layout is snippets:
             page.with_, page.without = entry.get("with") or [], entry.get("without") or []
             page.title = entry.get("title") or None
+            page.date = entry.get("date") or None
+            author = entry.get("author")
+            page.author = ", ".join(author) if isinstance(author, list) else author or None
         else:
             page.body = entry.get("articleBody") or ""
         found.append(page)
     return found
 
 
-# An extractor: (html, url) -> the body text, or (body, title); raises Lost with the reason
+# An extractor: (html, url) -> the body text, or (body, Credits); raises Lost with the reason
 # it found no body.
 class Lost(Exception):
     pass
 
 
-def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], tuple[str, str | None]]:
-    def run(html: bytes, url: str) -> tuple[str, str | None]:
+@dataclass
+class Credits:
+    title: str | None = None
+    published: str | None = None
+    byline: str | None = None
+
+
+def newsdiff_extractor(outlet: str | None) -> Callable[[bytes, str], tuple[str, Credits]]:
+    def run(html: bytes, url: str) -> tuple[str, Credits]:
         name = pages.outlet_for_url(url) if outlet == "auto" else outlet
         try:
             found = pages.extract_fetched(html, None, url, name)  # as crawls and `scrapy extract`
-            return "\n".join(found.body), found.title
         except pages.NotArticle as exc:
             raise Lost(exc.reason) from exc
+        credits = Credits(found.title, found.published, ", ".join(found.byline) or None)
+        return "\n".join(found.body), credits
 
     return run
+
+
+def trafilatura_metadata(html: bytes, url: str) -> tuple[str, Credits]:
+    """trafilatura's metadata alone (its date is htmldate's, with its extensive search)."""
+    found = trafilatura.extract_metadata(html.decode("utf-8", "replace"), default_url=url or None)
+    return "", Credits(found.title, found.date, found.author)
 
 
 def trafilatura_alone(html: bytes, url: str, **options) -> str:
@@ -158,29 +186,52 @@ def _title_key(title: str) -> str:
     return " ".join(_TOKEN.findall(title.replace("\xad", "").casefold()))
 
 
+def same_day(expected: str, found: str | None) -> bool:
+    """The annotators' day; a UTC time when some time zone (UTC-12 to UTC+14) puts it there."""
+    if not found:
+        return False
+    if len(found) == 10 or not found.endswith("+00:00"):
+        return found[:10] == expected
+    when = datetime.fromisoformat(found)
+    days = {(when + timedelta(hours=h)).date().isoformat() for h in (-12, 14)}
+    return expected in days or expected == when.date().isoformat()
+
+
+def same_names(expected: str, found: str | None) -> bool:
+    """The same words, or one's words hold all of the other's (a co-author left out, a "PhD",
+    "and" for a comma)."""
+    ours, theirs = set(_title_key(found or "").split()), set(_title_key(expected).split())
+    return bool(ours and theirs) and (ours <= theirs or theirs <= ours)
+
+
 def evaluate(corpus: list[Page], extractor: Callable) -> Score:
     scores: dict[str, tuple[float, float]] = {}
     lost: dict[str, str] = {}
     times = []
     tp = fn = fp = 0
-    titles_right = titles = 0
+    credits = Counter()
     misses: dict[str, list[str]] = {}
     for page in corpus:
         start = time.perf_counter()
-        title = None
+        found = Credits()
         try:
             text = extractor(page.html, page.url)
         except Lost as exc:
             text, lost[page.id] = "", str(exc)
         times.append((time.perf_counter() - start) * 1000)
         if isinstance(text, tuple):
-            text, title = text
+            text, found = text
         wrong = []
-        if page.title:
-            titles += 1
-            titles_right += same_title(page.title, title)
-            if not same_title(page.title, title):
-                wrong.append(f"title {title!r}, expected {page.title!r}")
+        for name, expected, got, same in (
+            ("title", page.title, found.title, same_title),
+            ("date", page.date, found.published, same_day),
+            ("byline", page.author, found.byline, same_names),
+        ):
+            if expected:
+                credits[name] += 1
+                credits[name + "/right"] += same(expected, got)
+                if not same(expected, got):
+                    wrong.append(f"{name} {got!r}, expected {expected!r}")
         if not text.strip():
             lost.setdefault(page.id, "empty")
         if page.body is None:
@@ -202,7 +253,11 @@ def evaluate(corpus: list[Page], extractor: Callable) -> Score:
         recall = statistics.fmean(r for _, r in scores.values()) if scores else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     median = statistics.median(times) if times else 0.0
-    return Score(precision, recall, f1, median, scores, lost, (titles_right, titles), misses)
+    right = {n: (credits[n + "/right"], credits[n]) for n in ("title", "date", "byline")}
+    return Score(
+        *(precision, recall, f1, median, scores, lost),
+        *(right["title"], right["date"], right["byline"], misses),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,7 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trafilatura alone: {baseline.line()}")
     print(f"trafilatura alone, favor_precision: {precise.line()}")
     if ours.titles[1]:
-        print(f"{label}: titles right {ours.titles[0]} of {ours.titles[1]}")
+        metadata = evaluate(corpus, trafilatura_metadata)
+        print(
+            f"trafilatura metadata: dates right {metadata.dates[0]} of {metadata.dates[1]}, "
+            f"authors right {metadata.authors[0]} of {metadata.authors[1]}"
+        )
+        print(
+            f"{label}: titles right {ours.titles[0]} of {ours.titles[1]}, dates right "
+            f"{ours.dates[0]} of {ours.dates[1]}, bylines right {ours.authors[0]} of "
+            f"{ours.authors[1]}"
+        )
     print(f"{label}: {ours.line()}")
     print(ours.line())
     return 0

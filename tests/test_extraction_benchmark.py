@@ -148,3 +148,17 @@ def test_outlet_extraction_keeps_trafilaturas_snippets_right():
             misses[kind] += sum(s in text for s in facts["without"])
     assert misses["outlet"] == 0
     assert misses["outlet"] <= misses["generic"]
+
+
+def test_dates_and_bylines_are_scored_as_the_annotators_wrote_them():
+    # A UTC time is the annotators' local day when some time zone puts it there.
+    assert bench.same_day("2019-10-19", "2019-10-18T22:04:00+00:00")  # 00:04 in Vienna
+    assert bench.same_day("2019-10-19", "2019-10-19")
+    assert not bench.same_day("2019-10-19", "2019-10-17T10:00:00+00:00")
+    assert not bench.same_day("2019-10-19", "2019-10-20")  # a day alone is that day
+    assert not bench.same_day("2019-10-19", None)
+    assert bench.same_names("Glen Owen And Brendan Carlin", "Glen Owen, Brendan Carlin")
+    assert bench.same_names("Michael L. Anderson, PhD", "Michael L. Anderson")
+    assert bench.same_names("Fiona Bornhöft und Mariam Hofbeck", "Fiona Bornhöft")
+    assert not bench.same_names("Lisa Petrich", "Badische Zeitung")
+    assert not bench.same_names("Lisa Petrich", None)

@@ -68,8 +68,11 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # one-column layout table keeps its paragraphs (generic.trafilatura_body); 9: a generic body
 # leaves out another story the page shows in full beside its own (generic.other_stories: the
 # next one of an endless scroll) and an ad slot's label or "continues below" line; every
-# schema.org type under Article is an article (TechArticle, ScholarlyArticle, a forum posting).
-EXTRACTOR_VERSION = "9"
+# schema.org type under Article is an article (TechArticle, ScholarlyArticle, a forum posting);
+# 10: where the metadata names no author, or only the site, the byline the page's markup shows
+# (credits.shown_byline); where it gives no publication time, the date the page shows elsewhere
+# (credits.shown_date).
+EXTRACTOR_VERSION = "10"
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from newsdiff.pages.corrections import CORRECTION_BOXES, find_corrections, is_correction
+from newsdiff.pages.credits import shown_byline, shown_date
 from newsdiff.pages.jsonld import (
     ARTICLE_TYPES,
     LISTING_TYPES,
@@ -501,6 +502,16 @@ class ArticlePage:
         )
         return [n for n in names if not _NOT_A_NAME.search(n) and n not in self.organisations]
 
+    def byline_or_shown(self) -> list[str]:
+        """byline(), unless it names no one or only the site itself: then the byline the
+        page's markup shows (credits.shown_byline), where it names someone else."""
+        names = self.byline()
+        if all(map(self._is_site_segment, names)):
+            shown = shown_byline(self.root, self._is_site_segment)
+            if not names or not all(map(self._is_site_segment, shown)):
+                names = shown
+        return names
+
     def visible_byline(self) -> list[str]:
         """Names in the elements byline_xpaths select, in order, without repeats."""
         elements = (el for expr in self.byline_xpaths for el in xpath(expr)(self.root))
@@ -510,6 +521,10 @@ class ArticlePage:
         return iso_date(self.ld_text("datePublished")) or iso_date(
             self.meta_value(*self.published_keys)
         )
+
+    def published_or_shown(self) -> str | None:
+        """published(), else the date the page shows elsewhere (credits.shown_date)."""
+        return self.published() or shown_date(self.root, self.url)
 
     def modified(self) -> str | None:
         return iso_date(self.ld_text("dateModified")) or iso_date(

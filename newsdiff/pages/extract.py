@@ -119,8 +119,8 @@ def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> 
         raise NotArticle("empty")
     return Extraction(
         title=title,
-        byline=page.byline(),
-        published=page.published(),
+        byline=page.byline_or_shown(),
+        published=page.published_or_shown(),
         modified=page.modified(),
         section=page.section(),
         body=body,
