@@ -89,7 +89,7 @@ def test_a_blog_named_by_its_site_keeps_that_name():
 def test_commenters_and_sidebars_are_no_byline():
     after = (
         '<div id="comments"><ol class="commentlist"><li><span class="comment-author">'
-        'Ann Reader</span> sagt: Great piece!</li></ol></div>'
+        "Ann Reader</span> sagt: Great piece!</li></ol></div>"
         '<aside><a rel="author" href="/author/bob">Bob Columnist</a></aside>'
         '<div class="related-posts"><span class="author">Carla Other</span></div>'
     )
