@@ -10,7 +10,9 @@ cookie, newsletter and paywall boxes, comments, location scripts, self refreshes
 story shown in full, ad slots between paragraphs, a column's author box) every page is
 extracted with the markup added and compared with its extraction without it. Per injection it
 prints how many pages become "not an article" (lost), by reason, how many lose a `with` snippet
-the uninjected body had (snip), and how many bodies take in text of the injected markup (leak).
+the uninjected body had (snip), how many bodies take in text of the injected markup (leak), and
+how many pages' byline or publication date differ from the uninjected page's (cred; "-" where
+the injection removes or replaces the page's metadata, and so its byline and date).
 The markup is ASCII, so it goes into the page's bytes as they are, whatever their encoding;
 every run is the same (no randomness).
 
@@ -162,6 +164,17 @@ def teaser_cards(count: int, tag: str, title: str) -> str:
     return f'<{tag} class="related"><h2>{title}</h2>{cards}</{tag}>'
 
 
+def dated_teasers(count: int) -> str:
+    """Related stories, each with its date and author, as news sites list them."""
+    cards = "".join(
+        f'<li class="teaser"><a href="{SITE}/story-{n}.html">Zorblat story {n} about the '
+        f'{WORDS[n % len(WORDS)]}</a><span class="author">By Zorblat Writer{n}</span>'
+        f'<time datetime="2012-0{1 + n % 9}-1{n % 10}T08:00:00Z">{n} March 2012</time></li>'
+        for n in range(1, count + 1)
+    )
+    return f'<div class="more-stories"><h2>More stories</h2><ul>{cards}</ul></div>'
+
+
 COOKIE_BANNER = (
     '<div id="cookie-consent" class="cookie-banner" role="dialog" aria-label="Cookie consent">'
     "<p>We use cookies and similar technologies to improve your experience, personalise content "
@@ -267,6 +280,7 @@ class Injection:
     name: str
     apply: Callable[[bytes, str], bytes]  # (page bytes, url) -> injected page
     marker: str = "Zorblat"  # a word of the injected text: in the body, it leaked
+    metadata: bool = True  # the page's own metadata kept: its byline and date should be too
 
 
 INJECTIONS = [
@@ -282,17 +296,24 @@ INJECTIONS = [
     Injection(
         "cms-collection-no-og",
         lambda h, u: in_head(_OG_ARTICLE.sub(b"", h), collection_graph(u)),
+        metadata=False,
     ),
-    Injection("cms-collection-only", lambda h, u: in_head(undeclared(h), collection_graph(u))),
+    Injection(
+        "cms-collection-only",
+        lambda h, u: in_head(undeclared(h), collection_graph(u)),
+        metadata=False,
+    ),
     Injection(
         "cms-collection+itemlist",
         lambda h, u: in_head(undeclared(h), collection_graph(u) + ld(ITEM_LIST)),
+        metadata=False,
     ),
     Injection(
         "cms-collection+microdata",
         lambda h, u: _microdata(in_head(undeclared(h), collection_graph(u))),
+        metadata=False,
     ),
-    Injection("microdata-article", lambda h, u: _microdata(undeclared(h))),
+    Injection("microdata-article", lambda h, u: _microdata(undeclared(h)), metadata=False),
     Injection(
         "og-website",
         lambda h, u: in_head(_OG_TYPE.sub(b"", h), '<meta property="og:type" content="website">'),
@@ -325,9 +346,12 @@ INJECTIONS = [
         lambda h, u: in_head(h, f'<meta http-equiv="refresh" content="5; url={u}">'),
     ),
     Injection("next-story", lambda h, u: at_body_end(h, next_story())),
+    Injection("dated-teasers", lambda h, u: after_article(h, dated_teasers(8))),
     Injection("ad-slots", lambda h, u: ad_slots(h), marker="continues below advertisement"),
-    Injection("column-opinion-ld", lambda h, u: column(undeclared(h), opinion_ld(u))),
-    Injection("column-no-ld", lambda h, u: column(undeclared(h), "")),
+    Injection(
+        "column-opinion-ld", lambda h, u: column(undeclared(h), opinion_ld(u)), metadata=False
+    ),
+    Injection("column-no-ld", lambda h, u: column(undeclared(h), ""), metadata=False),
 ]
 
 _BODY_TAG = re.compile(rb"<body\b", re.I)
@@ -342,12 +366,14 @@ def _microdata(html: bytes) -> bytes:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def extract(html: bytes, url: str) -> tuple[str | None, str]:
-    """(body text, "") or (None, the NotArticle reason), read as a crawl reads a page."""
+def extract(html: bytes, url: str) -> tuple[str | None, str, tuple]:
+    """(body text, "", (byline, publication date)) or (None, the NotArticle reason, ()), read as
+    a crawl reads a page."""
     try:
-        return "\n".join(pages.extract_fetched(html, None, url, None).body), ""
+        found = pages.extract_fetched(html, None, url, None)
     except pages.NotArticle as exc:
-        return None, exc.reason
+        return None, exc.reason, ()
+    return "\n".join(found.body), "", (found.byline, found.published)
 
 
 def snippets(page: Page, body: str) -> set[str]:
@@ -365,29 +391,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpus = load(args.directory)[: args.limit]
     injections = [i for i in INJECTIONS if not args.only or i.name in args.only]
-    plain = {}
+    plain, credits = {}, {}
     for page in corpus:
-        body, reason = extract(page.html, page.url)
+        body, reason, credits[page.id] = extract(page.html, page.url)
         plain[page.id] = snippets(page, body) if body is not None else set()
     print(f"{len(corpus)} pages, {sum(not s for s in plain.values())} without a snippet uninjected")
-    print(f"{'injection':26} {'lost':>5} {'snip':>5} {'leak':>5}  reasons")
+    print(f"{'injection':26} {'lost':>5} {'snip':>5} {'leak':>5} {'cred':>5}  reasons")
     total = 0
     for injection in injections:
         reasons: Counter[str] = Counter()
-        snipped = leaked = 0
+        snipped = leaked = credited = 0
         lost_ids = []
         for page in corpus:
-            body, reason = extract(injection.apply(page.html, page.url), page.url)
+            body, reason, found = extract(injection.apply(page.html, page.url), page.url)
             if body is None:
                 reasons[reason] += 1
                 lost_ids.append(page.id)
                 continue
             snipped += bool(plain[page.id] - snippets(page, body))
             leaked += injection.marker in body
+            credited += injection.metadata and found != credits[page.id]
         lost = sum(reasons.values())
         total += lost
         why = ", ".join(f"{r} {n}" for r, n in reasons.most_common())
-        print(f"{injection.name:26} {lost:5d} {snipped:5d} {leaked:5d}  {why}", flush=True)
+        cred = f"{credited:5d}" if injection.metadata else "    -"
+        print(f"{injection.name:26} {lost:5d} {snipped:5d} {leaked:5d} {cred}  {why}", flush=True)
         for page_id in lost_ids[: args.show]:
             print(f"    {page_id}")
     print(f"lost_total={total} over {len(injections)} injections and {len(corpus)} pages")

@@ -174,3 +174,59 @@ def test_a_date_shown_in_the_text():
 
 def test_no_date_anywhere_is_none():
     assert extract(page(), URL).published is None
+
+
+# --- what is not the story's: comments, other stories ------------------------------------------
+
+COMMENTS = (
+    '<section id="comments" class="comments"><h2>2 Comments</h2><ol>'
+    '<li class="comment"><span class="comment-author vcard"><b class="fn">Ann Reader</b></span>'
+    '<time datetime="2024-03-01T10:00">March 1, 2024</time><p>Great piece!</p></li>'
+    '<li class="comment"><span class="comment-author vcard"><b class="fn">Bo Reader</b></span>'
+    '<time datetime="2024-03-02T10:00">March 2, 2024</time><p>Thanks.</p></li></ol></section>'
+)
+MORE_STORIES = (
+    '<div class="more-stories"><h2>More stories</h2><ul>'
+    + "".join(
+        f'<li class="teaser"><a href="/story-{n}.html">Story {n}</a>'
+        f'<span class="author">By Carla Other{n}</span>'
+        f'<time datetime="2012-0{n}-1{n}T08:00:00Z">{n} March 2012</time></li>'
+        for n in range(1, 6)
+    )
+    + "</ul></div>"
+)
+
+
+def test_comments_and_other_stories_neither_date_nor_sign_the_page():
+    shown = '<p class="meta">Posted on <time datetime="2021-03-04">4 March 2021</time></p>'
+    html = page(header=shown, after=COMMENTS + MORE_STORIES)
+    found = extract(html, URL)
+    assert found.published == "2021-03-04" and found.byline == []
+    # without the page's own date, none: not a reader's nor another story's
+    assert extract(page(after=COMMENTS + MORE_STORIES), URL).published is None
+
+
+def test_the_next_story_shown_in_full_does_not_sign_this_one():
+    own = '<div class="intro">Reporting from the council chamber.</div>'
+    next_story = (
+        '<article class="next"><h1>Harbour plan approved after a long night</h1>'
+        '<p class="byline">By Jane Other</p>'
+        '<time datetime="2011-05-05">5 May 2011</time>'
+        + "".join(f"<p>The next story's paragraph {n} about the harbour.</p>" for n in range(8))
+        + "</article>"
+    )
+    found = extract(page(header=own, after=next_story), URL)
+    assert found.title == "Council Votes" and found.byline == [] and found.published is None
+    # in no <article>: after another <h1> than the headline
+    loose = next_story.replace("<article", "<div").replace("</article>", "</div>")
+    assert extract(page(header=own, after=loose), URL).byline == []
+
+
+def test_a_story_in_a_container_its_theme_calls_a_teaser_keeps_its_date():
+    html = (
+        "<html><head><title>Council Votes</title></head><body>"
+        '<div class="teaser newsSingle"><h1>Council Votes</h1>'
+        '<time datetime="2022-02-01">1 February 2022</time>'
+        f"{STORY}</div></body></html>"
+    )
+    assert extract(html, URL).published == "2022-02-01"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from newsdiff.pages.corrections import CORRECTION_BOXES, find_corrections, is_correction
-from newsdiff.pages.credits import shown_byline, shown_date
+from newsdiff.pages.credits import NO_STORY, Story, shown_byline, shown_date
 from newsdiff.pages.jsonld import (
     ARTICLE_TYPES,
     LISTING_TYPES,
@@ -502,12 +502,13 @@ class ArticlePage:
         )
         return [n for n in names if not _NOT_A_NAME.search(n) and n not in self.organisations]
 
-    def byline_or_shown(self) -> list[str]:
+    def byline_or_shown(self, story: Story = NO_STORY) -> list[str]:
         """byline(), unless it names no one or only the site itself: then the byline the
-        page's markup shows (credits.shown_byline), where it names someone else."""
+        page's markup shows outside other stories, where it names someone else
+        (credits.shown_byline)."""
         names = self.byline()
         if all(map(self._is_site_segment, names)):
-            shown = shown_byline(self.root, self._is_site_segment)
+            shown = shown_byline(self.root, self._is_site_segment, story)
             if not names or not all(map(self._is_site_segment, shown)):
                 names = shown
         return names
@@ -522,9 +523,10 @@ class ArticlePage:
             self.meta_value(*self.published_keys)
         )
 
-    def published_or_shown(self) -> str | None:
-        """published(), else the date the page shows elsewhere (credits.shown_date)."""
-        return self.published() or shown_date(self.root, self.url)
+    def published_or_shown(self, story: Story = NO_STORY) -> str | None:
+        """published(), else the date the page shows elsewhere than in its comments and other
+        stories (credits.shown_date)."""
+        return self.published() or shown_date(self.root, self.url, story)
 
     def modified(self) -> str | None:
         return iso_date(self.ld_text("dateModified")) or iso_date(

@@ -8,14 +8,17 @@ the like are not read (a commenter is not the author). A name is a few words wit
 symbols; from the loosest markup, two or more capitalised words ("Clara Müller", not
 "Redaktion"). A name that is the site's own goes: it is no byline.
 
-The date is htmldate's conservative search (metadata htmldate knows beyond ours, `<time>`
-elements, the URL; no guess from free text), as YYYY-MM-DD.
+The date is htmldate's: its conservative search first (metadata it knows beyond ours, `<time>`
+elements, the URL), then its search of the text, as YYYY-MM-DD. The readers' comments and boxes
+of other stories are left out of what it reads: their dates are not the article's.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from copy import deepcopy
+from dataclasses import dataclass
 
 import htmldate
 from lxml import etree
@@ -46,12 +49,12 @@ _BYLINE_MARKUP = (
 )
 _AUTHOR_WORD = re.compile(r"(?:author|autor|byline)(?:-?name)?$", re.I)
 _ITEM_NAME = etree.XPath(".//*[@itemprop='name']")
-# Regions whose names are not the article's author: a class or id word starting so.
-_ELSEWHERE = re.compile(
-    r"^(?:comment|kommentar|respond|reply|sidebar|widget|related|teaser|footer|share|sharing"
-    r"|social|avatar|more-from|recommend|popular|newsletter)",
-    re.I,
-)
+# Class or id words (their start) of the readers' comments and of boxes of other stories, and of
+# the page's chrome: no byline is read in either, no date in the first.
+_OTHERS_WORDS = r"comment|kommentar|respond|reply|related|teaser|recommend|more-from|popular"
+_CHROME_WORDS = r"sidebar|widget|footer|share|sharing|social|avatar|newsletter"
+_OTHERS = re.compile(rf"^(?:{_OTHERS_WORDS})", re.I)
+_ELSEWHERE = re.compile(rf"^(?:{_OTHERS_WORDS}|{_CHROME_WORDS})", re.I)
 _ELSEWHERE_TAGS = frozenset({"aside", "nav", "footer", "form", "noscript", "template"})
 
 _CREDIT = re.compile(  # "Written by", "Von", "Autorin:", "Text:" before the names
@@ -69,9 +72,9 @@ _CREDIT_WORD = re.compile(  # no name by itself
 )
 _LABEL = re.compile(r"^[^:]{1,25}:\s*")  # "Interview: ", "Redaktion: "
 _ASIDE = re.compile(r"\s*\([^()]*\)")  # "(Pressesprecher des EJW)"
-_AFTER_NAMES = re.compile(  # a date, a separator or "on …" after the names
-    r"\s+(?:[|•·–—/]|(?:on|am|le|el)\b(?=.{0,20}\d)|updated\b|published\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
-    r"|\d{4}-\d{2}-\d{2}).*$",
+_AFTER_NAMES = re.compile(  # a date, a separator or "on 3 May" after the names
+    r"\s+(?:[|•·–—/]|(?:on|am|le|el)\b(?=.{0,20}\d)|updated\b|published\b"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}).*$",
     re.I | re.S,
 )
 _NAME_CHARS = re.compile(r"[^\W\d_][\w.'’\-]*")
@@ -79,23 +82,73 @@ _CAPITALISED = re.compile(
     r"[A-ZÀ-ÖØ-ÞĀ-Ž][\w.'’\-]*|von|van|der|den|de|da|di|del|la|le|du|bin|al|zu|y"
 )
 MAX_NAME_WORDS = 5
+STORY_MARK_WORDS = 12  # the story's opening words that keep its container
 MAX_BYLINE_CHARS = 120
 
 
-def shown_byline(root: etree._Element, is_site: Callable[[str], bool]) -> list[str]:
-    """The names of the first byline the page's markup shows outside its comments and sidebars
-    (see the module's doc); one naming the site only when no other names anyone (a blog's
-    author is often the blog). [] if there is none."""
+@dataclass(frozen=True)
+class Story:
+    """Where a page's own story is: its headline, its first paragraph and the other stories
+    the page shows in full (generic.other_stories); their bylines and dates are not its."""
+
+    title: str | None = None
+    opening: str = ""
+    others: Sequence[etree._Element] = ()
+
+    @property
+    def mark(self) -> str:
+        """The opening words that tell the story's own elements."""
+        return " ".join(self.opening.split()[:STORY_MARK_WORDS])
+
+
+NO_STORY = Story()  # nothing known of where the story is
+
+
+def shown_byline(
+    root: etree._Element, is_site: Callable[[str], bool], story: Story = NO_STORY
+) -> list[str]:
+    """The names of the first byline the page's markup shows outside its comments, chrome and
+    other stories (those story names, and any under another <h1> after the story's start), as
+    the module's doc says; one naming the site only when no other names anyone (a blog's author
+    is often the blog). [] if there is none."""
     the_site: list[str] = []
+    beyond: Callable[[etree._Element], bool] | None = None
     for find, strict in _BYLINE_MARKUP:
         for el in find(root):
-            if _elsewhere(el):
+            if _elsewhere(el) or any(o is el or _holds(o, el) for o in story.others):
+                continue
+            beyond = beyond or _beyond(root, story)
+            if beyond(el):
                 continue
             names = byline_names(_credited(el), strict=strict and not _names_author(el))
             if names and not all(map(is_site, names)):
                 return [n for n in names if not is_site(n)]
             the_site = the_site or names
     return the_site
+
+
+def _beyond(root: etree._Element, story: Story) -> Callable[[etree._Element], bool]:
+    """Whether an element comes after another story's <h1>: one after the story's start (its
+    first paragraph, else its headline) that is not the headline."""
+    order = {el: i for i, el in enumerate(root.iter())}
+    start = next((order[p] for p in root.iter("p") if story.mark and _opens(p, story.mark)), None)
+    if start is None:
+        start = next((order[h] for h in root.iter("h1") if _text(h) == story.title), None)
+    if start is None:
+        return lambda el: False
+    cut = min(
+        (order[h] for h in root.iter("h1") if order[h] > start and _text(h) != story.title),
+        default=len(order),
+    )
+    return lambda el: order.get(el, 0) > cut
+
+
+def _opens(p: etree._Element, mark: str) -> bool:
+    return _text(p).startswith(mark)
+
+
+def _text(el: etree._Element) -> str:
+    return " ".join(" ".join(el.itertext()).split())
 
 
 def byline_names(text: str, *, strict: bool = False) -> list[str]:
@@ -143,23 +196,28 @@ def _names_author(el: etree._Element) -> bool:
 
 def _elsewhere(el: etree._Element) -> bool:
     """Whether el is in the page's comments, a sidebar, a related-stories box, the footer …"""
-    node = el
-    while node is not None and node.tag != "body":
-        if node.tag in _ELSEWHERE_TAGS:
-            return True
-        words = f"{node.get('class', '')} {node.get('id', '')}".split()
-        if node.tag == "article":  # a story's classes name its view ("teaser--only-body")
-            words = [word for word in words if word.lower().startswith("comment")]
-        if any(_ELSEWHERE.match(word) for word in words):
-            return True
-        node = node.getparent()
-    return False
+    return _apart(el) or any(map(_apart, el.iterancestors()))
 
 
-def shown_date(root: etree._Element, url: str | None) -> str | None:
-    """The publication date (YYYY-MM-DD) htmldate finds without guessing from free text, or
-    None."""
-    page = etree.tostring(root, encoding="unicode", method="html")
+def _apart(node: etree._Element) -> bool:
+    """Whether node holds what is not the article's (see _elsewhere); a <footer> is the page's
+    only outside an <article> (in one, it is the story's: "Posted on … by …")."""
+    if node.tag == "body" or not isinstance(node.tag, str):
+        return False
+    if node.tag in _ELSEWHERE_TAGS:
+        return node.tag != "footer" or next(node.iterancestors("article"), None) is None
+    words = f"{node.get('class', '')} {node.get('id', '')}".split()
+    if node.tag == "article":  # a story's classes name its view ("teaser--only-body")
+        words = [word for word in words if word.lower().startswith("comment")]
+    return any(_ELSEWHERE.match(word) for word in words)
+
+
+def shown_date(root: etree._Element, url: str | None, story: Story = NO_STORY) -> str | None:
+    """The publication date (YYYY-MM-DD) htmldate finds in the page without its readers'
+    comments, boxes of other stories and the other stories it shows in full, conservatively,
+    else in its text; None when it finds none. An element that holds the story's first
+    paragraph stays, whatever its class says."""
+    page = etree.tostring(_without_others(root, story), encoding="unicode", method="html")
     for extensive in (False, True):
         try:
             found = htmldate.find_date(
@@ -170,3 +228,25 @@ def shown_date(root: etree._Element, url: str | None) -> str | None:
         if found:
             return found
     return None
+
+
+def _without_others(root: etree._Element, story: Story) -> etree._Element:
+    tree = root.getroottree()
+    paths = {tree.getpath(el) for el in story.others}
+    copy = deepcopy(root)
+    tree = copy.getroottree()
+    gone = [el for el in copy.iter() if _others(el) or tree.getpath(el) in paths]
+    for el in gone:
+        parent = el.getparent()
+        if parent is not None and not (story.mark and story.mark in _text(el)):
+            parent.remove(el)
+    return copy
+
+
+def _others(node: etree._Element) -> bool:
+    words = f"{node.get('class', '')} {node.get('id', '')}".split()
+    return any(map(_OTHERS.match, words))
+
+
+def _holds(outer: etree._Element, inner: etree._Element) -> bool:
+    return any(a is outer for a in inner.iterancestors())

@@ -17,6 +17,7 @@ from parsel.selector import create_root_node
 
 from newsdiff.pages.base import ArticlePage, Extraction, NotArticle
 from newsdiff.pages.corrections import is_correction
+from newsdiff.pages.credits import Story
 from newsdiff.pages.generic import (
     SHORT_BODY_WORDS,
     article_evidence,
@@ -25,6 +26,7 @@ from newsdiff.pages.generic import (
     generic_body,
     jsonld_body,
     looks_like_listing,
+    other_stories,
     overlap,
     refreshes_away,
     short,
@@ -117,10 +119,11 @@ def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> 
     body = [p for p in body if p != title and not _is_correction_of(p, corrections)]
     if not body:
         raise NotArticle("empty")
+    story = Story(title, body[0], other_stories(page.root, title))
     return Extraction(
         title=title,
-        byline=page.byline_or_shown(),
-        published=page.published_or_shown(),
+        byline=page.byline_or_shown(story),
+        published=page.published_or_shown(story),
         modified=page.modified(),
         section=page.section(),
         body=body,
