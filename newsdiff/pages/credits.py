@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from functools import cached_property
 
 import htmldate
 from lxml import etree
@@ -86,19 +86,24 @@ STORY_MARK_WORDS = 12  # the story's opening words that keep its container
 MAX_BYLINE_CHARS = 120
 
 
-@dataclass(frozen=True)
 class Story:
     """Where a page's own story is: its headline, its first paragraph and the other stories
-    the page shows in full (generic.other_stories); their bylines and dates are not its."""
+    the page shows in full (found only when asked: generic.other_stories); their bylines and
+    dates are not its."""
 
-    title: str | None = None
-    opening: str = ""
-    others: Sequence[etree._Element] = ()
+    def __init__(
+        self,
+        title: str | None = None,
+        opening: str = "",
+        find_others: Callable[[], Sequence[etree._Element]] = tuple,
+    ) -> None:
+        self.title = title
+        self.mark = " ".join(opening.split()[:STORY_MARK_WORDS])  # tells its own elements
+        self._find_others = find_others
 
-    @property
-    def mark(self) -> str:
-        """The opening words that tell the story's own elements."""
-        return " ".join(self.opening.split()[:STORY_MARK_WORDS])
+    @cached_property
+    def others(self) -> Sequence[etree._Element]:
+        return self._find_others()
 
 
 NO_STORY = Story()  # nothing known of where the story is

@@ -119,7 +119,7 @@ def extract_page(page_class: type[ArticlePage], html: str | bytes, url: str) -> 
     body = [p for p in body if p != title and not _is_correction_of(p, corrections)]
     if not body:
         raise NotArticle("empty")
-    story = Story(title, body[0], other_stories(page.root, title))
+    story = Story(title, body[0], lambda: other_stories(page.root, title))
     return Extraction(
         title=title,
         byline=page.byline_or_shown(story),
