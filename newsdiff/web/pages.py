@@ -41,6 +41,8 @@ def article_page(request: Request) -> Response:
     published = fmt.parse_date(article.get("published"))
     first_seen = fmt.parse_date(article.get("first_seen"))
     first = min((d for d in (published, first_seen) if d), default=None)
+    # a page that gives its day only ("2026-01-01") was published on that day, not at midnight
+    day_only = first is not None and first is published and len(article["published"]) == 10
     return render(
         request,
         "article.html",
@@ -50,6 +52,7 @@ def article_page(request: Request) -> Response:
         hidden=len(versions) - len(shown),
         show_all=show_all,
         first=first,
+        first_day=article["published"] if day_only else None,
         changes=changed_count(versions),
         next_check=fmt.parse_date(article.get("next_check")),
     )

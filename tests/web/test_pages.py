@@ -201,6 +201,15 @@ def test_pages_work_without_javascript_and_load_no_scripts(client, seeded, path)
     assert "default-src 'none'" in r.headers["content-security-policy"]
 
 
+def test_a_publication_day_without_a_time_is_shown_as_the_day(fresh_client, ingest):
+    url = "https://www.nytimes.com/2025/12/31/us/late-story.html"
+    ingest(url, 0, title="Late Story", published="2025-12-31")
+    found = re.search(r'href="/articles/(\w+)"', fresh_client.get("/").text)
+    r = fresh_client.get(f"/articles/{found.group(1)}")
+    assert "first published or seen on 31 December 2025." in text(r.text)
+    assert '<time datetime="2025-12-31">' in r.text
+
+
 def test_empty_archive(fresh_client):
     page = text(fresh_client.get("/").text)
     assert "No changes recorded yet." in page
