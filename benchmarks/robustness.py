@@ -175,6 +175,21 @@ def dated_teasers(count: int) -> str:
     return f'<div class="more-stories"><h2>More stories</h2><ul>{cards}</ul></div>'
 
 
+def article_teasers(count: int) -> str:
+    """A list of other posts as WordPress themes print them: each an <article> with its
+    headline, excerpt, byline and date, in a container that does not say what it is."""
+    posts = "".join(
+        f'<article class="post type-post"><h2 class="entry-title"><a href="{SITE}/post-{n}/">'
+        f"Zorblat post {n} about the {WORDS[n % len(WORDS)]}</a></h2>"
+        f'<div class="entry-meta"><span class="byline">By Jane Zorblat</span> '
+        f'<time class="entry-date" datetime="2012-0{1 + n % 9}-1{n % 10}T08:00:00Z">'
+        f"{n} March 2012</time></div>"
+        f'<div class="entry-summary"><p>{blurb(n, 24, "Zorblat excerpt")}</p></div></article>'
+        for n in range(1, count + 1)
+    )
+    return f'<div class="post-list">{posts}</div>'
+
+
 COOKIE_BANNER = (
     '<div id="cookie-consent" class="cookie-banner" role="dialog" aria-label="Cookie consent">'
     "<p>We use cookies and similar technologies to improve your experience, personalise content "
@@ -347,6 +362,7 @@ INJECTIONS = [
     ),
     Injection("next-story", lambda h, u: at_body_end(h, next_story())),
     Injection("dated-teasers", lambda h, u: after_article(h, dated_teasers(8))),
+    Injection("article-teasers", lambda h, u: after_article(h, article_teasers(6))),
     Injection("ad-slots", lambda h, u: ad_slots(h), marker="continues below advertisement"),
     Injection(
         "column-opinion-ld", lambda h, u: column(undeclared(h), opinion_ld(u)), metadata=False

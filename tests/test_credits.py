@@ -230,3 +230,30 @@ def test_a_story_in_a_container_its_theme_calls_a_teaser_keeps_its_date():
         f"{STORY}</div></body></html>"
     )
     assert extract(html, URL).published == "2022-02-01"
+
+
+POST_LIST = (
+    '<div class="post-list">'
+    + "".join(
+        f'<article class="post"><h2><a href="/post-{n}/">Post {n}</a></h2>'
+        f'<span class="byline">By Jane Other</span>'
+        f'<time datetime="2012-0{n}-0{n}">{n} March 2012</time><p>Excerpt {n}.</p></article>'
+        for n in range(1, 4)
+    )
+    + "</div>"
+)
+
+
+def test_a_list_of_posts_in_their_own_articles_neither_dates_nor_signs_the_story():
+    # the story's first words split by markup ("Messenger<wbr>dienst") still tell its element
+    story = STORY.replace("Paragraph 1 of", "Para<wbr>graph 1 of", 1)
+    html = (
+        "<html><head><title>Council Votes</title></head><body><article>"
+        f"<h1><span class='kicker'>Politics</span> Council Votes</h1>{story}{POST_LIST}"
+        "</article></body></html>"
+    )
+    found = extract(html, URL)
+    assert found.title == "Council Votes"
+    assert found.byline == [] and found.published is None
+    signed = html.replace("<h1>", '<p class="byline">By Ann Lee</p><h1>')
+    assert extract(signed, URL).byline == ["Ann Lee"]  # the story's own, before its headline

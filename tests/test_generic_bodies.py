@@ -12,6 +12,7 @@ from newsdiff.pages import extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
 from newsdiff.pages.generic import (
+    _links_away,
     split_paragraphs,
     with_standfirst,
     without_dialogs,
@@ -516,3 +517,48 @@ def test_a_sentence_about_an_advertisement_stays():
         "La suite après les élections",
     ]
     assert split_paragraphs("\n".join([STORY[0], *kept])) == [STORY[0], *kept]
+
+
+# --- a theme's related posts, each an <article> with its excerpt --------------------------------
+
+POSTS = "".join(
+    f'<article class="post type-post"><h2 class="entry-title"><a href="/post-{n}/">Another post '
+    f'number {n}</a></h2><div class="entry-meta"><span class="byline">By Jane Other</span></div>'
+    f'<div class="entry-summary"><p>Excerpt {n} of another post, about the {n}th market day in '
+    "town and who came to sell there.</p></div></article>"
+    for n in range(1, 4)
+)
+OWN_STORY = "".join(
+    f"<p>Paragraph {n} of the harbour story tells what the council decided about the old docks on "
+    f"day {n}, who spoke for the plan, who spoke against it and what it will cost the town.</p>"
+    for n in range(1, 9)
+)
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_related_posts_each_an_article_leave_the_body(where):
+    posts = f'<div class="post-list">{POSTS}</div>'
+    story = f"<div class='entry-content'>{OWN_STORY}</div>"
+    inside = story + posts if where == "after" else posts + story
+    html = (
+        "<html><head><title>Harbour plan approved</title></head><body><article class='post'>"
+        f"<h1>Harbour plan approved</h1>{inside}</article></body></html>"
+    )
+    body = extract(html, "https://blog.example.org/harbour-plan/").body
+    assert body[0].startswith("Paragraph 1 of the harbour story") and len(body) == 8
+    assert not any("Excerpt" in p for p in body)
+
+
+@pytest.mark.parametrize(
+    ("href", "away"),
+    [
+        ("/post-2/", True),
+        ("https://blog.example.org/short-note/", False),  # the post's title, to its permalink
+        ("/short-note/#comments", False),
+        ("#section-2", False),
+    ],
+)
+def test_a_heading_links_away_only_to_another_page(href, away):
+    heading = parse(f"<html><body><h2><a href='{href}'>A title</a></h2></body></html>")
+    found = heading.xpath("//h2")[0]
+    assert _links_away(found, "https://blog.example.org/short-note/") is away

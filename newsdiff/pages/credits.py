@@ -48,6 +48,7 @@ _BYLINE_MARKUP = (
     ),
 )
 _AUTHOR_WORD = re.compile(r"(?:author|autor|byline)(?:-?name)?$", re.I)
+_TEXTS_WITH = etree.XPath("//body//text()[contains(., $word)]")
 _ITEM_NAME = etree.XPath(".//*[@itemprop='name']")
 # Class or id words (their start) of the readers' comments and of boxes of other stories, and of
 # the page's chrome: no byline is read in either, no date in the first.
@@ -83,6 +84,8 @@ _CAPITALISED = re.compile(
 )
 MAX_NAME_WORDS = 5
 STORY_MARK_WORDS = 12  # the story's opening words that keep its container
+MIN_MARK_WORDS = 5  # fewer opening words do not tell the story's first paragraph
+OPENING_DEPTH = 4  # how far up from its first words the first paragraph's element may be
 MAX_BYLINE_CHARS = 120
 
 
@@ -133,27 +136,61 @@ def shown_byline(
 
 
 def _beyond(root: etree._Element, story: Story) -> Callable[[etree._Element], bool]:
-    """Whether an element comes after another story's <h1>: one after the story's start (its
-    first paragraph, else its headline) that is not the headline."""
+    """Whether an element is another story's: after another <h1> than the headline that comes
+    after the story's start (its first paragraph, else its headline), or in an <article> that
+    does not hold the story's first paragraph (or its headline): a list of posts, each an
+    <article>."""
     order = {el: i for i, el in enumerate(root.iter())}
-    start = next((order[p] for p in root.iter("p") if story.mark and _opens(p, story.mark)), None)
-    if start is None:
-        start = next((order[h] for h in root.iter("h1") if _text(h) == story.title), None)
-    if start is None:
-        return lambda el: False
+    opening = _opening(root, story.mark)
+    if opening is None:  # the headline, and the <article> it heads if it is in one
+        opening = next((h for h in root.iter("h1") if _headline(h, story)), None)
+        if opening is None:
+            return lambda el: False
+        own = set(opening.iterancestors("article")) or None
+    else:
+        own = {*opening.iterancestors("article"), opening}
+    start = order[opening]
     cut = min(
-        (order[h] for h in root.iter("h1") if order[h] > start and _text(h) != story.title),
+        (order[h] for h in root.iter("h1") if order[h] > start and not _headline(h, story)),
         default=len(order),
     )
-    return lambda el: order.get(el, 0) > cut
+
+    def beyond(el: etree._Element) -> bool:
+        if order.get(el, 0) > cut:
+            return True
+        return own is not None and any(a not in own for a in el.iterancestors("article"))
+
+    return beyond
 
 
-def _opens(p: etree._Element, mark: str) -> bool:
-    return _text(p).startswith(mark)
+def _headline(h1: etree._Element, story: Story) -> bool:
+    """Whether an <h1> is the story's headline (with a kicker or soft hyphens, maybe)."""
+    text = _text(h1).replace("\xad", "")
+    return bool(story.title and text) and (story.title in text or text in story.title)
+
+
+def _opening(root: etree._Element, mark: str) -> etree._Element | None:
+    """The innermost element outside the page's chrome whose text starts with mark (the story's
+    first paragraph); None for a mark too short to tell it (a subheading's few words)."""
+    if len(mark.split()) < MIN_MARK_WORDS:
+        return None
+    for found in _TEXTS_WITH(root, word=mark.split()[0]):
+        el = found.getparent()
+        if found.is_tail and el is not None:
+            el = el.getparent()
+        if el is None or _elsewhere(el):
+            continue
+        for _ in range(OPENING_DEPTH):
+            if el is None:
+                break
+            if _text(el).startswith(mark):
+                return el
+            el = el.getparent()
+    return None
 
 
 def _text(el: etree._Element) -> str:
-    return " ".join(" ".join(el.itertext()).split())
+    return node_text(el)
 
 
 def byline_names(text: str, *, strict: bool = False) -> list[str]:
@@ -241,6 +278,8 @@ def _without_others(root: etree._Element, story: Story) -> etree._Element:
     copy = deepcopy(root)
     tree = copy.getroottree()
     gone = [el for el in copy.iter() if _others(el) or tree.getpath(el) in paths]
+    if story.mark and story.mark in _text(copy):  # the story found: other <article>s are not it
+        gone += copy.iter("article")
     for el in gone:
         parent = el.getparent()
         if parent is not None and not (story.mark and story.mark in _text(el)):

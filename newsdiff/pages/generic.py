@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
-from urllib.parse import SplitResult
+from urllib.parse import SplitResult, urljoin
 
 import trafilatura
 from lxml import etree
@@ -22,6 +22,7 @@ STUB_WORDS = 50  # a paywall stub's text: a lead, with no word from the publishe
 STUB_MAX_SIZE = 50_000  # redirect stubs are small; real pages carry scripts that set location
 MIN_FALLBACK_WORDS = 10  # a fallback extraction shorter than this is noise, not an article
 MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this many teasers
+MIN_POSTS = 2  # ... or of this many teasers that are each an <article> ("related posts")
 GENERIC_SURE_WORDS = 250  # a precision-first extraction this long is not a cut-down article
 SENTENCE_WORDS = 12  # a paragraph this long says something: not a label, a name or a menu item
 RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
@@ -371,14 +372,20 @@ def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
     return sum(p in teaser_text for p in body) * 2 >= len(body)
 
 
-def _teaser_text(headings: list[etree._Element], most_words: int = 0) -> set[str]:
+def _teaser_text(
+    headings: list[etree._Element], most_words: int = 0, posts: bool = False
+) -> set[str]:
     """The headlines and blurbs of teaser cards: each heading's text, and the paragraphs of its
-    card (see _card; with most_words, only a card of fewer words: a teaser is short)."""
+    card (see _card; with most_words, only a card of fewer words: a teaser is short; with posts,
+    only cards that are each an <article>: a list of posts, not a story's linked subheadings)."""
     ids = set(map(id, headings))
     texts = set()
     for heading in headings:
+        card = _card(heading, ids)
+        if posts and (card is None or card.tag != "article"):
+            continue
         texts.add(clean(heading.xpath("string()")))
-        if (card := _card(heading, ids)) is None:
+        if card is None:
             continue
         paragraphs = [clean(p.xpath("string()")) for p in _PARAGRAPHS(card)]
         if not most_words or word_count(paragraphs) < most_words:
@@ -431,19 +438,23 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body without the run of teaser cards it took in beside the article (a "most
     read" or "related" list): MIN_TEASERS paragraphs or more in a row that are the headlines
     and blurbs of cards whose headings link to other pages (an accordion's or a contents list's
-    "#" links are the page's own). Kept whole when nothing would be left: that is the
-    listing's business."""
-    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
-    if len(headings) < MIN_TEASERS:
+    "#" links are the page's own), or MIN_POSTS or more of cards that are each an <article>
+    (a theme's "related posts", each with its excerpt; one at the body's start or end). Kept
+    whole when nothing would be left: that is the listing's business."""
+    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h, page.url)]
+    if len(headings) < MIN_POSTS:
         return body
     teasers = _teaser_text(headings, CARD_MAX_WORDS)
+    posts = _teaser_text(headings, CARD_MAX_WORDS, posts=True)
     kept: list[str] = []
     run: list[str] = []
     for p in [*body, ""]:  # "" ends the last run
         if p and p in teasers:
             run.append(p)
             continue
-        if len(run) < MIN_TEASERS:
+        at_edge = not kept or not p  # at the body's start or end, one post is enough
+        posts_run = bool(run) and set(run) <= posts and (len(run) >= MIN_POSTS or at_edge)
+        if len(run) < MIN_TEASERS and not posts_run:
             kept.extend(run)
         run = []
         kept.append(p)
@@ -619,9 +630,15 @@ def _html_without(page: ArticlePage, elements: etree.XPath) -> str:
     return etree.tostring(root, encoding="unicode", method="html")
 
 
-def _links_away(heading: etree._Element) -> bool:
-    """A heading that links to another page, not to a place on this one."""
-    return any(not href.strip().startswith("#") for href in _HREFS(heading))
+def _links_away(heading: etree._Element, url: str = "") -> bool:
+    """A heading that links to another page, not to a place on this one (nor, given its url, to
+    this page: a post's title linking to its permalink)."""
+    here = url.split("#")[0].rstrip("/")
+    return any(
+        not href.strip().startswith("#")
+        and urljoin(url, href.strip()).split("#")[0].rstrip("/") != here
+        for href in _HREFS(heading)
+    )
 
 
 def without_teasers(page: ArticlePage) -> str:
