@@ -71,7 +71,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # schema.org type under Article is an article (TechArticle, ScholarlyArticle, a forum posting);
 # 10: where the metadata names no author, or only the site, the byline the page's markup shows
 # (credits.shown_byline); where it gives no publication time, the date the page shows elsewhere
-# (credits.shown_date).
+# (credits.shown_date); a generic body leaves out related posts that are each an <article>
+# (generic.without_teaser_run).
 EXTRACTOR_VERSION = "10"
 
 PAGES: dict[str, type[ArticlePage]] = {
