@@ -16,6 +16,7 @@ of other stories are left out of what it reads: their dates are not the article'
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from functools import cached_property
@@ -48,6 +49,9 @@ _BYLINE_MARKUP = (
     ),
 )
 _AUTHOR_WORD = re.compile(r"(?:author|autor|byline)(?:-?name)?$", re.I)
+# htmldate parses with one module-level lxml parser; crawls extract declared outlets' pages in
+# threads, and a parser must not parse two pages at once.
+_HTMLDATE = threading.Lock()
 _TEXTS_WITH = etree.XPath("//body//text()[contains(., $word)]")
 _ITEM_NAME = etree.XPath(".//*[@itemprop='name']")
 # Class or id words (their start) of the readers' comments and of boxes of other stories, and of
@@ -262,9 +266,10 @@ def shown_date(root: etree._Element, url: str | None, story: Story = NO_STORY) -
     page = etree.tostring(_without_others(root, story), encoding="unicode", method="html")
     for extensive in (False, True):
         try:
-            found = htmldate.find_date(
-                page, url=url or None, original_date=True, extensive_search=extensive
-            )
+            with _HTMLDATE:
+                found = htmldate.find_date(
+                    page, url=url or None, original_date=True, extensive_search=extensive
+                )
         except (ValueError, TypeError):  # a page htmldate cannot read
             return None
         if found:

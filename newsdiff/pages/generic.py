@@ -635,10 +635,16 @@ def _links_away(heading: etree._Element, url: str = "") -> bool:
     this page: a post's title linking to its permalink)."""
     here = url.split("#")[0].rstrip("/")
     return any(
-        not href.strip().startswith("#")
-        and urljoin(url, href.strip()).split("#")[0].rstrip("/") != here
-        for href in _HREFS(heading)
+        not href.strip().startswith("#") and _address(url, href) != here for href in _HREFS(heading)
     )
+
+
+def _address(url: str, href: str) -> str:
+    """Where a link leads, without its fragment; a malformed link ("http://[x]/") as written."""
+    try:
+        return urljoin(url, href.strip()).split("#")[0].rstrip("/")
+    except ValueError:
+        return href
 
 
 def without_teasers(page: ArticlePage) -> str:
