@@ -16,7 +16,6 @@ of other stories are left out of what it reads: their dates are not the article'
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from functools import cached_property
@@ -24,7 +23,7 @@ from functools import cached_property
 import htmldate
 from lxml import etree
 
-from newsdiff.pages.text import node_text, split_names
+from newsdiff.pages.text import SHARED_PARSERS, node_text, split_names
 
 _RE_NS = {"re": "http://exslt.org/regular-expressions"}
 _CLASSED = "concat(' ', normalize-space(@class), ' ')"
@@ -49,9 +48,6 @@ _BYLINE_MARKUP = (
     ),
 )
 _AUTHOR_WORD = re.compile(r"(?:author|autor|byline)(?:-?name)?$", re.I)
-# htmldate parses with one module-level lxml parser; crawls extract declared outlets' pages in
-# threads, and a parser must not parse two pages at once.
-_HTMLDATE = threading.Lock()
 _TEXTS_WITH = etree.XPath("//body//text()[contains(., $word)]")
 _ITEM_NAME = etree.XPath(".//*[@itemprop='name']")
 # Class or id words (their start) of the readers' comments and of boxes of other stories, and of
@@ -266,7 +262,7 @@ def shown_date(root: etree._Element, url: str | None, story: Story = NO_STORY) -
     page = etree.tostring(_without_others(root, story), encoding="unicode", method="html")
     for extensive in (False, True):
         try:
-            with _HTMLDATE:
+            with SHARED_PARSERS:
                 found = htmldate.find_date(
                     page, url=url or None, original_date=True, extensive_search=extensive
                 )

@@ -13,7 +13,7 @@ from lxml import etree
 
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
-from newsdiff.pages.text import clean, is_junk, joined, node_text, plain_text
+from newsdiff.pages.text import SHARED_PARSERS, clean, is_junk, joined, node_text, plain_text
 from newsdiff.text import UNSPACED, UNSPACED_CHAR, timestamp_line
 from newsdiff.text import word_count as words_in
 
@@ -246,14 +246,15 @@ def trafilatura_body(html: str, url: str | None, *, precise: bool = True) -> lis
 
 
 def _trafilatura(html: str, url: str | None, precise: bool, tables: bool) -> list[str]:
-    doc = trafilatura.bare_extraction(
-        html,
-        url=url,
-        favor_precision=precise,
-        include_comments=False,
-        include_tables=tables,
-        with_metadata=False,
-    )
+    with SHARED_PARSERS:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            favor_precision=precise,
+            include_comments=False,
+            include_tables=tables,
+            with_metadata=False,
+        )
     text = getattr(doc, "text", None) if doc is not None else None
     return split_paragraphs(text or "")
 

@@ -4,6 +4,7 @@ junk lines, names and dates. Pure: no network, no files."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
@@ -18,6 +19,11 @@ from w3lib.encoding import (
     read_bom,
     resolve_encoding,
 )
+
+# trafilatura and htmldate each parse with one module-level lxml parser, and lxml parsers are
+# safe in one thread at a time only (its FAQ: the default parser is per thread; make your own per
+# thread). Crawls extract declared outlets' pages in threads: these calls take turns.
+SHARED_PARSERS = threading.RLock()
 
 
 def decode_html(data: bytes) -> str:
