@@ -6,7 +6,8 @@ a `rel="author"` link, a microformat name (`fn`) inside an author or byline elem
 element whose class or id calls it a byline or an author. Comments, sidebars, related stories and
 the like are not read (a commenter is not the author). A name is a few words without digits or
 symbols; from the loosest markup, two or more capitalised words ("Clara Müller", not
-"Redaktion"). A name that is the site's own goes: it is no byline.
+"Redaktion"), unless the element is the author's own. A name that is the site's own counts only
+when nothing else names anyone (a blog's author is often the blog).
 
 The date is htmldate's: its conservative search first (metadata it knows beyond ours, `<time>`
 elements, the URL), then its search of the text, as YYYY-MM-DD. The readers' comments and boxes
@@ -116,9 +117,9 @@ def shown_byline(
     root: etree._Element, is_site: Callable[[str], bool], story: Story = NO_STORY
 ) -> list[str]:
     """The names of the first byline the page's markup shows outside its comments, chrome and
-    other stories (those story names, and any under another <h1> after the story's start), as
-    the module's doc says; one naming the site only when no other names anyone (a blog's author
-    is often the blog). [] if there is none."""
+    other stories (story.others, other <article>s, what follows another <h1>; see _beyond), as
+    the module's doc says; one naming the site only when no other names anyone. [] if there is
+    none."""
     the_site: list[str] = []
     beyond: Callable[[etree._Element], bool] | None = None
     for find, strict in _BYLINE_MARKUP:
@@ -274,11 +275,14 @@ def shown_date(root: etree._Element, url: str | None, story: Story = NO_STORY) -
 
 
 def _without_others(root: etree._Element, story: Story) -> etree._Element:
+    """A copy of the page without the readers' comments, boxes of other stories, the other
+    stories it shows in full and, where the story's first paragraph is found, the <article>s
+    that do not hold it; an element that holds it stays."""
     tree = root.getroottree()
     paths = {tree.getpath(el) for el in story.others}
     copy = deepcopy(root)
     tree = copy.getroottree()
-    gone = [el for el in copy.iter() if _others(el) or tree.getpath(el) in paths]
+    gone = [el for el in copy.iter() if _others(el) or (paths and tree.getpath(el) in paths)]
     if story.mark and story.mark in _text(copy):  # the story found: other <article>s are not it
         gone += copy.iter("article")
     for el in gone:
