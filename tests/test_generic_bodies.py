@@ -19,7 +19,7 @@ from newsdiff.pages.generic import (
     without_lead_in,
     without_teaser_run,
 )
-from newsdiff.pages.text import clean, plain_text
+from newsdiff.pages.text import clean, plain_text, running_words
 from tests.test_robustness import devset_page, expected, with_snippets
 
 STORY = [
@@ -451,6 +451,62 @@ def test_a_real_pages_recommended_stories_under_their_own_h1_are_not_its_body():
     footer = f"<div class='most-read'><h2>Most read</h2>{cards(40, '/2024/03/{n}.html')}</div>"
     injected = html.replace(b"</body>", footer.encode() + b"</body>")
     assert extract_fetched(injected, None, url, None).body == body
+
+
+@pytest.mark.parametrize(
+    "page_id",
+    [
+        "ahlen.de.reparaturcafe",  # no <h1>, no <article>: the next story's would head the page
+        "ekiba.de-trauer",  # the headline an <h1>, the story in <div>s of text, no <article>
+        "piratenpartei.at.grundeinkommen",  # the story in an <article> headed outside it
+        "weselpower.wordpress.com.monstergesprche",  # WordPress: short <p>s in no <article>
+    ],
+)
+def test_a_next_story_below_a_story_in_no_article_of_its_own_takes_neither_title_nor_body(
+    page_id,
+):
+    # The next story is the page's only <article> with an <h1>, or its only one headed there:
+    # its headline shares no word with the page's metadata title, and it comes after the
+    # page's own running text.
+    html, url = devset_page(page_id)
+    plain = extract_fetched(html, None, url, None)
+    for headline, story in [
+        ("Harbour authority sets the new ferry timetable", NEXT_STORY),
+        ("Council approves the budget for the new library", STORY),  # the next one, rotated
+    ]:
+        injected = html.replace(b"</body>", next_article(headline, story) + b"</body>")
+        found = extract_fetched(injected, None, url, None)
+        assert (found.title, found.body, found.byline) == (plain.title, plain.body, plain.byline)
+    assert with_snippets(page_id, plain.body)
+
+
+@pytest.mark.parametrize(
+    ("markup", "words"),
+    [
+        ("<p>one two three</p><div>four five<br>six</div>", 6),  # any markup of running text
+        ("<article><p>one two</p></article><p>three</p>", 3),  # another article's text too
+        ("<nav><p>Home World Sport</p></nav><a href='/x'>a linked teaser</a>", 0),
+        ("<script>var one = 2;</script><figure><figcaption>A caption</figcaption></figure>", 0),
+        ("<h1 id='start'>The headline itself</h1>after it", 2),  # only what follows start
+    ],
+)
+def test_running_words_count_the_text_a_story_shows_before_an_element(markup, words):
+    root = parse(f"<html><head><title>Title words</title></head><body>{markup}<i id='end'>x</i>")
+    start = next(iter(root.xpath("//*[@id='start']")), None)
+    assert running_words(root, start, root.xpath("//*[@id='end']")[0]) == words
+
+
+def test_an_articles_heading_is_the_title_when_no_running_text_comes_before_it():
+    # A generic og:title names no story ("News from The Associated Press"): the <article>'s
+    # own heading is the headline when the page shows nothing of another story before it.
+    html = (
+        "<html><head><meta property='og:title' content='News from the Gazette'></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World news from everywhere</a></nav>"
+        "<article><h1>Council votes to rebuild the bridge</h1>"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + "</article></body></html>"
+    )
+    assert extract(html, "https://e.org/a", None).title == "Council votes to rebuild the bridge"
 
 
 @pytest.mark.parametrize(

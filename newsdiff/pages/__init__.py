@@ -72,8 +72,10 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # 10: where the metadata names no author, or only the site, the byline the page's markup shows
 # (credits.shown_byline); where it gives no publication time, the date the page shows elsewhere
 # (credits.shown_date); a generic body leaves out related posts that are each an <article>
-# (generic.without_teaser_run).
-EXTRACTOR_VERSION = "10"
+# (generic.without_teaser_run); 11: the next story shown in full below a story in no <article>
+# (no heading showing the title, or the story's text in <div>s) is another story too, and is
+# neither its title nor its body (ArticlePage.title, generic.other_stories).
+EXTRACTOR_VERSION = "11"
 
 PAGES: dict[str, type[ArticlePage]] = {
     "nytimes": NytimesPage,

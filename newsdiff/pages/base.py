@@ -28,6 +28,7 @@ from newsdiff.pages.jsonld import (
 )
 from newsdiff.pages.text import (
     BLOCK_TAGS,
+    RUNNING_WORDS,
     clean,
     decode_html,
     html_encoding,
@@ -37,6 +38,8 @@ from newsdiff.pages.text import (
     leaf_blocks,
     links_only,
     node_text,
+    running_words,
+    shares_word,
     split_names,
     xpath,
 )
@@ -293,7 +296,7 @@ class ArticlePage:
                     if heading.text.endswith(name) and len(name.split()) >= 3:
                         return name
                     return heading.text
-        in_article = [h.text for h in headings if h.placed]
+        in_article = [h.text for h in headings if h.placed and not self._heads_another(h, named)]
         page_wide = [h.text for h in headings if not h.banner]
         # the page's one <h1>, on the story the metadata names (which may be an SEO rewrite)
         only = [h for h in page_wide if len(page_wide) == 1 and _on_topic(h, named)]
@@ -306,6 +309,18 @@ class ArticlePage:
             *page_wide[:1],
         ]
         return next((t for t in fallbacks if t), None)
+
+    def _heads_another(self, heading: _Heading, named: list[str]) -> bool:
+        """Whether a heading heads another story than the one the metadata names: in an
+        <article> after running text in none (the next story of an endless scroll, below a
+        story in no <article>), and sharing no word with the metadata's titles, site's name and
+        all (a generic og:title, "News from The Associated Press", names no story)."""
+        if not named or heading.article is None:
+            return False
+        titles = [*named, self.first_text(["//head/title"]), self.meta_value("og:title")]
+        if any(shares_word(heading.text, t) for t in titles if t):
+            return False
+        return running_words(self.root, None, heading.article) >= RUNNING_WORDS
 
     @cached_property
     def _heading_keys(self) -> set[str]:
@@ -324,7 +339,8 @@ class ArticlePage:
                 text = node_text(el, skip=_is_hidden).replace("\xad", "")  # soft hyphens
                 if text and text not in found:
                     parts = [p for p in map(clean, _top_level_texts(el)) if p]
-                    found[text] = _Heading(text, expr != "//h1", _IN_BANNER(el), parts)
+                    article = next(el.iterancestors("article"), None)
+                    found[text] = _Heading(text, expr != "//h1", article, _IN_BANNER(el), parts)
         return list(found.values())[:10]
 
     def _shown(self, named: list[str]) -> str | None:
@@ -671,6 +687,7 @@ _HOME_HREF = re.compile(
 class _Heading(NamedTuple):
     text: str
     placed: bool  # put there by an outlet rule or the <article> element
+    article: etree._Element | None  # the <article> it is in
     banner: bool  # in the page-wide <header>
     parts: list[str]  # the texts of its top-level pieces ("<span>Kicker</span> Headline")
 

@@ -13,7 +13,17 @@ from lxml import etree
 
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.jsonld import ARTICLE_TYPES, ld_types
-from newsdiff.pages.text import SHARED_PARSERS, clean, is_junk, joined, node_text, plain_text
+from newsdiff.pages.text import (
+    RUNNING_WORDS,
+    SHARED_PARSERS,
+    clean,
+    is_junk,
+    joined,
+    node_text,
+    plain_text,
+    running_words,
+    shares_word,
+)
 from newsdiff.text import UNSPACED, UNSPACED_CHAR, timestamp_line
 from newsdiff.text import word_count as words_in
 
@@ -25,7 +35,6 @@ MIN_TEASERS = 10  # a section front's generic "body" is a run of at least this m
 MIN_POSTS = 2  # ... or of this many teasers that are each an <article> ("related posts")
 GENERIC_SURE_WORDS = 250  # a precision-first extraction this long is not a cut-down article
 SENTENCE_WORDS = 12  # a paragraph this long says something: not a label, a name or a menu item
-RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
 STANDFIRST_WORDS = 12  # a description shorter than this is a label, not the article's summary
 CARD_MAX_WORDS = 100  # a teaser card (headline and blurb) is shorter; a post with its title is not
 OTHER_HEADLINE_WORDS = 4  # an <h1> this long is a headline, not a site's, section's or box's name
@@ -552,16 +561,16 @@ def without_other_stories(
 ) -> tuple[ArticlePage, list[str]]:
     """A generic body without the text of another story the page shows in full beside its own
     (the next article of an endless scroll, pre-rendered; recommended stories): the parts of
-    the page other_stories finds. When the body took text from one, the page without them
-    (what the body's other rules then read) and the body a second look at it finds, or, when
-    that finds no article, the body without their paragraphs; else the page and body as
-    they are."""
+    the page other_stories finds. When there are some, the page without them (what the body's
+    other rules then read) and the body a second look at it finds, or, when that finds no
+    article, the body without their paragraphs; else the page and body as they are. The second
+    look is taken even when the body took no text from them: which story comes next rotates
+    from fetch to fetch, and trafilatura's choices on the page's own part shift with it (a
+    "Links:" line kept beside one neighbour, not beside another), which would be a version."""
     others = other_stories(page.root, title)
     if not others:
         return page, body
     inside = clean(" ".join(text for el in others for text in _TEXT(el)))
-    if not any(p in inside for p in body):
-        return page, body
     root = copy.deepcopy(page.root)
     for el in other_stories(root, title):
         _drop(el.getparent(), el)
@@ -578,44 +587,36 @@ def other_stories(root: etree._Element, title: str | None) -> list[etree._Elemen
     nor sit in the <article> of the page's headline (the <h1> or <h2> the title is). Where the
     headline is in no <article>, only those after some of the page's own story (RUNNING_WORDS
     words of paragraphs in no <article> between them): a site may put its story in an <article>
-    below a headline it sets apart, and head the story's sections with <h1>s. None when the
-    headline is not found: then nothing tells the page's story from another."""
-    headline = next((h for h in _H1_H2(root) if title and clean(node_text(h)) == title), None)
-    if headline is None:
+    below a headline it sets apart, and head the story's sections with <h1>s. Where no heading
+    shows the title, only those after RUNNING_WORDS such words whose <h1> shares no word with
+    the title (the next story of an endless scroll below a story in no <article>); none without
+    a title: then nothing tells the page's story from another."""
+    if not title:
         return []
-    own = next(headline.iterancestors("article"), None)
-    around = set((own if own is not None else headline).iterancestors())  # proxies kept alive
+    headline = next((h for h in _H1_H2(root) if clean(node_text(h)) == title), None)
+    own = None if headline is None else next(headline.iterancestors("article"), None)
+    around = (
+        set() if headline is None else set((own if own is not None else headline).iterancestors())
+    )
     found = []
     for article in _ARTICLES_WITH_H1(root):
         if article is own or article in around or (own is not None and _holds(own, article)):
             continue
         if any(_holds(f, article) for f in found):
             continue
-        if own is None and _words_between(root, headline, article) < RUNNING_WORDS:
+        if own is None and running_words(root, headline, article) < RUNNING_WORDS:
             continue
         for h1 in _H1_IN(article):
             text = clean(node_text(h1))
             if (
                 words_in(text) >= OTHER_HEADLINE_WORDS
                 and text != title
+                and (headline is not None or not shares_word(text, title))
                 and not _HIDDEN_OR_CHROME(h1)
             ):
                 found.append(article)
                 break
     return found
-
-
-def _words_between(root: etree._Element, start: etree._Element, end: etree._Element) -> int:
-    """Words of the paragraphs in no <article> that come after start and before end."""
-    words, after = 0, False
-    for el in root.iter("p", start.tag, end.tag):
-        if el is end:
-            return words
-        if el is start:
-            after = True
-        elif after and el.tag == "p" and next(el.iterancestors("article"), None) is None:
-            words += words_in(node_text(el))
-    return words
 
 
 def _holds(outer: etree._Element, inner: etree._Element) -> bool:

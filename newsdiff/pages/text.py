@@ -20,10 +20,14 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
+from newsdiff.text import word_count
+
 # trafilatura and htmldate each parse with one module-level lxml parser, and lxml parsers are
 # safe in one thread at a time only (its FAQ: the default parser is per thread; make your own per
 # thread). Crawls extract declared outlets' pages in threads: these calls take turns.
 SHARED_PARSERS = threading.RLock()
+
+RUNNING_WORDS = 40  # a paragraph this long is running text, not a headline, label or caption
 
 
 def decode_html(data: bytes) -> str:
@@ -231,3 +235,41 @@ def joined(base: str | None, href: str | None) -> SplitResult | None:
         return urlsplit(urljoin(base or "", (href or "").strip()))
     except ValueError:
         return None
+
+
+_WORD = re.compile(r"\w+")
+
+
+def shares_word(heading: str, title: str) -> bool:
+    """Whether a heading and a title share a word of four letters or more (any case)."""
+    words = {w for w in _WORD.findall(heading.casefold()) if len(w) >= 4}
+    return not words.isdisjoint(_WORD.findall(title.casefold()))
+
+
+# where no running text of a story is: links, buttons, captions, scripts, another <article>
+# (not <form>, <header> or <noscript>: some sites put their whole page in one)
+_NOT_RUNNING = {
+    "a", "aside", "button", "figure", "footer", "head", "nav", "script", "select", "style",
+    "template",
+}  # fmt: skip
+
+
+def running_words(root: etree._Element, start: etree._Element | None, end: etree._Element) -> int:
+    """Words of the page's text outside links, captions, forms, scripts and <article>s that
+    comes after start (None: the page's start) and before end: the running text of a story in
+    no <article>, whatever its markup (<p>, <div>s, <br>s)."""
+    words, after, skipping = 0, start is None, 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if el is end:
+            return words
+        apart = el is start or el.tag in _NOT_RUNNING
+        if event == "start":
+            skipping += apart
+            if after and not skipping and isinstance(el.tag, str) and el.text:
+                words += word_count(el.text)
+        else:
+            skipping -= apart
+            after = after or el is start
+            if after and not skipping and el.tail:
+                words += word_count(el.tail)
+    return words
