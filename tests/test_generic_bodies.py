@@ -15,6 +15,7 @@ from newsdiff.pages.generic import (
     _links_away,
     split_paragraphs,
     with_standfirst,
+    without_author_boxes,
     without_dialogs,
     without_lead_in,
     without_teaser_run,
@@ -169,6 +170,51 @@ def test_an_authors_box_above_the_headline_is_not_the_start_of_the_story():
     # no headline <h1> of that title, or nothing left: the body stays as it is
     assert without_lead_in(page, [bio_text, *STORY], "Other") == [bio_text, *STORY]
     assert without_lead_in(page, [bio_text], "Council Votes") == [bio_text]
+
+
+AUTHOR_BOX = (  # benchmarks/robustness.py's column injection
+    b'<div class="author-box"><img class="author-photo" src="/img/authors/jdoe.jpg" '
+    b'alt="Jane Zorblat"><div class="author-bio"><p class="author-name"><a href="/authors/jdoe">'
+    b"Jane Zorblat</a></p><p>Jane Zorblat writes a weekly column about city life, politics and "
+    b"the people who shape them. Before joining the paper she reported from three continents "
+    b"for wire services and magazines, and she has won several regional journalism awards for "
+    b"her work on housing.</p></div></div>"
+)
+
+
+def test_a_real_pages_author_box_is_not_its_body():
+    # fincompare.de: the adviser's photo, bio, phone number and "Alles von Martin Junker"
+    html, url = devset_page("fincompare.de.firmenwagen")
+    body = extract_fetched(html, None, url, None).body
+    assert not any(p.startswith(("Unser Finanzierungsberater", "Alles von")) for p in body)
+    assert with_snippets("fincompare.de.firmenwagen", body)
+
+
+@pytest.mark.parametrize(
+    ("page_id", "where"),
+    [
+        ("biobiochile.cl-gremios", b"<h1"),  # above the headline, beside the byline
+        ("clarin.com-albertofernandez", b"</body>"),  # after the story
+        # a headline whose words are split by soft hyphens (Er\xadin\xadne\xadrung) below it
+        ("bundesrat.de-erinnerungen", b"<h1"),
+    ],
+)
+def test_a_columnists_bio_is_not_part_of_the_story(page_id, where):
+    html, url = devset_page(page_id)
+    at = html.find(where)
+    body = extract_fetched(html[:at] + AUTHOR_BOX + html[at:], None, url, None).body
+    assert not any("weekly column" in p for p in body)
+    assert with_snippets(page_id, body)
+
+
+def test_a_story_in_a_box_classed_as_the_authors_stays():
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        "<html><head><title>Council Votes</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<div class='author-info'><h1>Council Votes</h1>{story}</div></body></html>"
+    )
+    page = ArticlePage(parse(html), "https://e.org/a")
+    assert without_author_boxes(page, STORY) == STORY
 
 
 # --- dialogs ------------------------------------------------------------------------------------

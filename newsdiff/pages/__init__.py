@@ -74,7 +74,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # (credits.shown_date); a generic body leaves out related posts that are each an <article>
 # (generic.without_teaser_run); 11: the next story shown in full below a story in no <article>
 # (no heading showing the title, or the story's text in <div>s) is another story too, and is
-# neither its title nor its body (ArticlePage.title, generic.other_stories).
+# neither its title nor its body (ArticlePage.title, generic.other_stories); a generic body
+# leaves out the author's box, bio and all (generic.without_author_boxes).
 EXTRACTOR_VERSION = "11"
 
 PAGES: dict[str, type[ArticlePage]] = {

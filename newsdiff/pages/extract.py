@@ -32,6 +32,7 @@ from newsdiff.pages.generic import (
     short,
     stub_reason,
     with_standfirst,
+    without_author_boxes,
     without_dialogs,
     without_gate_prompts,
     without_lead_in,
@@ -169,7 +170,7 @@ def _body(
             seen, body = without_other_stories(page, body, title)
             body = with_standfirst(seen, beside_teasers(seen, body))
             body = without_lead_in(seen, without_teaser_run(seen, body), title)
-            body = without_dialogs(seen, body)
+            body = without_author_boxes(seen, without_dialogs(seen, body))
         else:  # the publisher's articleBody: the story, mostly without its standfirst
             body = with_standfirst(page, body)
     elif short(body) and word_count(generic_text()) >= max(SHORT_BODY_WORDS, 2 * word_count(body)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
+from collections.abc import Callable
 from urllib.parse import SplitResult, urljoin
 
 import trafilatura
@@ -540,20 +541,69 @@ def without_dialogs(page: ArticlePage, body: list[str]) -> list[str]:
     a cookie or consent box, a sign-in modal) that the page shows nowhere else. A body that is
     all dialog gets a second look at the page without its dialogs, kept only when that finds
     more; an article shown in a dialog stays whole."""
-    dialogs = _DIALOGS(page.root)
-    if not dialogs:
+    return _without_boxes(page, body, _DIALOGS)
+
+
+def without_author_boxes(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body without the text of the author's box (class or id author-box, author-bio,
+    about-the-author ...: a photo, the name, a bio the site shows on every story of theirs) that
+    the page shows nowhere else: a bio rewritten is no edit of the story. A body that is all
+    box gets a second look at the page without it, as for dialogs."""
+    return _without_boxes(page, body, _author_boxes)
+
+
+def _without_boxes(
+    page: ArticlePage, body: list[str], find: Callable[[etree._Element], list]
+) -> list[str]:
+    """A body without the text only the elements find() gives show: kept whole when nothing
+    would be left, unless a second look at the page without them finds more."""
+    boxes = find(page.root)
+    if not boxes:
         return body
-    inside = clean(" ".join(text for dialog in dialogs for text in _TEXT(dialog)))
+    inside = clean(" ".join(text for box in boxes for text in _TEXT(box)))
     if not any(p in inside for p in body):
         return body
-    outside = clean(" ".join(_TEXT_OUTSIDE_DIALOGS(page.root)))
+    outside = clean(" ".join(_text_outside(page.root, boxes)))
     kept = [p for p in body if p not in inside or p in outside]
     if word_count(kept) >= MIN_FALLBACK_WORDS:
         return kept
-    # The body is the dialog: trafilatura took a cookie box for the page's text. A second look
-    # without the dialogs finds the article beside it; an article shown in a dialog stays.
-    second = generic_body(_html_without(page, _DIALOGS), page.url)
+    # The body is the box: trafilatura took a cookie box or a bio for the page's text. A second
+    # look without them finds the article beside it; an article shown in a dialog stays.
+    second = generic_body(_html_without(page, find), page.url)
     return second if word_count(second) > max(MIN_FALLBACK_WORDS, word_count(body)) else body
+
+
+def _text_outside(root: etree._Element, boxes: list[etree._Element]) -> list[str]:
+    """The page's visible text outside the boxes."""
+    boxed = set(boxes)
+    texts = []
+    for text in _VISIBLE_TEXT(root):
+        el = text.getparent()
+        if text.is_tail:
+            el = el.getparent()
+        if el is not None and el not in boxed and boxed.isdisjoint(el.iterancestors()):
+            texts.append(text)
+    return texts
+
+
+# an author's box, by a class or id token: author-box, authorbio, about-the-author, autor-info
+_AUTHOR_BOX = re.compile(
+    r"(?:.*[-_])?(?:author|autor|auteur)s?[-_]?(?:box|bio|biography|info|description|details"
+    r"|card|profile|about)|about[-_]?(?:the[-_]?)?(?:author|autor)s?|(?:author[-_]?)?bio(?:graphy)?",
+    re.I,
+)
+
+
+def _author_boxes(root: etree._Element) -> list[etree._Element]:
+    """The outermost elements of the page's body whose class or id names an author's box."""
+    found: list[etree._Element] = []
+    for el in _CLASSED(root):
+        tokens = [*(el.get("class") or "").split(), el.get("id") or ""]
+        if any(_AUTHOR_BOX.fullmatch(t) for t in tokens if t) and not any(
+            _holds(f, el) for f in found
+        ):
+            found.append(el)
+    return found
 
 
 def without_other_stories(
@@ -623,8 +673,8 @@ def _holds(outer: etree._Element, inner: etree._Element) -> bool:
     return any(el is outer for el in inner.iterancestors())
 
 
-def _html_without(page: ArticlePage, elements: etree.XPath) -> str:
-    """The page's HTML without the elements the XPath finds (the text after each stays)."""
+def _html_without(page: ArticlePage, elements: Callable[[etree._Element], list]) -> str:
+    """The page's HTML without the elements found (the text after each stays)."""
     root = copy.deepcopy(page.root)
     for el in elements(root):
         if (parent := el.getparent()) is not None:
@@ -687,9 +737,7 @@ _OWN_AND_FOLLOWING_TEXT = etree.XPath(
 _DIALOG = "*[@role='dialog' or @aria-modal='true' or self::dialog]"
 _DIALOGS = etree.XPath(f"//body//{_DIALOG}[not(ancestor::{_DIALOG})]")
 _TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
-_TEXT_OUTSIDE_DIALOGS = etree.XPath(
-    f"//body//text()[not(ancestor::script or ancestor::style or ancestor::{_DIALOG})]"
-)
+_CLASSED = etree.XPath("//body//*[@class or @id]")
 _HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
 _PARAGRAPHS = etree.XPath(".//p")

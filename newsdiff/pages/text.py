@@ -241,9 +241,10 @@ _WORD = re.compile(r"\w+")
 
 
 def shares_word(heading: str, title: str) -> bool:
-    """Whether a heading and a title share a word of four letters or more (any case)."""
-    words = {w for w in _WORD.findall(heading.casefold()) if len(w) >= 4}
-    return not words.isdisjoint(_WORD.findall(title.casefold()))
+    """Whether a heading and a title share a word of four letters or more (any case, soft
+    hyphens and all)."""
+    words = {w for w in _WORD.findall(heading.replace("\xad", "").casefold()) if len(w) >= 4}
+    return not words.isdisjoint(_WORD.findall(title.replace("\xad", "").casefold()))
 
 
 # where no running text of a story is: links, buttons, captions, scripts, another <article>
