@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from newsdiff.pages import extract, extract_fetched
+from newsdiff.pages import NotArticle, extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
 from newsdiff.pages.generic import (
@@ -454,6 +454,8 @@ def test_a_json_ld_article_body_gets_the_standfirst_too():
     assert found.body == [SUMMARY, *STORY]
 
 
+LIVE_URL = "https://news.example.com/world/live/2024/mar/05/storm-updates"
+
 # --- another story shown in full beside the page's own ------------------------------------------
 
 NEXT_STORY = [
@@ -664,3 +666,83 @@ def test_a_heading_links_away_only_to_another_page(href, away):
     heading = parse(f"<html><body><h2><a href='{href}'>A title</a></h2></body></html>")
     found = heading.xpath("//h2")[0]
     assert _links_away(found, "https://blog.example.org/short-note/") is away
+
+
+@pytest.mark.parametrize(
+    ("url", "href", "below", "own"),
+    [
+        (LIVE_URL, "?post=3", False, True),  # a live blog's update (BBC, Guardian, Al Jazeera)
+        (LIVE_URL, f"{LIVE_URL}/post-3", True, True),
+        (LIVE_URL, f"{LIVE_URL}/post-3", False, False),  # a front's teasers lead below it
+        (LIVE_URL, "https://other.example.com/world/live/storm-updates?post=3", False, False),
+        ("https://blog.example.org/", "/?p=3", False, False),  # a site's root: "?p=3" is a post
+        ("https://e.org/index.php?id=5", "/index.php?id=6", False, False),  # another page
+    ],
+)
+def test_a_link_to_a_view_of_the_page_is_its_own(url, href, below, own):
+    heading = parse(f"<html><body><h2><a href='{href}'>A title</a></h2></body></html>")
+    assert _links_away(heading.xpath("//h2")[0], url, below) is not own
+
+
+# --- live blogs: each update a post of its own --------------------------------------------------
+
+
+def live_blog(link: str, declared: str, updates: int = 12, words: int = 24) -> str:
+    """A live blog: a headline, a standfirst and updates, newest first, each an <article> with
+    its time and its heading (linked, as many sites link it, to the update's own address)."""
+    posts = []
+    for n in range(updates, 0, -1):
+        title = f"Update {n}: crews restore power to {n * 100} homes in the valley"
+        href = {"none": None, "anchor": f"#post-{n}", "query": f"?post={n}"}.get(link)
+        href = href or (f"{LIVE_URL}/post-{n}" if link == "path" else None)
+        heading = f"<h2><a href='{href}'>{title}</a></h2>" if href else f"<h2>{title}</h2>"
+        text = " ".join(
+            f"Crews in district {n} said part {i} of the repairs was done."
+            for i in range(words // 12)
+        )
+        posts.append(
+            f"<article class='live-post' id='post-{n}'><time>{n}:00</time>{heading}<p>{text}</p>"
+            f"<p>Officials in district {n} asked residents to stay indoors tonight.</p></article>"
+        )
+    head = {
+        "ld": '<script type="application/ld+json">{"@type": "LiveBlogPosting", "headline": '
+        '"Storm live: power cuts across the valley", "datePublished": "2024-03-05T09:00:00Z"}'
+        "</script>",
+        "og": '<meta property="og:type" content="article">'
+        '<meta property="article:published_time" content="2024-03-05T09:00:00Z">',
+    }[declared]
+    return (
+        f"<html><head><title>Storm live: power cuts across the valley</title>{head}</head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><main><header>"
+        "<h1>Storm live: power cuts across the valley</h1><p class='standfirst'>Thousands of "
+        "homes without power as the storm moves north; follow the latest.</p></header>"
+        f"<div class='live-feed'>{''.join(posts)}</div></main></body></html>"
+    )
+
+
+@pytest.mark.parametrize("declared", ["ld", "og"])
+@pytest.mark.parametrize(("link", "updates", "words"), [
+    ("none", 12, 24),
+    ("anchor", 30, 12),  # many one-line updates: no section front's teasers
+    ("query", 12, 24),
+    ("query", 30, 12),
+    ("path", 12, 24),
+])  # fmt: skip
+def test_every_update_of_a_live_blog_is_its_body(link, declared, updates, words):
+    # Updates whose headings link to their own address on the page ("?post=3") were taken for
+    # teaser cards: the whole blog was left out for its standfirst.
+    body = extract(live_blog(link, declared, updates, words), LIVE_URL).body
+    for n in range(1, updates + 1):
+        assert any(f"district {n} said part 0" in p for p in body), n
+
+
+def test_a_section_fronts_teasers_leading_below_its_path_still_make_it_a_front():
+    teasers = "".join(
+        f"<article><h3><a href='/sport/football/{n}'>Headline number {n}</a></h3>"
+        f"<p>A one-line summary of story {n}.</p></article>"
+        for n in range(30)
+    )
+    html = f"<html><head><title>Sport</title></head><body><main>{teasers}</main></body></html>"
+    with pytest.raises(NotArticle) as found:
+        extract(html, "https://www.example.com/sport", None)
+    assert found.value.reason == "section-front"

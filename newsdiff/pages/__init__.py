@@ -75,7 +75,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # (generic.without_teaser_run); 11: the next story shown in full below a story in no <article>
 # (no heading showing the title, or the story's text in <div>s) is another story too, and is
 # neither its title nor its body (ArticlePage.title, generic.other_stories); a generic body
-# leaves out the author's box, bio and all (generic.without_author_boxes).
+# leaves out the author's box, bio and all (generic.without_author_boxes); a heading linking to a
+# view of the page itself (a live blog's update, "?post=3") is no teaser card (generic._is_own).
 EXTRACTOR_VERSION = "11"
 
 PAGES: dict[str, type[ArticlePage]] = {

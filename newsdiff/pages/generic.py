@@ -7,7 +7,7 @@ import copy
 import re
 from collections import Counter
 from collections.abc import Callable
-from urllib.parse import SplitResult, urljoin
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
@@ -370,7 +370,7 @@ def looks_like_listing(page: ArticlePage, body: list[str]) -> bool:
         return False
     if any(word_count([p]) >= RUNNING_WORDS for p in body):
         return False
-    teasers = _TEASER_HEADINGS(page.root)
+    teasers = _teaser_headings(page.root, page.url)
     if len(teasers) < 2 * MIN_TEASERS:
         return False
     running = [
@@ -421,7 +421,7 @@ def article_evidence(page: ArticlePage, body: list[str], teasers_removed: bool =
     second look without its teasers: two paragraphs of RUNNING_WORDS words or more that are not
     a teaser card's headline or blurb (one, on a page declared an article), else a body mostly
     not teaser text and long (SHORT_BODY_WORDS) or on a page with too few teasers for a front."""
-    headings = _TEASER_HEADINGS(page.root)
+    headings = _teaser_headings(page.root, page.url)
     teaser_text = _teaser_text(headings, CARD_MAX_WORDS)
     own = [p for p in body if p not in teaser_text]
     # One such paragraph will do where the page's own metadata calls it an article.
@@ -452,7 +452,7 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     "#" links are the page's own), or MIN_POSTS or more of cards that are each an <article>
     (a theme's "related posts", each with its excerpt; one at the body's start or end). Kept
     whole when nothing would be left: that is the listing's business."""
-    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h, page.url)]
+    headings = _teaser_headings(page.root, page.url, below=True)
     if len(headings) < MIN_POSTS:
         return body
     teasers = _teaser_text(headings, CARD_MAX_WORDS)
@@ -478,7 +478,7 @@ def beside_teasers(page: ArticlePage, body: list[str]) -> list[str]:
     page that is no listing (it has running text: the story beside a "most read" footer the
     extractor took for the text), the body a second look finds without the cards, when it is
     an article's (article_evidence); else the body as it is."""
-    headings = [h for h in _TEASER_HEADINGS(page.root) if _links_away(h)]
+    headings = _teaser_headings(page.root, page.url, below=True)
     if len(headings) < MIN_TEASERS or len(body) < MIN_TEASERS:
         return body
     teasers = _teaser_text(headings, CARD_MAX_WORDS)
@@ -682,13 +682,38 @@ def _html_without(page: ArticlePage, elements: Callable[[etree._Element], list])
     return etree.tostring(root, encoding="unicode", method="html")
 
 
-def _links_away(heading: etree._Element, url: str = "") -> bool:
+def _teaser_headings(root: etree._Element, url: str, below: bool = False) -> list[etree._Element]:
+    """The headings of teaser cards: linked headings that lead to other pages (see _is_own)."""
+    return [h for h in _TEASER_HEADINGS(root) if _links_away(h, url, below)]
+
+
+def _links_away(heading: etree._Element, url: str = "", below: bool = False) -> bool:
     """A heading that links to another page, not to a place on this one (nor, given its url, to
-    this page: a post's title linking to its permalink)."""
-    here = url.split("#")[0].rstrip("/")
+    this page or a view of it: a post's title linking to its permalink, a live blog's update
+    linking to "?post=3", or with below, "/post-3")."""
     return any(
-        not href.strip().startswith("#") and _address(url, href) != here for href in _HREFS(heading)
+        not href.strip().startswith("#") and not _is_own(url, href, below)
+        for href in _HREFS(heading)
     )
+
+
+def _is_own(url: str, href: str, below: bool = False) -> bool:
+    """Whether a link leads to the page at url, or to a view of it: its path with a query
+    ("?post=3": a live blog's update) or, with below, a path below it ("/post-3"), when the
+    page's own address has no query and is not a site's root (where "/?p=3" is a post). Only
+    rules about what is beside a story take paths below it as its own: a section front's
+    teasers lead below its path ("/sport" to "/sport/football/123")."""
+    there = _address(url, href)
+    if not url or there == url.split("#")[0].rstrip("/"):
+        return bool(url)
+    try:
+        here, link = urlsplit(url), urlsplit(there)
+    except ValueError:
+        return False
+    path, to = here.path.rstrip("/"), link.path.rstrip("/")
+    if not path or here.query or link.netloc != here.netloc:
+        return False
+    return to == path or (below and to.startswith(path + "/"))
 
 
 def _address(url: str, href: str) -> str:
@@ -703,7 +728,7 @@ def without_teasers(page: ArticlePage) -> str:
     """The page's HTML without its teaser cards (or their headings, where a card is long), for a
     second look at a page whose generic body was all teasers: an article may sit beside them."""
     root = copy.deepcopy(page.root)
-    headings = _TEASER_HEADINGS(root)
+    headings = _teaser_headings(root, page.url)
     ids = set(map(id, headings))
     cards = []
     for heading in headings:
