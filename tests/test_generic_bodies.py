@@ -736,6 +736,40 @@ def test_every_update_of_a_live_blog_is_its_body(link, declared, updates, words)
         assert any(f"district {n} said part 0" in p for p in body), n
 
 
+def listicle(href: str, wrapper: str, words: int) -> str:
+    """A "best of" article: an intro, ten items each under a linked heading, a closing note."""
+    items = []
+    for n in range(1, 11):
+        text = " ".join(f"The pastries at café {n} are sentence {k} of this review." for k in
+                        range(words // 10))  # fmt: skip
+        link = href.format(n=n)
+        items.append(
+            f"<{wrapper} class='item'><h2><a href='{link}'>{n}. Café number {n} in Alfama</a>"
+            f"</h2><p>{text}</p></{wrapper}>"
+        )
+    return (
+        "<html><head><title>The best cafés in Lisbon</title><meta property='og:type' "
+        "content='article'></head><body><nav><a href='/'>Home</a></nav><article><h1>The best "
+        "cafés in Lisbon</h1><p>Lisbon's café culture is older than its trams, and our critic "
+        f"spent a month tasting pastéis de nata to find the places worth a morning.</p>"
+        f"{''.join(items)}<p>Prices were checked in March and may have changed since.</p>"
+        "</article></body></html>"
+    )
+
+
+@pytest.mark.parametrize("href", ["https://cafe{n}.example.pt/", "/travel/reviews/cafe-{n}"])
+@pytest.mark.parametrize("wrapper", ["div", "article"])
+@pytest.mark.parametrize("words", [24, 60])
+def test_a_listicles_items_under_linked_headings_are_its_body(href, wrapper, words):
+    # Ten linked headings with short texts were a "run of teaser cards": the items stand among
+    # the story's own paragraphs, a box of other stories among cards only.
+    url = "https://www.example-mag.com/travel/2024/03/best-cafes-in-lisbon"
+    body = extract(listicle(href, wrapper, words), url).body
+    for n in range(1, 11):
+        assert f"{n}. Café number {n} in Alfama" in body
+        assert any(p.startswith(f"The pastries at café {n} are") for p in body), n
+
+
 def test_a_section_fronts_teasers_leading_below_its_path_still_make_it_a_front():
     teasers = "".join(
         f"<article><h3><a href='/sport/football/{n}'>Headline number {n}</a></h3>"

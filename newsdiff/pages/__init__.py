@@ -77,6 +77,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # neither its title nor its body (ArticlePage.title, generic.other_stories); a generic body
 # leaves out the author's box, bio and all (generic.without_author_boxes); a heading linking to a
 # view of the page itself (a live blog's update, "?post=3") is no teaser card (generic._is_own).
+# A listicle's items, linked headings among the story's paragraphs, stay in the body, headings
+# and all (generic._in_story_flow, generic.with_item_headings).
 EXTRACTOR_VERSION = "11"
 
 PAGES: dict[str, type[ArticlePage]] = {

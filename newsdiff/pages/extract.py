@@ -31,6 +31,7 @@ from newsdiff.pages.generic import (
     refreshes_away,
     short,
     stub_reason,
+    with_item_headings,
     with_standfirst,
     without_author_boxes,
     without_dialogs,
@@ -169,6 +170,7 @@ def _body(
             # read on, past another story shown in full, on the page without it
             seen, body = without_other_stories(page, body, title)
             body = with_standfirst(seen, beside_teasers(seen, body))
+            body = with_item_headings(seen, body)
             body = without_lead_in(seen, without_teaser_run(seen, body), title)
             body = without_author_boxes(seen, without_dialogs(seen, body))
         else:  # the publisher's articleBody: the story, mostly without its standfirst

@@ -404,6 +404,42 @@ def _teaser_text(
     return texts
 
 
+def with_item_headings(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body with the linked headings of a listicle's items ("3. Café Nicola", linked
+    to the café or its review) that trafilatura's precision mode drops as links: each item's
+    heading before its first paragraph, where the item stands among the story's paragraphs
+    (_in_story_flow) and the body holds that paragraph but not the heading."""
+    headings = _TEASER_HEADINGS(page.root)
+    ids = set(map(id, headings))
+    at: dict[str, int] = {}
+    for i, p in enumerate(body):
+        at.setdefault(p, i)
+    before: dict[int, str] = {}
+    for heading in headings:
+        text = clean(node_text(heading))
+        card = _card(heading, ids)
+        if not text or text in at or card is None or not _in_story_flow(heading, ids):
+            continue
+        first = next((clean(node_text(p)) for p in _PARAGRAPHS(card)), None)
+        if first in at:
+            before.setdefault(at[first], text)
+    if not before:
+        return body
+    return [q for i, p in enumerate(body) for q in ([before[i], p] if i in before else [p])]
+
+
+def _in_story_flow(heading: etree._Element, ids: set[int]) -> bool:
+    """Whether a linked heading's card stands among the story's own paragraphs (a sibling <p> of
+    SENTENCE_WORDS words or more, outside any card): a listicle's item ("3. Café Nicola", linked
+    to the café or its review), not a box of other stories, whose cards stand among cards."""
+    card = _card(heading, ids)
+    if card is None or (parent := card.getparent()) is None:
+        return False
+    return any(
+        child.tag == "p" and words_in(node_text(child)) >= SENTENCE_WORDS for child in parent
+    )
+
+
 def _card(heading: etree._Element, ids: set[int]) -> etree._Element | None:
     """The nearest element around a teaser heading that holds paragraphs and no other teaser."""
     card = heading.getparent()
@@ -452,7 +488,9 @@ def without_teaser_run(page: ArticlePage, body: list[str]) -> list[str]:
     "#" links are the page's own), or MIN_POSTS or more of cards that are each an <article>
     (a theme's "related posts", each with its excerpt; one at the body's start or end). Kept
     whole when nothing would be left: that is the listing's business."""
-    headings = _teaser_headings(page.root, page.url, below=True)
+    found = _teaser_headings(page.root, page.url, below=True)
+    ids = set(map(id, found))
+    headings = [h for h in found if not _in_story_flow(h, ids)]
     if len(headings) < MIN_POSTS:
         return body
     teasers = _teaser_text(headings, CARD_MAX_WORDS)
