@@ -217,6 +217,50 @@ def test_a_story_in_a_box_classed_as_the_authors_stays():
     assert without_author_boxes(page, STORY) == STORY
 
 
+# --- a story the parser nests in the page's chrome ----------------------------------------------
+
+
+def test_a_story_nested_in_an_unclosed_sidebar_is_read():
+    # OnlineMarketing.de: the article's <article> ends up inside <aside class="sidebar">, which
+    # the extractor leaves out as boilerplate: the body was the site's slogan, twice
+    html, url = devset_page("OnlineMarketing.de-Instagram")
+    body = extract_fetched(html, None, url, None).body
+    assert with_snippets("OnlineMarketing.de-Instagram", body)
+    assert "Dein wichtigster Touchpoint zur Digitalbranche." not in body
+
+
+def brief_beside(aside: str) -> str:
+    return (
+        "<html><head><title>Lorry spills oranges on the A1</title></head><body><main><article>"
+        "<h1>Lorry spills oranges on the A1</h1><p>Police closed the A1 motorway near Lisbon on "
+        "Tuesday after a lorry overturned, spilling its load of oranges across three lanes. No "
+        "one was injured, and the road reopened by noon, officials said.</p></article></main>"
+        f"{aside}</body></html>"
+    )
+
+
+def test_a_sidebar_beside_a_short_story_stays_out_of_it():
+    about = " ".join(["The Example Gazette has covered the valley since 1901, with news,"] * 4)
+    aside = f"<aside class='sidebar'><h2>About us</h2><p>{about}</p><p>{about}</p></aside>"
+    body = extract(brief_beside(aside), "https://e.org/2024/03/05/oranges", None).body
+    assert body == [
+        "Police closed the A1 motorway near Lisbon on Tuesday after a lorry overturned, spilling "
+        "its load of oranges across three lanes. No one was injured, and the road reopened by "
+        "noon, officials said."
+    ]
+
+
+def test_a_story_the_parser_put_in_a_sidebar_is_its_body():
+    story = "".join(f"<p>{p} {p} {p}</p>" for p in STORY)  # paragraphs of running text
+    html = (
+        "<html><head><title>Council Votes</title></head><body><div class='layout'>"
+        "<aside class='sidebar'><div class='ad'>Advertisement</div><div class='content'>"
+        f"<article><h1>Council Votes</h1>{story}</article></div></aside></div></body></html>"
+    )
+    body = extract(html, "https://e.org/2024/03/05/council-votes", None).body
+    assert [p for p in body if p.startswith("Paragraph")] == [f"{p} {p} {p}" for p in STORY]
+
+
 # --- dialogs ------------------------------------------------------------------------------------
 
 

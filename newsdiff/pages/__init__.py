@@ -79,6 +79,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # view of the page itself (a live blog's update, "?post=3") is no teaser card (generic._is_own).
 # A listicle's items, linked headings among the story's paragraphs, stay in the body, headings
 # and all (generic._in_story_flow, generic.with_item_headings).
+# A story the parser nests in a sidebar's markup (an unclosed <aside>) is read from the page
+# with that element made a plain one (generic.beyond_chrome).
 EXTRACTOR_VERSION = "11"
 
 PAGES: dict[str, type[ArticlePage]] = {

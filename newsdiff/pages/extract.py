@@ -22,6 +22,7 @@ from newsdiff.pages.generic import (
     SHORT_BODY_WORDS,
     article_evidence,
     beside_teasers,
+    beyond_chrome,
     choose_body,
     generic_body,
     jsonld_body,
@@ -155,7 +156,9 @@ def _body(
     body, extractor = page.body(), page.name
     if not body:
         ld_body = jsonld_body(page)
-        body, extractor = choose_body(ld_body, generic_text())
+        # a story the parser nested in a sidebar's markup is read from the page without it
+        seen, generic = beyond_chrome(page, generic_text(), title)
+        body, extractor = choose_body(ld_body, generic)
         declared = not ld_body and page.listing()
         if (
             declared
@@ -168,7 +171,7 @@ def _body(
                 raise NotArticle("section-front")
         elif extractor == "trafilatura":
             # read on, past another story shown in full, on the page without it
-            seen, body = without_other_stories(page, body, title)
+            seen, body = without_other_stories(seen, body, title)
             body = with_standfirst(seen, beside_teasers(seen, body))
             body = with_item_headings(seen, body)
             body = without_lead_in(seen, without_teaser_run(seen, body), title)

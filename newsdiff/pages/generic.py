@@ -644,6 +644,34 @@ def _author_boxes(root: etree._Element) -> list[etree._Element]:
     return found
 
 
+def beyond_chrome(
+    page: ArticlePage, body: list[str], title: str | None
+) -> tuple[ArticlePage, list[str]]:
+    """A short generic body, read again where the page's story stands in what looks like its
+    chrome: an <aside>, <nav> or <footer> that holds an <article>, <main> or <h1> and two
+    paragraphs of RUNNING_WORDS words or more (an unclosed sidebar: the parser nests the rest of
+    the page in it), which the extractor leaves out as boilerplate. Those become plain elements
+    for a second look, kept when it finds twice as much: the page as read then, and its body. A
+    real sidebar, beside a short story, holds no story of its own."""
+    if not short(body) or not any(_holds_story(el) for el in page.root.iter(*_CHROME_TAGS)):
+        return page, body
+    root = copy.deepcopy(page.root)
+    for el in root.iter(*_CHROME_TAGS):
+        if _holds_story(el):
+            el.tag = "div"
+    html = etree.tostring(root, encoding="unicode", method="html")
+    second = [p for p in generic_body(html, page.url) if p != title]
+    if word_count(second) >= max(MIN_FALLBACK_WORDS, 2 * word_count(body)):
+        return type(page)(root, page.url), second
+    return page, body
+
+
+def _holds_story(el: etree._Element) -> bool:
+    if not _STORY_PARTS(el):
+        return False
+    return sum(words_in(_STRING(p)) >= RUNNING_WORDS for p in _PARAGRAPHS(el)) >= 2
+
+
 def without_other_stories(
     page: ArticlePage, body: list[str], title: str | None
 ) -> tuple[ArticlePage, list[str]]:
@@ -790,6 +818,8 @@ def _drop(parent: etree._Element, el: etree._Element) -> None:
     parent.remove(el)
 
 
+_CHROME_TAGS = ("aside", "nav", "footer")
+_STORY_PARTS = etree.XPath(".//*[self::article or self::main or self::h1]")
 _TEASER_HEADINGS = etree.XPath(
     "//body//*[self::h2 or self::h3 or self::h4][.//a[@href] or ancestor::a[@href]]"
 )
