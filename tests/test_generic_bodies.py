@@ -239,9 +239,19 @@ def brief_beside(aside: str) -> str:
     )
 
 
-def test_a_sidebar_beside_a_short_story_stays_out_of_it():
+@pytest.mark.parametrize("cards", [False, True])
+def test_a_sidebar_beside_a_short_story_stays_out_of_it(cards):
     about = " ".join(["The Example Gazette has covered the valley since 1901, with news,"] * 4)
     aside = f"<aside class='sidebar'><h2>About us</h2><p>{about}</p><p>{about}</p></aside>"
+    if cards:  # other stories, each an <article> with a long excerpt
+        aside = (
+            "<aside class='sidebar'>"
+            + "".join(
+                f"<article><h2>Story {n} from the archive</h2><p>{about}</p></article>"
+                for n in range(3)
+            )
+            + "</aside>"
+        )
     body = extract(brief_beside(aside), "https://e.org/2024/03/05/oranges", None).body
     assert body == [
         "Police closed the A1 motorway near Lisbon on Tuesday after a lorry overturned, spilling "

@@ -648,11 +648,11 @@ def beyond_chrome(
     page: ArticlePage, body: list[str], title: str | None
 ) -> tuple[ArticlePage, list[str]]:
     """A short generic body, read again where the page's story stands in what looks like its
-    chrome: an <aside>, <nav> or <footer> that holds an <article>, <main> or <h1> and two
+    chrome: an <aside>, <nav> or <footer> that holds a <main> or an <h1> and two
     paragraphs of RUNNING_WORDS words or more (an unclosed sidebar: the parser nests the rest of
     the page in it), which the extractor leaves out as boilerplate. Those become plain elements
     for a second look, kept when it finds twice as much: the page as read then, and its body. A
-    real sidebar, beside a short story, holds no story of its own."""
+    real sidebar, beside a short story, holds no headline (its cards' <article>s do not count)."""
     if not short(body) or not any(_holds_story(el) for el in page.root.iter(*_CHROME_TAGS)):
         return page, body
     root = copy.deepcopy(page.root)
@@ -819,7 +819,7 @@ def _drop(parent: etree._Element, el: etree._Element) -> None:
 
 
 _CHROME_TAGS = ("aside", "nav", "footer")
-_STORY_PARTS = etree.XPath(".//*[self::article or self::main or self::h1]")
+_STORY_PARTS = etree.XPath(".//*[self::main or self::h1]")
 _TEASER_HEADINGS = etree.XPath(
     "//body//*[self::h2 or self::h3 or self::h4][.//a[@href] or ancestor::a[@href]]"
 )
