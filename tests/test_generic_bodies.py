@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from newsdiff.pages import NotArticle, extract, extract_fetched
+from newsdiff.pages import extract, extract_fetched
 from newsdiff.pages.base import ArticlePage
 from newsdiff.pages.extract import parse
 from newsdiff.pages.generic import (
@@ -822,15 +822,3 @@ def test_a_listicles_items_under_linked_headings_are_its_body(href, wrapper, wor
     for n in range(1, 11):
         assert f"{n}. Café number {n} in Alfama" in body
         assert any(p.startswith(f"The pastries at café {n} are") for p in body), n
-
-
-def test_a_section_fronts_teasers_leading_below_its_path_still_make_it_a_front():
-    teasers = "".join(
-        f"<article><h3><a href='/sport/football/{n}'>Headline number {n}</a></h3>"
-        f"<p>A one-line summary of story {n}.</p></article>"
-        for n in range(30)
-    )
-    html = f"<html><head><title>Sport</title></head><body><main>{teasers}</main></body></html>"
-    with pytest.raises(NotArticle) as found:
-        extract(html, "https://www.example.com/sport", None)
-    assert found.value.reason == "section-front"

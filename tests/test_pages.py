@@ -410,16 +410,26 @@ def test_interstitials(html):
     assert not_article(html).reason == "interstitial"
 
 
-def test_section_front_without_explicit_markers():
+@pytest.mark.parametrize(
+    ("href", "url", "outlet"),
+    [
+        ("/2024/03/0{m}/us/s{n}.html", ARTICLE_URL, "nytimes"),
+        # teasers that lead below the front's own path are still other pages' (not its views)
+        ("/sport/football/{n}", "https://www.example.com/sport", None),
+    ],
+)
+def test_section_front_without_explicit_markers(href, url, outlet):
     teasers = "".join(
-        f"<article><h3><a href='/2024/03/0{n % 9 + 1}/us/s{n}.html'>Headline {n}</a></h3>"
+        f"<article><h3><a href='{href.format(m=n % 9 + 1, n=n)}'>Headline {n}</a></h3>"
         f"<p>A one-line summary of story {n}.</p></article>"
         for n in range(30)
     )
     html = f"<html><head><title>U.S. News</title></head><body><main>{teasers}</main></body></html>"
-    assert not_article(html).reason == "section-front"
     website = html.replace("<head>", '<head><meta property="og:type" content="website">')
-    assert not_article(website, None).reason == "section-front"
+    for page, rules in [(html, outlet), (website, None)]:
+        with pytest.raises(NotArticle) as found:
+            extract(page, url, rules)
+        assert found.value.reason == "section-front"
 
 
 @pytest.mark.parametrize("html", [b"", "", "   \n\t", b"\xef\xbb\xbf"])
