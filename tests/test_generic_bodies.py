@@ -271,6 +271,36 @@ def test_a_story_the_parser_put_in_a_sidebar_is_its_body():
     assert [p for p in body if p.startswith("Paragraph")] == [f"{p} {p} {p}" for p in STORY]
 
 
+# --- running text in a story's <header> ---------------------------------------------------------
+
+
+LONG_STORY = [f"{p} {p} {p}" for p in STORY]  # paragraphs of running text
+
+
+@pytest.mark.parametrize("where", ["main", "article"])
+def test_running_text_in_a_storys_header_opens_its_body(where):
+    # the extractor leaves <header>s out as chrome: the story's first paragraphs went with it
+    opening = "".join(f"<p>{p}</p>" for p in LONG_STORY[:3])
+    rest = "".join(f"<p>{p}</p>" for p in LONG_STORY[3:])
+    cookies = " ".join(["We use cookies to improve your experience on our website today."] * 4)
+    html = (
+        f"<html><head><title>Council Votes</title></head><body><header><p>{cookies}</p></header>"
+        f"<{where}><h1>Council Votes</h1><header class='intro'>{opening}</header>{rest}</{where}>"
+        "</body></html>"
+    )
+    body = extract(html, "https://e.org/2024/03/05/council-votes", None).body
+    assert body == LONG_STORY  # the page's own header, a cookie notice, stays out
+
+
+def test_a_real_pages_sections_with_their_text_in_headers_are_read():
+    # munich2022.com: each section an <article> whose text is in its <header>
+    html, url = devset_page("munich2022.com-topathleten")
+    body = extract_fetched(html, None, url, None).body
+    text = " ".join(body)
+    assert "Weltjahresbestleistung von 6,02 m" in text
+    assert "dass ich viel Selbstvertrauen habe," in text
+
+
 # --- dialogs ------------------------------------------------------------------------------------
 
 

@@ -80,7 +80,8 @@ FALLBACK_EXTRACTORS = ("jsonld", "trafilatura")  # extract()'s generic paths, no
 # A listicle's items, linked headings among the story's paragraphs, stay in the body, headings
 # and all (generic._in_story_flow, generic.with_item_headings).
 # A story the parser nests in a sidebar's markup (an unclosed <aside>) is read from the page
-# with that element made a plain one (generic.beyond_chrome).
+# with that element made a plain one (generic.beyond_chrome); running text a story puts in a
+# <header> inside its <main> or <article> opens its body (generic.with_header_text).
 EXTRACTOR_VERSION = "11"
 
 PAGES: dict[str, type[ArticlePage]] = {

@@ -526,6 +526,25 @@ def beside_teasers(page: ArticlePage, body: list[str]) -> list[str]:
     return second if article_evidence(page, second, teasers_removed=True) else body
 
 
+def with_header_text(page: ArticlePage, body: list[str]) -> list[str]:
+    """A generic body with the running text (paragraphs of RUNNING_WORDS words or more) a story
+    puts in a <header> inside its <main> or <article>, before the body's first paragraph: the
+    extractor leaves headers out as the page's chrome, and a story's header is no chrome."""
+    found = [
+        (p, text)
+        for p in _STORY_HEADER_PARAGRAPHS(page.root)
+        if words_in(text := clean(node_text(p))) >= RUNNING_WORDS and text not in body
+    ]
+    if not found or not body:
+        return body
+    first = next((p for p in _FREE_PARAGRAPHS(page.root) if clean(node_text(p)) == body[0]), None)
+    if first is None:
+        return body
+    order = {el: i for i, el in enumerate(page.root.iter())}
+    before = [text for p, text in found if order[p] < order[first]]
+    return [*before, *body]
+
+
 def with_standfirst(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body with the standfirst that trafilatura leaves out: the summary the page shows
     between headline and story, in an element of its own ("lead", "intro", "excerpt", "chapo"),
@@ -835,6 +854,9 @@ _HREFS = etree.XPath(".//a/@href | ancestor::a/@href")
 _FREE_PARAGRAPHS = etree.XPath("//body//p[not(ancestor::a)]")
 _PARAGRAPHS = etree.XPath(".//p")
 _STRING = etree.XPath("string()")
+_STORY_HEADER_PARAGRAPHS = etree.XPath(
+    "//body//header[ancestor::main or ancestor::article]//p[not(ancestor::a)]"
+)
 _STANDFIRST_BLOCKS = etree.XPath(
     "//body//*[self::p or self::div or self::h2 or self::h3]"
     "[not(ancestor-or-self::*[self::figure or self::figcaption or self::aside or self::nav"
