@@ -197,6 +197,8 @@ def test_a_real_pages_author_box_is_not_its_body():
         ("clarin.com-albertofernandez", b"</body>"),  # after the story
         # a headline whose words are split by soft hyphens (Er\xadin\xadne\xadrung) below it
         ("bundesrat.de-erinnerungen", b"<h1"),
+        # in the story's <header>, before its headline: no running text of the story's
+        ("tagesspiegel.de.abstandsregeln", b"<h1"),
     ],
 )
 def test_a_columnists_bio_is_not_part_of_the_story(page_id, where):
@@ -207,14 +209,20 @@ def test_a_columnists_bio_is_not_part_of_the_story(page_id, where):
     assert with_snippets(page_id, body)
 
 
-def test_a_story_in_a_box_classed_as_the_authors_stays():
+OPENING = "An opening paragraph outside the box, about the councillor's life and her work."
+
+
+@pytest.mark.parametrize("opening", ["", f"<p>{OPENING}</p>"])
+def test_a_story_in_a_box_classed_as_the_authors_stays(opening):
+    # a profile's text in its "biography" element, with or without an opening beside it
     story = "".join(f"<p>{p}</p>" for p in STORY)
     html = (
         "<html><head><title>Council Votes</title></head><body><nav><a href='/'>Home</a></nav>"
-        f"<div class='author-info'><h1>Council Votes</h1>{story}</div></body></html>"
+        f"<h1>Council Votes</h1>{opening}<div class='biography'>{story}</div></body></html>"
     )
     page = ArticlePage(parse(html), "https://e.org/a")
-    assert without_author_boxes(page, STORY) == STORY
+    body = [OPENING] * bool(opening) + STORY
+    assert without_author_boxes(page, body) == body
 
 
 # --- a story the parser nests in the page's chrome ----------------------------------------------
@@ -283,13 +291,15 @@ def test_running_text_in_a_storys_header_opens_its_body(where):
     opening = "".join(f"<p>{p}</p>" for p in LONG_STORY[:3])
     rest = "".join(f"<p>{p}</p>" for p in LONG_STORY[3:])
     cookies = " ".join(["We use cookies to improve your experience on our website today."] * 4)
+    bio = " ".join(["Jane Doe writes about the council and the people who shape the city."] * 3)
     html = (
         f"<html><head><title>Council Votes</title></head><body><header><p>{cookies}</p></header>"
-        f"<{where}><h1>Council Votes</h1><header class='intro'>{opening}</header>{rest}</{where}>"
-        "</body></html>"
+        f"<{where}><header class='intro'><p>{bio}</p><h1>Council Votes</h1>{opening}</header>"
+        f"{rest}</{where}></body></html>"
     )
     body = extract(html, "https://e.org/2024/03/05/council-votes", None).body
-    assert body == LONG_STORY  # the page's own header, a cookie notice, stays out
+    # the page's own header (a cookie notice) and what comes before the headline stay out
+    assert body == LONG_STORY
 
 
 def test_a_real_pages_sections_with_their_text_in_headers_are_read():

@@ -173,7 +173,7 @@ def _body(
         elif extractor == "trafilatura":
             # read on, past another story shown in full, on the page without it
             seen, body = without_other_stories(seen, body, title)
-            body = with_standfirst(seen, with_header_text(seen, beside_teasers(seen, body)))
+            body = with_standfirst(seen, with_header_text(seen, beside_teasers(seen, body), title))
             body = with_item_headings(seen, body)
             body = without_lead_in(seen, without_teaser_run(seen, body), title)
             body = without_author_boxes(seen, without_dialogs(seen, body))

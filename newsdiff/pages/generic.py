@@ -526,10 +526,11 @@ def beside_teasers(page: ArticlePage, body: list[str]) -> list[str]:
     return second if article_evidence(page, second, teasers_removed=True) else body
 
 
-def with_header_text(page: ArticlePage, body: list[str]) -> list[str]:
+def with_header_text(page: ArticlePage, body: list[str], title: str | None) -> list[str]:
     """A generic body with the running text (paragraphs of RUNNING_WORDS words or more) a story
-    puts in a <header> inside its <main> or <article>, before the body's first paragraph: the
-    extractor leaves headers out as the page's chrome, and a story's header is no chrome."""
+    puts in a <header> inside its <main> or <article>, after its headline (the <h1> that is the
+    title, where there is one) and before the body's first paragraph, outside an author's box:
+    the extractor leaves headers out as the page's chrome, and a story's header is no chrome."""
     found = [
         (p, text)
         for p in _STORY_HEADER_PARAGRAPHS(page.root)
@@ -541,7 +542,14 @@ def with_header_text(page: ArticlePage, body: list[str]) -> list[str]:
     if first is None:
         return body
     order = {el: i for i, el in enumerate(page.root.iter())}
-    before = [text for p, text in found if order[p] < order[first]]
+    h1 = next((h for h in page.root.iter("h1") if title and clean(node_text(h)) == title), None)
+    start = -1 if h1 is None else order[h1]
+    boxes = _author_boxes(page.root)
+    before = [
+        text
+        for p, text in found
+        if start < order[p] < order[first] and not any(_holds(box, p) for box in boxes)
+    ]
     return [*before, *body]
 
 
@@ -605,7 +613,8 @@ def without_author_boxes(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body without the text of the author's box (class or id author-box, author-bio,
     about-the-author ...: a photo, the name, a bio the site shows on every story of theirs) that
     the page shows nowhere else: a bio rewritten is no edit of the story. A body that is all
-    box gets a second look at the page without it, as for dialogs."""
+    box gets a second look at the page without it, as for dialogs. A bare "bio" or "biography"
+    is no author's box: a profile page's text may be in one."""
     return _without_boxes(page, body, _author_boxes)
 
 
@@ -646,7 +655,7 @@ def _text_outside(root: etree._Element, boxes: list[etree._Element]) -> list[str
 # an author's box, by a class or id token: author-box, authorbio, about-the-author, autor-info
 _AUTHOR_BOX = re.compile(
     r"(?:.*[-_])?(?:author|autor|auteur)s?[-_]?(?:box|bio|biography|info|description|details"
-    r"|card|profile|about)|about[-_]?(?:the[-_]?)?(?:author|autor)s?|(?:author[-_]?)?bio(?:graphy)?",
+    r"|card|profile|about)|about[-_]?(?:the[-_]?)?(?:author|autor)s?",
     re.I,
 )
 
