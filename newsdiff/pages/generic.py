@@ -406,9 +406,11 @@ def _teaser_text(
 
 def with_item_headings(page: ArticlePage, body: list[str]) -> list[str]:
     """A generic body with the linked headings of a listicle's items ("3. Café Nicola", linked
-    to the café or its review) that trafilatura's precision mode drops as links: each item's
-    heading before its first paragraph, where the item stands among the story's paragraphs
-    (_in_story_flow) and the body holds that paragraph but not the heading."""
+    to the café or its review) and of a live blog's updates (linked to "?post=3") that
+    trafilatura's precision mode drops as links: each item's heading before its first
+    paragraph, where the item stands among the story's paragraphs (_in_story_flow) or links to
+    the page itself (_is_own), and the body holds that paragraph but not the heading. Not the
+    unlinked headings it drops: those are mostly boxes' titles ("Related Articles", "Teilen:")."""
     headings = _TEASER_HEADINGS(page.root)
     ids = set(map(id, headings))
     at: dict[str, int] = {}
@@ -418,7 +420,9 @@ def with_item_headings(page: ArticlePage, body: list[str]) -> list[str]:
     for heading in headings:
         text = clean(node_text(heading))
         card = _card(heading, ids)
-        if not text or text in at or card is None or not _in_story_flow(heading, ids):
+        if not text or text in at or card is None:
+            continue
+        if _links_away(heading, page.url, below=True) and not _in_story_flow(heading, ids):
             continue
         first = next((clean(node_text(p)) for p in _PARAGRAPHS(card)), None)
         if first in at:
